@@ -1,0 +1,269 @@
+use crate::crypto::{self, PublicKey, Signature, labels};
+use crate::error::{Error, Result};
+use crate::time::TzRule;
+use crate::wire::{self, Bounded, Kind, UnixTime, VERSION};
+
+use super::link::{CredentialId, Link, LockId, Rights, Scope};
+use super::{MAX_CHAIN_BYTES, MAX_CHAIN_LEN, MAX_LOCKS};
+
+/// Bytes of the owner-key hint at the front of a chain.
+pub(crate) const HINT_LEN: usize = 4;
+
+/// One decoded, not yet verified link, with the exact bytes its signature covers.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ParsedLink<'a> {
+    pub(crate) link: Link,
+    /// The postcard body as received.
+    pub(crate) body: &'a [u8],
+    /// Body and signature: what the child's parent digest covers.
+    pub(crate) whole: &'a [u8],
+    pub(crate) sig: Signature,
+}
+
+impl Default for Signature {
+    fn default() -> Self {
+        Signature([0; 64])
+    }
+}
+
+/// The 32 bytes a link's signature binds it to: the owner key for the root, a digest of the
+/// parent link otherwise. Binding the parent stops a child being spliced under another link
+/// its issuer happens to hold.
+pub(crate) fn parent_anchor(parent_whole: &[u8]) -> [u8; 32] {
+    crypto::hash(&[labels::PARENT, parent_whole])
+}
+
+/// Parses one link (body then signature) off the front of `bytes`.
+pub(crate) fn take_link(bytes: &[u8]) -> Result<(ParsedLink<'_>, &[u8])> {
+    let (link, rest): (Link, _) = wire::take(bytes)?;
+    let body_len = bytes.len() - rest.len();
+    let (sig, rest) = wire::take_array::<64>(rest)?;
+    link.validate()?;
+    let whole_len = body_len + 64;
+    Ok((
+        ParsedLink {
+            link,
+            body: bytes.get(..body_len).ok_or(Error::Truncated)?,
+            whole: bytes.get(..whole_len).ok_or(Error::Truncated)?,
+            sig: Signature(sig),
+        },
+        rest,
+    ))
+}
+
+/// A decoded credential chain whose signatures and rules have not been checked yet.
+#[derive(Clone, Debug)]
+pub struct UnverifiedChain<'a> {
+    hint: [u8; HINT_LEN],
+    pub(crate) links: Bounded<ParsedLink<'a>, MAX_CHAIN_LEN>,
+}
+
+/// Revocation state the verifier consults: the lock's persisted list, or nothing.
+pub trait Revocations {
+    /// Whether this credential id is revoked.
+    fn id_revoked(&self, id: &CredentialId) -> bool;
+    /// Whether this delegate or holder key is revoked.
+    fn key_revoked(&self, key: &PublicKey) -> bool;
+}
+
+/// No revocations (for tests and tools; a lock passes its persisted list).
+impl Revocations for () {
+    fn id_revoked(&self, _: &CredentialId) -> bool {
+        false
+    }
+    fn key_revoked(&self, _: &PublicKey) -> bool {
+        false
+    }
+}
+
+/// Everything the lock knows that a chain is checked against.
+pub struct Verifier<'a, R: Revocations + ?Sized> {
+    /// This lock's id.
+    pub lock: LockId,
+    /// Owner keys enrolled in this lock (validated at enrolment).
+    pub owners: &'a [PublicKey],
+    /// The owners' current revocation epoch: links with an older epoch are refused.
+    pub epoch: u32,
+    /// Revoked credential ids and keys.
+    pub revocations: &'a R,
+    /// Trusted current time, or `None` while the lock's clock is untrusted.
+    pub now: Option<UnixTime>,
+    /// The lock's time-zone rule, for schedules.
+    pub tz: TzRule,
+}
+
+/// A use-limited link in a verified chain: the lock counts uses against each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UseLimit {
+    /// The limited link's id.
+    pub id: CredentialId,
+    /// How many uses it allows in total.
+    pub uses: u16,
+    /// When the link expires: after that its use count may be forgotten.
+    pub expires: Option<UnixTime>,
+}
+
+/// A chain that passed every check: what the lock may act on once the holder proves
+/// possession of `holder`'s key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// The owner key the chain is rooted in.
+    pub owner: PublicKey,
+    /// The holder's device key (the last link's subject).
+    pub holder: PublicKey,
+    /// The last link's id.
+    pub id: CredentialId,
+    /// Rights of the last link (each link's rights are within its parent's).
+    pub rights: Rights,
+    /// Every use-limited link, outermost first.
+    pub limits: Bounded<UseLimit, MAX_CHAIN_LEN>,
+    /// The last link's purpose binding, if any.
+    pub purpose: Option<[u8; 32]>,
+    /// Earliest expiry across the chain.
+    pub expires: Option<UnixTime>,
+}
+
+impl Grant {
+    /// Refuses with [`Error::NotPermitted`] unless the grant includes `needed`.
+    pub fn require(&self, needed: Rights) -> Result<()> {
+        if self.rights.contains(needed) {
+            Ok(())
+        } else {
+            Err(Error::NotPermitted)
+        }
+    }
+}
+
+impl<'a> UnverifiedChain<'a> {
+    /// Parses a chain message. No signatures are checked; values are range-checked.
+    pub fn decode(bytes: &'a [u8]) -> Result<UnverifiedChain<'a>> {
+        if bytes.len() > MAX_CHAIN_BYTES {
+            return Err(Error::Oversize);
+        }
+        let body = wire::split_header(bytes, Kind::Chain)?;
+        let (hint, rest) = wire::take_array::<HINT_LEN>(body)?;
+        let (&count, mut rest) = rest.split_first().ok_or(Error::Truncated)?;
+        if count == 0 || usize::from(count) > MAX_CHAIN_LEN {
+            return Err(Error::ChainLength);
+        }
+        let mut links = Bounded::new();
+        for _ in 0..count {
+            let (link, tail) = take_link(rest)?;
+            links.push(link).map_err(|_| Error::ChainLength)?;
+            rest = tail;
+        }
+        if !rest.is_empty() {
+            return Err(Error::TrailingBytes);
+        }
+        Ok(UnverifiedChain { hint, links })
+    }
+
+    /// The links as decoded (unverified: for display and routing only).
+    pub fn links(&self) -> impl Iterator<Item = &Link> {
+        self.links.as_slice().iter().map(|p| &p.link)
+    }
+
+    /// The locks the chain claims to cover: the last explicit scope (unverified).
+    pub fn locks(&self) -> &[LockId] {
+        self.links
+            .as_slice()
+            .iter()
+            .rev()
+            .find_map(|p| match &p.link.scope {
+                Scope::Locks(l) => Some(l.as_slice()),
+                Scope::Inherit => None,
+            })
+            .unwrap_or(&[])
+    }
+
+    /// Checks the whole chain for this lock: structure and narrowing first (cheap), then time,
+    /// revocation and epoch, then every signature (strict Ed25519), root to leaf.
+    pub fn verify<R: Revocations + ?Sized>(&self, v: &Verifier<'_, R>) -> Result<Grant> {
+        let links = self.links.as_slice();
+        let (root, _) = links.split_first().ok_or(Error::ChainLength)?;
+        let Scope::Locks(root_locks) = root.link.scope else {
+            return Err(Error::Malformed);
+        };
+        let mut locks: Bounded<LockId, MAX_LOCKS> = root_locks;
+        for pair in links.windows(2) {
+            if let [parent, child] = pair {
+                locks = child.link.check_within(&parent.link, &locks)?;
+            }
+        }
+        if !locks.as_slice().contains(&v.lock) {
+            return Err(Error::WrongLock);
+        }
+
+        let mut limits = Bounded::new();
+        let mut expires: Option<UnixTime> = None;
+        for p in links {
+            let l = &p.link;
+            if l.epoch < v.epoch
+                || v.revocations.id_revoked(&l.id)
+                || v.revocations.key_revoked(&l.subject)
+            {
+                return Err(Error::Revoked);
+            }
+            if l.is_time_bounded() {
+                l.check_time(v.now.ok_or(Error::ClockUntrusted)?, &v.tz)?;
+            }
+            if let Some(uses) = l.uses {
+                let limit = UseLimit {
+                    id: l.id,
+                    uses,
+                    expires: l.not_after(),
+                };
+                limits.push(limit).map_err(|_| Error::ChainLength)?;
+            }
+            expires = match (expires, l.not_after()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+
+        let owner = self.verify_signatures(v.owners)?;
+        let leaf = links.last().ok_or(Error::ChainLength)?;
+        Ok(Grant {
+            owner,
+            holder: leaf.link.subject,
+            id: leaf.link.id,
+            rights: leaf.link.rights,
+            limits,
+            purpose: leaf.link.purpose,
+            expires,
+        })
+    }
+
+    /// Verifies the root against the enrolled owners matching the hint, then each child
+    /// against its parent's subject. Returns the owner key that signed the root.
+    fn verify_signatures(&self, owners: &[PublicKey]) -> Result<PublicKey> {
+        let links = self.links.as_slice();
+        let root = links.first().ok_or(Error::ChainLength)?;
+        let version = [VERSION];
+        let mut candidates = owners
+            .iter()
+            .filter(|o| o.0.starts_with(&self.hint))
+            .peekable();
+        if candidates.peek().is_none() {
+            return Err(Error::UnknownOwner);
+        }
+        let owner = candidates
+            .find(|o| {
+                crypto::verify(o, labels::LINK, &[&version, &o.0, root.body], &root.sig).is_ok()
+            })
+            .copied()
+            .ok_or(Error::Crypto)?;
+        for pair in links.windows(2) {
+            if let [parent, child] = pair {
+                let anchor = parent_anchor(parent.whole);
+                crypto::verify(
+                    &parent.link.subject,
+                    labels::LINK,
+                    &[&version, &anchor, child.body],
+                    &child.sig,
+                )?;
+            }
+        }
+        Ok(owner)
+    }
+}

@@ -1,0 +1,127 @@
+use crate::error::{Error, Result};
+use core::fmt;
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use rand_core::CryptoRng;
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// An Ed25519 public key as 32 plain bytes.
+///
+/// Constructing one does no validation, because decoding must stay cheap; every place a key
+/// is enrolled or vouched for calls [`PublicKey::validate`], and every signature check is strict.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PublicKey(pub [u8; 32]);
+
+impl PublicKey {
+    /// Refuses keys that are not canonical encodings, have small order (weak), or carry a
+    /// torsion component. Run wherever a key is enrolled or becomes a trust anchor.
+    pub fn validate(&self) -> Result<()> {
+        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| Error::WeakKey)?;
+        let point = key.to_edwards();
+        if key.is_weak() || !point.is_torsion_free() || point.compress().to_bytes() != self.0 {
+            return Err(Error::WeakKey);
+        }
+        Ok(())
+    }
+
+    /// Strict Ed25519 verification of `sig` over exactly `msg`.
+    pub fn verify_strict(&self, msg: &[u8], sig: &Signature) -> Result<()> {
+        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| Error::Crypto)?;
+        key.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig.0))
+            .map_err(|_| Error::Crypto)
+    }
+
+    /// Constant-time equality, for comparisons that gate trust.
+    pub fn ct_eq(&self, other: &PublicKey) -> bool {
+        self.0.ct_eq(&other.0).into()
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey(")?;
+        for b in self.0.get(..8).unwrap_or(&[]) {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, "..)")
+    }
+}
+
+/// An Ed25519 signature as 64 plain bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Signature(pub [u8; 64]);
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Signature(..)")
+    }
+}
+
+/// Something that signs with an Ed25519 key: an in-memory [`SecretKey`], or a phone keystore
+/// or secure element that never exports the key.
+pub trait Signer {
+    /// The public half of the signing key.
+    fn public_key(&self) -> PublicKey;
+    /// Signs exactly `message`. Errors are reported as [`Error::Crypto`].
+    fn sign(&self, message: &[u8]) -> Result<Signature>;
+}
+
+/// An Ed25519 secret key held in memory: zeroized on drop, never printed, compared in
+/// constant time.
+pub struct SecretKey {
+    // `SigningKey` wipes its secret scalar and seed on drop.
+    inner: SigningKey,
+    public: PublicKey,
+}
+
+impl ZeroizeOnDrop for SecretKey {}
+
+impl SecretKey {
+    /// Draws a fresh key from `rng`.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> SecretKey {
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        let key = SecretKey::from_seed(&seed);
+        seed.zeroize();
+        key
+    }
+
+    /// Rebuilds a key from its 32-byte seed (RFC 8032 secret key).
+    pub fn from_seed(seed: &[u8; 32]) -> SecretKey {
+        let inner = SigningKey::from_bytes(seed);
+        let public = PublicKey(inner.verifying_key().to_bytes());
+        SecretKey { inner, public }
+    }
+
+    /// The 32-byte seed, for sealing into storage. Handle with care.
+    pub fn to_seed(&self) -> [u8; 32] {
+        self.inner.to_bytes()
+    }
+}
+
+impl Signer for SecretKey {
+    fn public_key(&self) -> PublicKey {
+        self.public
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Signature> {
+        use ed25519_dalek::Signer as _;
+        Ok(Signature(self.inner.sign(message).to_bytes()))
+    }
+}
+
+impl PartialEq for SecretKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner.as_bytes().ct_eq(other.inner.as_bytes()).into()
+    }
+}
+
+impl Eq for SecretKey {}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretKey({:?}, secret redacted)", self.public)
+    }
+}

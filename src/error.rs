@@ -1,0 +1,116 @@
+//! The crate's one error type.
+//!
+//! Every fallible operation returns [`Error`]. Variants say what went wrong without
+//! leaking secrets: all cryptographic failures collapse into [`Error::Crypto`], and what a
+//! remote peer is told is the coarser [`crate::wire::ReasonCode`], never this enum.
+//! [`Error::Misuse`] is reserved for mistakes in the calling code; no byte sequence from a
+//! peer can produce it.
+
+use core::fmt;
+
+/// What went wrong.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Error {
+    // -- decoding --------------------------------------------------------------------------
+    /// The input ended before the message did.
+    Truncated,
+    /// Bytes remained after a complete message.
+    TrailingBytes,
+    /// The message carries a protocol version this build does not speak.
+    UnsupportedVersion,
+    /// The message kind byte is unknown or not the one expected here.
+    UnexpectedKind,
+    /// A field is longer than its limit (list length, string length).
+    Oversize,
+    /// The bytes are not a well-formed message (bad tag, bad varint, invalid value).
+    Malformed,
+    /// The caller's output buffer is too small for the encoded message.
+    BufferTooSmall,
+
+    // -- keys and cryptography -------------------------------------------------------------
+    /// A public key is weak (small order), non-canonical or has a torsion component.
+    WeakKey,
+    /// A signature, MAC or key agreement failed. Deliberately says nothing more.
+    Crypto,
+
+    // -- credentials -----------------------------------------------------------------------
+    /// The chain's root is not signed by an owner key enrolled in this lock.
+    UnknownOwner,
+    /// The chain has no links or more than [`crate::credential::MAX_CHAIN_LEN`].
+    ChainLength,
+    /// A link does not name this lock.
+    WrongLock,
+    /// A link grants more than its parent (rights, window, schedule, uses, depth, scope,
+    /// purpose or epoch), or its parent may not delegate.
+    Widened,
+    /// The credential lacks the right needed for the requested command.
+    NotPermitted,
+    /// The current time is before a link's validity window.
+    NotYetValid,
+    /// The current time is after a link's validity window.
+    Expired,
+    /// The current local time is outside a link's recurring schedule.
+    OutsideSchedule,
+    /// A link's credential id or key is revoked, or its epoch is older than the lock's.
+    Revoked,
+    /// A use-limited grant has no uses left.
+    UsedUp,
+    /// The lock's clock is not trusted, so time-bounded grants fail closed.
+    ClockUntrusted,
+
+    // -- sessions and state ----------------------------------------------------------------
+    /// A challenge, nonce or counter was already used, expired or is out of order.
+    Replay,
+    /// A message arrived that the state machine does not accept in its current state.
+    UnexpectedMessage,
+    /// Bounded lock storage is full; the lock fails closed rather than forget.
+    StorageFull,
+    /// Persistent storage failed to read or write.
+    Storage,
+    /// An update is older than, or the same as, what the lock already applied.
+    Stale,
+
+    // -- caller mistakes -------------------------------------------------------------------
+    /// The API was used incorrectly by the calling code (never caused by peer input).
+    Misuse,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            Error::Truncated => "input ended before the message did",
+            Error::TrailingBytes => "trailing bytes after the message",
+            Error::UnsupportedVersion => "unsupported protocol version",
+            Error::UnexpectedKind => "unexpected message kind",
+            Error::Oversize => "a field exceeds its size limit",
+            Error::Malformed => "malformed message",
+            Error::BufferTooSmall => "output buffer too small",
+            Error::WeakKey => "weak, non-canonical or torsioned public key",
+            Error::Crypto => "cryptographic verification failed",
+            Error::UnknownOwner => "credential not rooted in an enrolled owner key",
+            Error::ChainLength => "credential chain length out of range",
+            Error::WrongLock => "credential does not name this lock",
+            Error::Widened => "a link grants more than its parent",
+            Error::NotPermitted => "credential lacks the right for this command",
+            Error::NotYetValid => "credential not yet valid",
+            Error::Expired => "credential expired",
+            Error::OutsideSchedule => "outside the credential's schedule",
+            Error::Revoked => "credential revoked",
+            Error::UsedUp => "credential has no uses left",
+            Error::ClockUntrusted => "lock clock not trusted",
+            Error::Replay => "replayed, expired or out-of-order message",
+            Error::UnexpectedMessage => "message not expected in this state",
+            Error::StorageFull => "lock storage full",
+            Error::Storage => "persistent storage failure",
+            Error::Stale => "update older than the applied one",
+            Error::Misuse => "API misuse",
+        };
+        f.write_str(text)
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// Shorthand used throughout the crate.
+pub type Result<T> = core::result::Result<T, Error>;

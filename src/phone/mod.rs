@@ -1,0 +1,51 @@
+//! The phone role: the holder's app. It keeps credentials bound to its device key, which
+//! stays behind the [`Signer`] trait so it can live in a keystore or secure element.
+
+use crate::credential::{Link, LockId, UnverifiedChain};
+use crate::crypto::{PublicKey, Signer};
+use crate::error::{Error, Result};
+
+/// A credential chain as the holder keeps it, checked to end at the holder's own key.
+pub struct Credential<'a, S: Signer> {
+    chain: &'a [u8],
+    device: S,
+    leaf: Link,
+}
+
+impl<'a, S: Signer> Credential<'a, S> {
+    /// Pairs received chain bytes with the device key, refusing a chain issued to another key.
+    pub fn new(chain: &'a [u8], device: S) -> Result<Self> {
+        let leaf = *UnverifiedChain::decode(chain)?
+            .links()
+            .last()
+            .ok_or(Error::ChainLength)?;
+        if !leaf.subject.ct_eq(&device.public_key()) {
+            return Err(Error::Misuse);
+        }
+        Ok(Credential {
+            chain,
+            device,
+            leaf,
+        })
+    }
+
+    /// The chain bytes to present to a lock.
+    pub fn chain(&self) -> &'a [u8] {
+        self.chain
+    }
+
+    /// The holder's own link (validity, rights, uses).
+    pub fn leaf(&self) -> &Link {
+        &self.leaf
+    }
+
+    /// The device key this credential is bound to.
+    pub fn device_key(&self) -> PublicKey {
+        self.device.public_key()
+    }
+
+    /// Whether this credential names `lock` (as the root scope says; the lock decides).
+    pub fn names_lock(&self, lock: &LockId) -> bool {
+        UnverifiedChain::decode(self.chain).is_ok_and(|c| c.locks().contains(lock))
+    }
+}

@@ -1,0 +1,116 @@
+//! A fixed-capacity list that encodes like a postcard sequence and refuses more than `N`
+//! elements when decoding, so a lock can parse lists with no heap and a hard bound.
+
+use core::fmt;
+use core::marker::PhantomData;
+use serde::de::{self, SeqAccess, Visitor};
+use serde::ser::SerializeSeq;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Up to `N` values of `T`, stored inline.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Bounded<T: Copy + Default, const N: usize> {
+    len: usize,
+    items: [T; N],
+}
+
+impl<T: Copy + Default, const N: usize> Default for Bounded<T, N> {
+    fn default() -> Self {
+        Bounded {
+            len: 0,
+            items: [T::default(); N],
+        }
+    }
+}
+
+impl<T: Copy + Default, const N: usize> Bounded<T, N> {
+    /// An empty list.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Copies `items` into a new list, or `None` if there are more than `N`.
+    pub fn from_slice(items: &[T]) -> Option<Self> {
+        let mut list = Self::new();
+        for item in items {
+            list.push(*item).ok()?;
+        }
+        Some(list)
+    }
+
+    /// Appends `item`, handing it back if the list is full.
+    pub fn push(&mut self, item: T) -> Result<(), T> {
+        match self.items.get_mut(self.len) {
+            Some(slot) => {
+                *slot = item;
+                self.len += 1;
+                Ok(())
+            }
+            None => Err(item),
+        }
+    }
+
+    /// The stored values.
+    pub fn as_slice(&self) -> &[T] {
+        self.items.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Number of stored values.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<T: Copy + Default + fmt::Debug, const N: usize> fmt::Debug for Bounded<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+impl<T: Copy + Default + Serialize, const N: usize> Serialize for Bounded<T, N> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.len))?;
+        for item in self.as_slice() {
+            seq.serialize_element(item)?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de, T: Copy + Default + Deserialize<'de>, const N: usize> Deserialize<'de> for Bounded<T, N> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor<T, const N: usize>(PhantomData<T>);
+
+        impl<'de, T: Copy + Default + Deserialize<'de>, const N: usize> Visitor<'de> for ListVisitor<T, N> {
+            type Value = Bounded<T, N>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "at most {N} elements")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                // Check the declared length before reading anything so an oversize list is
+                // refused without touching its elements.
+                if seq.size_hint().is_some_and(|n| n > N) {
+                    return Err(de::Error::invalid_length(
+                        seq.size_hint().unwrap_or(0),
+                        &self,
+                    ));
+                }
+                let mut list = Bounded::new();
+                while let Some(item) = seq.next_element()? {
+                    list.push(item)
+                        .map_err(|_| de::Error::invalid_length(N + 1, &self))?;
+                }
+                Ok(list)
+            }
+        }
+
+        deserializer.deserialize_seq(ListVisitor::<T, N>(PhantomData))
+    }
+}

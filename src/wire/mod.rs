@@ -1,0 +1,146 @@
+//! The wire format shared by every role.
+//!
+//! Every top-level message is `[version: u8][kind: u8][body]`: the version and kind sit outside
+//! the postcard body so that an unknown version or kind is refused before any parsing. Bodies
+//! are postcard; keys, ids and signatures are plain byte arrays so that no dependency's serde
+//! choices leak into the format. Signatures are appended raw after the body they cover and are
+//! checked over the exact bytes received. `docs/PROTOCOL.md` is the normative description.
+
+mod bounded;
+
+pub use bounded::Bounded;
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// The protocol version this build speaks, and the only one it accepts.
+pub const VERSION: u8 = 1;
+
+/// Message kinds: the byte after the version. Values are fixed forever; new kinds append.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum Kind {
+    /// A credential chain (`credential::Chain`).
+    Chain = 0x01,
+}
+
+impl Kind {
+    fn from_byte(b: u8) -> Result<Kind> {
+        match b {
+            0x01 => Ok(Kind::Chain),
+            _ => Err(Error::UnexpectedKind),
+        }
+    }
+}
+
+/// Checks the two-byte header and returns the body that follows it.
+pub fn split_header(bytes: &[u8], expected: Kind) -> Result<&[u8]> {
+    let [version, kind, body @ ..] = bytes else {
+        return Err(Error::Truncated);
+    };
+    if *version != VERSION {
+        return Err(Error::UnsupportedVersion);
+    }
+    if Kind::from_byte(*kind)? != expected {
+        return Err(Error::UnexpectedKind);
+    }
+    Ok(body)
+}
+
+/// Writes the two-byte header into `out` and returns the number of bytes written.
+pub fn write_header(out: &mut [u8], kind: Kind) -> Result<usize> {
+    let [v, k, ..] = out else {
+        return Err(Error::BufferTooSmall);
+    };
+    *v = VERSION;
+    *k = kind as u8;
+    Ok(2)
+}
+
+/// Decodes one postcard value from the front of `bytes`, returning it and the rest.
+///
+/// Postcard accepts overlong varints, so one value has many encodings; this refuses every
+/// encoding but the one postcard itself writes, making decode -> encode the identity.
+pub fn take<'a, T: Deserialize<'a> + Serialize>(bytes: &'a [u8]) -> Result<(T, &'a [u8])> {
+    let (value, rest) = postcard::take_from_bytes::<T>(bytes).map_err(map_postcard)?;
+    let used = bytes.len() - rest.len();
+    let matched = postcard::serialize_with_flavor(
+        &value,
+        Matches {
+            expected: bytes,
+            at: 0,
+        },
+    );
+    if matched != Ok(used) {
+        return Err(Error::Malformed);
+    }
+    Ok((value, rest))
+}
+
+/// A postcard output that writes nothing and fails at the first byte differing from
+/// `expected`: canonicality is checked without a buffer.
+struct Matches<'a> {
+    expected: &'a [u8],
+    at: usize,
+}
+
+impl postcard::ser_flavors::Flavor for Matches<'_> {
+    type Output = usize;
+
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        if self.expected.get(self.at) == Some(&byte) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(postcard::Error::SerializeBufferFull)
+        }
+    }
+
+    fn finalize(self) -> postcard::Result<usize> {
+        Ok(self.at)
+    }
+}
+
+/// Decodes exactly one postcard value: trailing bytes are an error.
+pub fn take_all<'a, T: Deserialize<'a> + Serialize>(bytes: &'a [u8]) -> Result<T> {
+    let (value, rest) = take(bytes)?;
+    if rest.is_empty() {
+        Ok(value)
+    } else {
+        Err(Error::TrailingBytes)
+    }
+}
+
+/// Encodes `value` into the front of `out`, returning the number of bytes written.
+pub fn put<T: Serialize>(value: &T, out: &mut [u8]) -> Result<usize> {
+    postcard::to_slice(value, out)
+        .map(|used| used.len())
+        .map_err(map_postcard)
+}
+
+/// Splits a fixed-size array off the front of `bytes`.
+pub fn take_array<const N: usize>(bytes: &[u8]) -> Result<([u8; N], &[u8])> {
+    let (head, rest) = bytes.split_first_chunk::<N>().ok_or(Error::Truncated)?;
+    Ok((*head, rest))
+}
+
+/// Copies `bytes` into `out` at `at`, returning the new end.
+pub fn put_bytes(out: &mut [u8], at: usize, bytes: &[u8]) -> Result<usize> {
+    let end = at.checked_add(bytes.len()).ok_or(Error::BufferTooSmall)?;
+    out.get_mut(at..end)
+        .ok_or(Error::BufferTooSmall)?
+        .copy_from_slice(bytes);
+    Ok(end)
+}
+
+fn map_postcard(e: postcard::Error) -> Error {
+    match e {
+        postcard::Error::DeserializeUnexpectedEnd => Error::Truncated,
+        postcard::Error::SerializeBufferFull => Error::BufferTooSmall,
+        _ => Error::Malformed,
+    }
+}
+
+/// A seconds-since-1970 UTC instant as carried on the wire (a postcard varint).
+pub type UnixTime = u64;
