@@ -24,7 +24,7 @@ fn main() -> Result<(), doorkey::Error> {
 
     println!("== Installation");
     let owner = SecretKey::generate(&mut rng);
-    let mut lock = Enrolment::new(SecretKey::generate(&mut rng));
+    let mut lock = Enrolment::new(SecretKey::generate(&mut rng).public_key());
     lock.enrol_owner(owner.public_key())?;
     lock.set_time_zone(TzRule::parse("CET-1CEST,M3.5.0,M10.5.0/3")?)?;
     println!(

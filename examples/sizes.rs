@@ -8,7 +8,12 @@ mod common;
 
 use doorkey::credential::Chain;
 use doorkey::crypto::Signer;
+use doorkey::phone::{Credential, PhoneSession};
 use doorkey::server::{Delivery, Issuer};
+use doorkey::session::Command;
+
+/// One BLE write at ATT MTU 247.
+const BLE_WRITE: usize = 244;
 
 fn main() {
     let mut w = common::World::new();
@@ -47,4 +52,37 @@ fn main() {
         "size credential_chain_2_purpose {}",
         minted.as_bytes().len()
     );
+
+    let mut lock = common::install(&w);
+    let mut challenge = [0u8; 256];
+    let c = lock
+        .challenge(0, &mut w.rng, &mut challenge)
+        .expect("challenge");
+    let cred = Credential::new(minted.as_bytes(), common::key(4)).expect("credential");
+    let mut open = [0u8; 2048];
+    let (mut session, o) = PhoneSession::open(
+        &challenge[..c],
+        &cred,
+        Command::Unlock,
+        &mut w.rng,
+        &mut open,
+    )
+    .expect("open");
+    let mut command = [0u8; 64];
+    let k = session
+        .command(Command::Lock, &mut command)
+        .expect("command");
+    let mut reply = [0u8; 64];
+    let r = lock
+        .handle(0, &mut open[..o], &mut reply)
+        .expect("handle")
+        .reply;
+    println!("size challenge {c}");
+    println!("size unlock_request_chain_2 {o}");
+    println!(
+        "size unlock_request_chain_2_over_ble_write {}",
+        o.saturating_sub(BLE_WRITE)
+    );
+    println!("size command {k}");
+    println!("size reply {r}");
 }

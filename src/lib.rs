@@ -25,6 +25,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod config;
 pub mod credential;
 pub mod crypto;
 pub mod error;
@@ -32,6 +33,7 @@ pub mod lock;
 pub mod phone;
 #[cfg(feature = "alloc")]
 pub mod server;
+pub mod session;
 pub mod time;
 pub mod wire;
 

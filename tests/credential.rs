@@ -315,14 +315,14 @@ fn wrong_lock_unknown_owner_epoch_and_revocation_are_refused() {
     let chain = w.courier_chain();
     let b = chain.as_bytes().to_vec();
 
-    let mut other = doorkey::lock::Enrolment::new(key(50));
+    let mut other = doorkey::lock::Enrolment::new(key(50).public_key());
     other.enrol_owner(w.owner.public_key()).unwrap();
     assert_eq!(
         other.verify_chain(&b, Some(T0), &()).unwrap_err(),
         Error::WrongLock
     );
 
-    let mut stranger = doorkey::lock::Enrolment::new(key(2));
+    let mut stranger = doorkey::lock::Enrolment::new(key(2).public_key());
     stranger.enrol_owner(key(51).public_key()).unwrap();
     assert_eq!(
         stranger.verify_chain(&b, Some(T0), &()).unwrap_err(),
@@ -373,7 +373,7 @@ fn wrong_lock_unknown_owner_epoch_and_revocation_are_refused() {
 #[test]
 fn a_link_cannot_be_spliced_under_another_parent() {
     let mut w = World::new();
-    let lock_b = doorkey::lock::Enrolment::new(key(60));
+    let lock_b = doorkey::lock::Enrolment::new(key(60).public_key());
     let mut for_a = w.company_link();
     for_a.schedule = Some(Schedule {
         windows: Bounded::from_slice(&[WeeklyWindow {

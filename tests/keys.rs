@@ -35,7 +35,7 @@ const WEAK: [&str; 11] = [
 #[test]
 fn enrolment_refuses_small_order_and_non_canonical_keys() {
     for hex in WEAK {
-        let mut lock = Enrolment::new(common::key(2));
+        let mut lock = Enrolment::new(common::key(2).public_key());
         assert_eq!(
             lock.enrol_owner(PublicKey(hex32(hex))),
             Err(Error::WeakKey),
@@ -53,7 +53,7 @@ fn enrolment_refuses_a_key_with_a_torsion_component() {
     let torsioned = PublicKey((a + t).compress().to_bytes());
     assert_eq!(PublicKey(good.0).validate(), Ok(()));
     assert_eq!(torsioned.validate(), Err(Error::WeakKey));
-    let mut lock = Enrolment::new(common::key(2));
+    let mut lock = Enrolment::new(common::key(2).public_key());
     assert_eq!(lock.enrol_owner(torsioned), Err(Error::WeakKey));
 }
 
@@ -68,7 +68,7 @@ fn enrolment_refuses_bytes_that_are_not_a_point() {
 
 #[test]
 fn owners_are_deduplicated_and_bounded() {
-    let mut lock = Enrolment::new(common::key(2));
+    let mut lock = Enrolment::new(common::key(2).public_key());
     for seed in 10..14 {
         lock.enrol_owner(common::key(seed).public_key()).unwrap();
         lock.enrol_owner(common::key(seed).public_key()).unwrap();

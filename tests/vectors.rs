@@ -31,9 +31,8 @@ fn credential_vectors_hold() {
         owner.public_key(),
         PublicKey(arr32(v["owner_public"].as_str().unwrap()))
     );
-    let mut lock = Enrolment::new(SecretKey::from_seed(&arr32(
-        v["lock_seed"].as_str().unwrap(),
-    )));
+    let lock_key = SecretKey::from_seed(&arr32(v["lock_seed"].as_str().unwrap()));
+    let mut lock = Enrolment::new(lock_key.public_key());
     assert_eq!(
         lock.public_key().0,
         arr32(v["lock_public"].as_str().unwrap())

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     };
     // The owner of the committed corpus (tests/vectors), so the fuzzer starts from valid chains.
     let owner = SecretKey::from_seed(&[1; 32]);
-    let mut lock = Enrolment::new(SecretKey::from_seed(&[2; 32]));
+    let mut lock = Enrolment::new(SecretKey::from_seed(&[2; 32]).public_key());
     lock.enrol_owner(owner.public_key()).expect("valid owner");
     let now = u64::from_le_bytes(*time);
     let now = if now & 1 == 0 { Some(now >> 1) } else { None };

@@ -9,3 +9,15 @@ pub const LOCK_ID: &[u8] = b"doorkey/v1/lock-id\0";
 pub const PARENT: &[u8] = b"doorkey/v1/parent\0";
 /// Purpose binding of an order or package id.
 pub const PURPOSE: &[u8] = b"doorkey/v1/purpose\0";
+/// The lock's signature over its challenge.
+pub const CHALLENGE: &[u8] = b"doorkey/v1/challenge\0";
+/// The session transcript hash.
+pub const TRANSCRIPT: &[u8] = b"doorkey/v1/transcript\0";
+/// HKDF salt of the session key schedule.
+pub const SESSION: &[u8] = b"doorkey/v1/session\0";
+/// The holder's signature over the transcript hash and first command.
+pub const HOLDER: &[u8] = b"doorkey/v1/holder\0";
+/// A time anchor, signed by an owner or an enrolled time key.
+pub const TIME: &[u8] = b"doorkey/v1/time\0";
+/// A configuration update, signed by an owner.
+pub const CONFIG: &[u8] = b"doorkey/v1/config\0";

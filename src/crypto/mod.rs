@@ -4,6 +4,7 @@
 //! device); X25519 is used only for ephemeral session keys; SHA-512 is the one hash (Ed25519
 //! needs it anyway, so a lock links a single hash implementation).
 
+pub mod channel;
 mod keys;
 pub mod labels;
 
@@ -57,4 +58,63 @@ pub fn sign<S: Signer + ?Sized>(signer: &S, label: &[u8], parts: &[&[u8]]) -> Re
     let mut buf = [0u8; MAX_SIGNED];
     let msg = signed_message(&mut buf, label, parts)?;
     signer.sign(msg)
+}
+
+/// A decoded signed message `[version][kind][body][signature]`: the body, the exact bytes the
+/// signature covers (header and body as received) and the signature. Nothing is verified yet.
+pub struct Signed<'a, T> {
+    /// The decoded body.
+    pub body: T,
+    /// Header and body exactly as received.
+    pub signed: &'a [u8],
+    /// The trailing signature.
+    pub signature: Signature,
+}
+
+impl<'a, T: serde::Deserialize<'a> + serde::Serialize> Signed<'a, T> {
+    /// Decodes a signed message of `kind`, refusing more than `max` bytes or trailing bytes.
+    pub fn decode(bytes: &'a [u8], kind: crate::wire::Kind, max: usize) -> Result<Signed<'a, T>> {
+        if bytes.len() > max {
+            return Err(Error::Oversize);
+        }
+        let body_bytes = crate::wire::split_header(bytes, kind)?;
+        let (body, rest) = crate::wire::take::<T>(body_bytes)?;
+        let signed = bytes
+            .get(..bytes.len() - rest.len())
+            .ok_or(Error::Truncated)?;
+        let (sig, rest) = crate::wire::take_array::<64>(rest)?;
+        if !rest.is_empty() {
+            return Err(Error::TrailingBytes);
+        }
+        Ok(Signed {
+            body,
+            signed,
+            signature: Signature(sig),
+        })
+    }
+
+    /// Verifies the signature by `key` under `label` over the bytes as received.
+    pub fn verify(&self, key: &PublicKey, label: &[u8]) -> Result<()> {
+        verify(key, label, &[self.signed], &self.signature)
+    }
+}
+
+/// Encodes `[version][kind][body]` into `out`, signs it under `label` and appends the
+/// signature; returns the total length.
+pub fn encode_signed<T: serde::Serialize, S: Signer + ?Sized>(
+    out: &mut [u8],
+    kind: crate::wire::Kind,
+    body: &T,
+    label: &[u8],
+    signer: &S,
+) -> Result<usize> {
+    let at = crate::wire::write_header(out, kind)?;
+    let n = crate::wire::put(body, out.get_mut(at..).ok_or(Error::BufferTooSmall)?)?;
+    let end = at + n;
+    let sig = sign(
+        signer,
+        label,
+        &[out.get(..end).ok_or(Error::BufferTooSmall)?],
+    )?;
+    crate::wire::put_bytes(out, end, &sig.0)
 }

@@ -1,5 +1,13 @@
 //! The phone role: the holder's app. It keeps credentials bound to its device key, which
 //! stays behind the [`Signer`] trait so it can live in a keystore or secure element.
+//!
+//! A visit: [`inspect_challenge`] the lock's challenge (and fetch a time anchor for its nonce
+//! if the lock's clock is untrusted), [`PhoneSession::open`] with the first command, then
+//! [`PhoneSession::read_reply`] and further [`PhoneSession::command`]s, such as the relock.
+
+mod session;
+
+pub use session::{ChallengeInfo, PhoneSession, inspect_challenge};
 
 use crate::credential::{Link, LockId, UnverifiedChain};
 use crate::crypto::{PublicKey, Signer};
@@ -37,6 +45,11 @@ impl<'a, S: Signer> Credential<'a, S> {
     /// The holder's own link (validity, rights, uses).
     pub fn leaf(&self) -> &Link {
         &self.leaf
+    }
+
+    /// The signer holding the device key.
+    pub fn signer(&self) -> &S {
+        &self.device
     }
 
     /// The device key this credential is bound to.

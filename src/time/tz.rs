@@ -162,9 +162,9 @@ impl TzRule {
             Some(b'+' | b'-' | b'0'..=b'9') => p.offset(24)?,
             _ => std_offset.saturating_add(3600),
         };
-        p.expect(b',')?;
+        p.require(b',')?;
         let start = p.transition()?;
-        p.expect(b',')?;
+        p.require(b',')?;
         let end = p.transition()?;
         if !p.at_end() {
             return Err(Error::Malformed);
@@ -312,7 +312,7 @@ impl Parser<'_> {
         }
     }
 
-    fn expect(&mut self, b: u8) -> Result<()> {
+    fn require(&mut self, b: u8) -> Result<()> {
         if self.eat(b) {
             Ok(())
         } else {
@@ -333,7 +333,7 @@ impl Parser<'_> {
     fn name(&mut self) -> Result<()> {
         let len = if self.eat(b'<') {
             let len = self.take_while(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-');
-            self.expect(b'>')?;
+            self.require(b'>')?;
             len
         } else {
             self.take_while(|b| b.is_ascii_alphabetic())
@@ -407,11 +407,11 @@ impl Parser<'_> {
     /// `Mm.w.d[/time]`.
     fn transition(&mut self) -> Result<Transition> {
         // `Jn` and `n` forms fail here.
-        self.expect(b'M')?;
+        self.require(b'M')?;
         let month = self.number(2)?;
-        self.expect(b'.')?;
+        self.require(b'.')?;
         let week = self.number(1)?;
-        self.expect(b'.')?;
+        self.require(b'.')?;
         let weekday = self.number(1)?;
         let time = if self.eat(b'/') {
             self.duration(167)?

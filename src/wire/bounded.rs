@@ -55,6 +55,27 @@ impl<T: Copy + Default, const N: usize> Bounded<T, N> {
         self.items.get(..self.len).unwrap_or(&[])
     }
 
+    /// The stored values, mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        self.items.iter_mut().take(self.len)
+    }
+
+    /// Keeps only the values for which `keep` is true, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        let mut kept = 0;
+        for i in 0..self.len {
+            if let Some(&item) = self.items.get(i)
+                && keep(&item)
+            {
+                if let Some(slot) = self.items.get_mut(kept) {
+                    *slot = item;
+                }
+                kept += 1;
+            }
+        }
+        self.len = kept;
+    }
+
     /// Number of stored values.
     pub fn len(&self) -> usize {
         self.len

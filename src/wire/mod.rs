@@ -6,6 +6,7 @@
 //! choices leak into the format. Signatures are appended raw after the body they cover and are
 //! checked over the exact bytes received. `docs/PROTOCOL.md` is the normative description.
 
+pub mod array;
 mod bounded;
 
 pub use bounded::Bounded;
@@ -23,14 +24,32 @@ pub const VERSION: u8 = 1;
 pub enum Kind {
     /// A credential chain (`credential::Chain`).
     Chain = 0x01,
+    /// Lock to phone: the signed challenge that starts a session.
+    Challenge = 0x10,
+    /// Phone to lock: answers a challenge and opens the session.
+    Open = 0x11,
+    /// Phone to lock: a command inside an open session.
+    Command = 0x12,
+    /// Lock to phone: the answer to an open or a command.
+    Reply = 0x13,
+    /// A signed time anchor for one lock and one challenge.
+    TimeAnchor = 0x20,
+    /// A signed, versioned configuration update for one lock.
+    Config = 0x21,
 }
 
 impl Kind {
     fn from_byte(b: u8) -> Result<Kind> {
-        match b {
-            0x01 => Ok(Kind::Chain),
-            _ => Err(Error::UnexpectedKind),
-        }
+        Ok(match b {
+            0x01 => Kind::Chain,
+            0x10 => Kind::Challenge,
+            0x11 => Kind::Open,
+            0x12 => Kind::Command,
+            0x13 => Kind::Reply,
+            0x20 => Kind::TimeAnchor,
+            0x21 => Kind::Config,
+            _ => return Err(Error::UnexpectedKind),
+        })
     }
 }
 

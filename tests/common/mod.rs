@@ -33,7 +33,7 @@ pub struct World {
 impl World {
     pub fn new() -> World {
         let owner = key(1);
-        let mut lock = Enrolment::new(key(2));
+        let mut lock = Enrolment::new(key(2).public_key());
         lock.enrol_owner(owner.public_key()).unwrap();
         World {
             owner,
@@ -109,4 +109,81 @@ pub fn raw_chain(owner: &PublicKey, links: &[(&dyn Signer, Link)]) -> Vec<u8> {
         out.extend_from_slice(&whole);
     }
     out
+}
+
+use doorkey::config::TimeAnchor;
+use doorkey::lock::{Lock, MemoryStorage, Outcome, Storage};
+use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
+use doorkey::session::{Command, Reply};
+
+pub type Mem = MemoryStorage<4096>;
+
+/// A lock installed for `World`'s owner, identity key(2), in RAM storage.
+pub fn install(w: &World) -> Lock<Mem> {
+    Lock::install(key(2), w.owner.public_key(), Mem::new()).unwrap()
+}
+
+/// One round trip: the phone's message to the lock and the lock's answer back.
+pub fn exchange<S: Storage>(
+    lock: &mut Lock<S>,
+    tick: u64,
+    session: &mut PhoneSession,
+    msg: &[u8],
+) -> (Outcome, Reply) {
+    let mut input = msg.to_vec();
+    let mut out = [0u8; 512];
+    let outcome = lock.handle(tick, &mut input, &mut out).unwrap();
+    let reply = session.read_reply(&mut out[..outcome.reply]).unwrap();
+    (outcome, reply)
+}
+
+/// Opens a session as `credential`'s holder with `command`; returns the session, the open
+/// message as sent, and the lock's outcome and reply.
+pub fn visit<S: Storage, K: Signer>(
+    lock: &mut Lock<S>,
+    tick: u64,
+    credential: &Credential<'_, K>,
+    command: Command<'_>,
+    rng: &mut ChaCha20Rng,
+) -> (PhoneSession, Vec<u8>, Outcome, Reply) {
+    let mut challenge = [0u8; 256];
+    let n = lock.challenge(tick, rng, &mut challenge).unwrap();
+    let mut open = [0u8; 2048];
+    let (mut session, m) =
+        PhoneSession::open(&challenge[..n], credential, command, rng, &mut open).unwrap();
+    let (outcome, reply) = exchange(lock, tick, &mut session, &open[..m]);
+    (session, open[..m].to_vec(), outcome, reply)
+}
+
+/// Sets the lock's clock: `utc` at `tick`, through an anchor signed by `signer` and carried
+/// by an anonymous phone.
+pub fn set_time<S: Storage>(
+    lock: &mut Lock<S>,
+    tick: u64,
+    utc: u64,
+    signer: &SecretKey,
+    rng: &mut ChaCha20Rng,
+) -> Reply {
+    let mut challenge = [0u8; 256];
+    let n = lock.challenge(tick, rng, &mut challenge).unwrap();
+    let info = inspect_challenge(&challenge[..n], &lock.id()).unwrap();
+    let mut anchor = [0u8; 256];
+    let a = TimeAnchor {
+        lock: lock.id(),
+        nonce: info.nonce,
+        time: utc,
+        signer: signer.public_key(),
+    }
+    .sign(signer, &mut anchor)
+    .unwrap();
+    let mut open = [0u8; 512];
+    let (mut session, m) = PhoneSession::open_anonymous(
+        &challenge[..n],
+        &lock.id(),
+        Command::Time(&anchor[..a]),
+        rng,
+        &mut open,
+    )
+    .unwrap();
+    exchange(lock, tick, &mut session, &open[..m]).1
 }

@@ -1,0 +1,96 @@
+//! The session's symmetric layer: X25519 agreement, the HKDF key schedule over the transcript,
+//! and ChaCha20-Poly1305 with counter nonces, one key per direction.
+
+use super::labels;
+use crate::error::{Error, Result};
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
+use hkdf::Hkdf;
+use sha2::Sha512;
+use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// Bytes the AEAD tag adds to every sealed payload.
+pub const TAG_LEN: usize = 16;
+
+/// X25519 with our ephemeral secret (consumed) and the peer's ephemeral public key. Refuses
+/// non-contributory results (a low-order peer key), which would make the key predictable.
+pub fn agree(ours: EphemeralSecret, theirs: &[u8; 32]) -> Result<SharedKey> {
+    let shared = ours.diffie_hellman(&XPublic::from(*theirs));
+    if !shared.was_contributory() {
+        return Err(Error::Crypto);
+    }
+    Ok(SharedKey(shared.to_bytes()))
+}
+
+/// The raw X25519 output, wiped on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct SharedKey([u8; 32]);
+
+/// One direction's AEAD key, wiped on drop.
+#[derive(Zeroize, ZeroizeOnDrop)]
+pub struct ChannelKey([u8; 32]);
+
+/// Both directions' keys for one session.
+pub struct SessionKeys {
+    /// Seals what the phone sends.
+    pub phone_to_lock: ChannelKey,
+    /// Seals what the lock sends.
+    pub lock_to_phone: ChannelKey,
+}
+
+impl SessionKeys {
+    /// HKDF-SHA512 with the session label as salt, the X25519 output as input key material
+    /// and the transcript hash as info; 64 bytes split phone-to-lock then lock-to-phone.
+    pub fn derive(shared: SharedKey, transcript: &[u8; 32]) -> SessionKeys {
+        let hk = Hkdf::<Sha512>::new(Some(labels::SESSION), &shared.0);
+        let mut okm = [0u8; 64];
+        // 64 bytes is far below HKDF-SHA512's limit of 255 * 64, so expand cannot fail.
+        let _ = hk.expand(transcript, &mut okm);
+        let (a, b) = okm.split_at(32);
+        let mut p2l = [0u8; 32];
+        let mut l2p = [0u8; 32];
+        p2l.copy_from_slice(a);
+        l2p.copy_from_slice(b);
+        okm.zeroize();
+        SessionKeys {
+            phone_to_lock: ChannelKey(p2l),
+            lock_to_phone: ChannelKey(l2p),
+        }
+    }
+}
+
+fn nonce(counter: u32) -> Nonce {
+    let mut n = [0u8; 12];
+    n[..4].copy_from_slice(&counter.to_le_bytes());
+    Nonce::from(n)
+}
+
+impl ChannelKey {
+    /// Encrypts `buf[..len]` in place and appends the tag; returns the sealed length.
+    pub fn seal(&self, counter: u32, aad: &[u8], buf: &mut [u8], len: usize) -> Result<usize> {
+        let end = len.checked_add(TAG_LEN).ok_or(Error::BufferTooSmall)?;
+        let (msg, tail) = buf
+            .get_mut(..end)
+            .ok_or(Error::BufferTooSmall)?
+            .split_at_mut(len);
+        let cipher = ChaCha20Poly1305::new(&self.0.into());
+        let tag = cipher
+            .encrypt_inout_detached(&nonce(counter), aad, msg.into())
+            .map_err(|_| Error::Crypto)?;
+        tail.copy_from_slice(&tag);
+        Ok(end)
+    }
+
+    /// Authenticates and decrypts `buf` (ciphertext then tag) in place; returns the plaintext.
+    pub fn open<'b>(&self, counter: u32, aad: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8]> {
+        let len = buf.len().checked_sub(TAG_LEN).ok_or(Error::Truncated)?;
+        let (msg, tag) = buf.split_at_mut(len);
+        let tag = Tag::try_from(&*tag).map_err(|_| Error::Crypto)?;
+        let cipher = ChaCha20Poly1305::new(&self.0.into());
+        cipher
+            .decrypt_inout_detached(&nonce(counter), aad, (&mut *msg).into(), &tag)
+            .map_err(|_| Error::Crypto)?;
+        Ok(msg)
+    }
+}

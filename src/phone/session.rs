@@ -1,0 +1,158 @@
+use crate::credential::LockId;
+use crate::crypto::channel::{SessionKeys, agree};
+use crate::crypto::{self, Signer, labels};
+use crate::error::{Error, Result};
+use crate::session::{
+    Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, Reply, challenge_digest, split_sealed,
+    transcript, verify_challenge, write_sealed_header,
+};
+use crate::wire::{self, Kind};
+use rand_core::CryptoRng;
+use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
+
+use super::Credential;
+
+/// What a phone learns from a lock's challenge once its signature checks out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChallengeInfo {
+    /// The lock that signed it.
+    pub lock: LockId,
+    /// The nonce a time anchor for this session must be bound to.
+    pub nonce: [u8; NONCE_LEN],
+    /// Whether the lock trusts its clock; if not, fetch a time anchor for `nonce` first.
+    pub clock_trusted: bool,
+}
+
+/// Checks a challenge's signature and that it comes from `lock`. Sends nothing.
+pub fn inspect_challenge(challenge: &[u8], lock: &LockId) -> Result<ChallengeInfo> {
+    let c = Challenge::decode(challenge)?;
+    if c.body.lock_id() != *lock {
+        return Err(Error::WrongLock);
+    }
+    verify_challenge(&c)?;
+    Ok(ChallengeInfo {
+        lock: *lock,
+        nonce: c.body.nonce,
+        clock_trusted: c.body.clock_trusted,
+    })
+}
+
+/// The phone's side of one session with one lock.
+pub struct PhoneSession {
+    keys: SessionKeys,
+    info: ChallengeInfo,
+    sent: u32,
+    next_reply: u32,
+}
+
+impl PhoneSession {
+    /// Answers `challenge` as the holder of `credential`, asking for `command`. The
+    /// challenge must be signed by a lock the credential names; nothing identifying is sent
+    /// otherwise. Writes the open message into `out` and returns the session and its length.
+    pub fn open<S: Signer, R: CryptoRng + ?Sized>(
+        challenge: &[u8],
+        credential: &Credential<'_, S>,
+        command: Command<'_>,
+        rng: &mut R,
+        out: &mut [u8],
+    ) -> Result<(PhoneSession, usize)> {
+        let lock = Challenge::decode(challenge)?.body.lock_id();
+        if !credential.names_lock(&lock) {
+            return Err(Error::WrongLock);
+        }
+        start(
+            challenge,
+            &lock,
+            Some((credential.chain(), credential.signer())),
+            command,
+            rng,
+            out,
+        )
+    }
+
+    /// Opens a session without a credential, to carry a time anchor or configuration update
+    /// to `lock`.
+    pub fn open_anonymous<R: CryptoRng + ?Sized>(
+        challenge: &[u8],
+        lock: &LockId,
+        command: Command<'_>,
+        rng: &mut R,
+        out: &mut [u8],
+    ) -> Result<(PhoneSession, usize)> {
+        start(challenge, lock, None, command, rng, out)
+    }
+
+    /// The challenge this session answered.
+    pub fn info(&self) -> ChallengeInfo {
+        self.info
+    }
+
+    /// Writes the next command of the session into `out`.
+    pub fn command(&mut self, command: Command<'_>, out: &mut [u8]) -> Result<usize> {
+        let counter = self.sent;
+        let at = write_sealed_header(out, Kind::Command, counter)?;
+        let n = wire::put(&command, out.get_mut(at..).ok_or(Error::BufferTooSmall)?)?;
+        let (aad, rest) = out.split_at_mut_checked(at).ok_or(Error::BufferTooSmall)?;
+        let sealed = self.keys.phone_to_lock.seal(counter, aad, rest, n)?;
+        self.sent = counter.checked_add(1).ok_or(Error::Misuse)?;
+        Ok(at + sealed)
+    }
+
+    /// Reads a reply from the lock, decrypting `input` in place. Replies must come in order;
+    /// a replayed or forged one is refused.
+    pub fn read_reply(&mut self, input: &mut [u8]) -> Result<Reply> {
+        let (counter, aad, sealed) = split_sealed(input, Kind::Reply)?;
+        if counter < self.next_reply {
+            return Err(Error::Replay);
+        }
+        let plain = self.keys.lock_to_phone.open(counter, &aad, sealed)?;
+        let reply = wire::take_all(plain)?;
+        self.next_reply = counter.checked_add(1).ok_or(Error::Replay)?;
+        Ok(reply)
+    }
+}
+
+fn start<R: CryptoRng + ?Sized>(
+    challenge: &[u8],
+    lock: &LockId,
+    proof: Option<(&[u8], &dyn Signer)>,
+    command: Command<'_>,
+    rng: &mut R,
+    out: &mut [u8],
+) -> Result<(PhoneSession, usize)> {
+    let info = inspect_challenge(challenge, lock)?;
+    let theirs = Challenge::decode(challenge)?.body.ephemeral;
+    let secret = EphemeralSecret::random_from_rng(rng);
+    let mine = XPublic::from(&secret).to_bytes();
+
+    let at = wire::write_header(out, Kind::Open)?;
+    let at = wire::put_bytes(out, at, &info.nonce)?;
+    let clear_end = wire::put_bytes(out, at, &mine)?;
+    let (clear, payload) = out
+        .split_at_mut_checked(OPEN_CLEAR_LEN)
+        .ok_or(Error::BufferTooSmall)?;
+    let th = transcript(&challenge_digest(challenge), clear);
+    let keys = SessionKeys::derive(agree(secret, &theirs)?, &th);
+
+    let n = wire::put(&command, payload)?;
+    let command_bytes = payload.get(..n).ok_or(Error::BufferTooSmall)?;
+    let proof = match proof {
+        Some((chain, signer)) => {
+            let sig = crypto::sign(signer, labels::HOLDER, &[&th, command_bytes])?;
+            Some(Proof {
+                chain,
+                signature: sig.0,
+            })
+        }
+        None => None,
+    };
+    let m = wire::put(&proof, payload.get_mut(n..).ok_or(Error::BufferTooSmall)?)?;
+    let sealed = keys.phone_to_lock.seal(0, clear, payload, n + m)?;
+    let session = PhoneSession {
+        keys,
+        info,
+        sent: 1,
+        next_reply: 0,
+    };
+    Ok((session, clear_end + sealed))
+}

@@ -1,0 +1,801 @@
+//! Lock and phone driven against each other over a virtual clock: unlock, relock, and every
+//! replayed, reordered, duplicated, forged or out-of-policy message refused.
+
+mod common;
+
+use common::*;
+use doorkey::Error;
+use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
+use doorkey::credential::{Chain, Rights};
+use doorkey::crypto::{Signer, labels, sign};
+use doorkey::lock::{Action, Lock, Storage};
+use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
+use doorkey::session::{Command, DEFAULT_CHALLENGE_LIFETIME, ReasonCode, Reply};
+
+/// A lock whose clock reads T0 at tick 100 (anchored at tick 50), and the courier's one-off
+/// chain.
+fn setup() -> (World, Lock<Mem>, Chain) {
+    let mut w = World::new();
+    let mut lock = install(&w);
+    let owner = key(1);
+    assert_eq!(
+        set_time(&mut lock, 50, T0 - 50, &owner, &mut w.rng),
+        Reply::TimeSet(T0 - 50)
+    );
+    let chain = w.courier_chain();
+    (w, lock, chain)
+}
+
+fn tick_at(utc: u64) -> u64 {
+    utc + 100 - T0
+}
+
+#[test]
+fn courier_unlocks_relocks_and_closes_in_one_session() {
+    let (mut w, mut lock, chain) = setup();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let t = tick_at(T0 + 30);
+    let (mut s, _, outcome, reply) = visit(&mut lock, t, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(
+        (outcome.action, reply, outcome.denied),
+        (Action::Unlock, Reply::Unlocked, None)
+    );
+    let mut msg = [0u8; 64];
+    let n = s.command(Command::Lock, &mut msg).unwrap();
+    let (outcome, reply) = exchange(&mut lock, t + 40, &mut s, &msg[..n]);
+    assert_eq!((outcome.action, reply), (Action::Lock, Reply::Locked));
+    let n = s.command(Command::Close, &mut msg).unwrap();
+    assert_eq!(
+        exchange(&mut lock, t + 41, &mut s, &msg[..n]).1,
+        Reply::Closed
+    );
+    // The session is gone: even a well-formed next command is refused.
+    let n = s.command(Command::Lock, &mut msg).unwrap();
+    let mut out = [0u8; 128];
+    assert_eq!(
+        lock.handle(t + 42, &mut msg[..n], &mut out),
+        Err(Error::UnexpectedMessage)
+    );
+}
+
+#[test]
+fn a_one_off_grant_opens_once() {
+    let (mut w, mut lock, chain) = setup();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let t = tick_at(T0 + 30);
+    assert_eq!(
+        visit(&mut lock, t, &cred, Command::Unlock, &mut w.rng).3,
+        Reply::Unlocked
+    );
+    let (_, _, outcome, reply) = visit(&mut lock, t + 5, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(reply, Reply::Denied(ReasonCode::UsedUp));
+    assert_eq!(
+        (outcome.action, outcome.denied),
+        (Action::None, Some(Error::UsedUp))
+    );
+    // Unlock again inside the same session counts as a second use too.
+    let mut w2 = World::new();
+    let mut lock2 = install(&w2);
+    set_time(&mut lock2, 100, T0, &key(1), &mut w2.rng);
+    let chain2 = w2.courier_chain();
+    let cred2 = Credential::new(chain2.as_bytes(), key(4)).unwrap();
+    let (mut s, _, _, reply) = visit(&mut lock2, t, &cred2, Command::Unlock, &mut w2.rng);
+    assert_eq!(reply, Reply::Unlocked);
+    let mut msg = [0u8; 64];
+    let n = s.command(Command::Unlock, &mut msg).unwrap();
+    assert_eq!(
+        exchange(&mut lock2, t + 1, &mut s, &msg[..n]).1,
+        Reply::Denied(ReasonCode::UsedUp)
+    );
+}
+
+#[test]
+fn an_n_use_grant_opens_n_times() {
+    let (mut w, mut lock, _) = setup();
+    let company = w.company_chain();
+    let mut link = w.courier_link();
+    link.uses = Some(3);
+    let chain = company.extend(&w.company, &link).unwrap();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let t = tick_at(T0 + 30);
+    for i in 0..3 {
+        assert_eq!(
+            visit(&mut lock, t + i, &cred, Command::Unlock, &mut w.rng).3,
+            Reply::Unlocked,
+            "use {i}"
+        );
+    }
+    assert_eq!(
+        visit(&mut lock, t + 3, &cred, Command::Unlock, &mut w.rng).3,
+        Reply::Denied(ReasonCode::UsedUp)
+    );
+}
+
+#[test]
+fn a_recorded_open_or_command_is_refused_when_replayed() {
+    let (mut w, mut lock, chain) = setup();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let t = tick_at(T0 + 30);
+    let (mut s, open, _, _) = visit(&mut lock, t, &cred, Command::Hello, &mut w.rng);
+    let mut out = [0u8; 512];
+    assert_eq!(
+        lock.handle(t + 1, &mut open.clone(), &mut out),
+        Err(Error::Replay)
+    );
+
+    let mut lock_cmd = [0u8; 64];
+    let n = s.command(Command::Lock, &mut lock_cmd).unwrap();
+    let recorded = lock_cmd[..n].to_vec();
+    assert_eq!(
+        exchange(&mut lock, t + 2, &mut s, &recorded).0.action,
+        Action::Lock
+    );
+    // Duplicate.
+    assert_eq!(
+        lock.handle(t + 3, &mut recorded.clone(), &mut out),
+        Err(Error::Replay)
+    );
+    // Reordered: counter 3 delivered, then counter 2.
+    let mut c2 = [0u8; 64];
+    let n2 = s.command(Command::Unlock, &mut c2).unwrap();
+    let mut c3 = [0u8; 64];
+    let n3 = s.command(Command::Lock, &mut c3).unwrap();
+    assert_eq!(
+        exchange(&mut lock, t + 4, &mut s, &c3[..n3]).1,
+        Reply::Locked
+    );
+    assert_eq!(
+        lock.handle(t + 5, &mut c2[..n2], &mut out),
+        Err(Error::Replay)
+    );
+    // After a reboot nothing from before is answerable.
+    let storage = lock.into_storage();
+    let mut lock = Lock::boot(key(2), storage).unwrap();
+    assert_eq!(
+        lock.handle(t + 6, &mut open.clone(), &mut out),
+        Err(Error::Replay)
+    );
+    assert_eq!(
+        lock.handle(t + 6, &mut recorded.clone(), &mut out),
+        Err(Error::UnexpectedMessage)
+    );
+}
+
+#[test]
+fn challenges_expire_and_only_the_latest_few_are_outstanding() {
+    let (mut w, mut lock, chain) = setup();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let t = tick_at(T0 + 30);
+    let life = u64::from(DEFAULT_CHALLENGE_LIFETIME);
+    let mut out = [0u8; 512];
+    for (delay, accepted) in [(life, true), (life + 1, false)] {
+        let mut ch = [0u8; 256];
+        let n = lock.challenge(t, &mut w.rng, &mut ch).unwrap();
+        let mut open = [0u8; 2048];
+        let (_, m) =
+            PhoneSession::open(&ch[..n], &cred, Command::Hello, &mut w.rng, &mut open).unwrap();
+        let r = lock.handle(t + delay, &mut open[..m], &mut out);
+        assert_eq!(r.is_ok(), accepted, "answered after {delay}s: {r:?}");
+        if !accepted {
+            assert_eq!(r, Err(Error::Replay));
+        }
+    }
+    // Five challenges: the oldest is evicted, the other four still answer.
+    let mut opens = Vec::new();
+    for i in 0..5 {
+        let mut ch = [0u8; 256];
+        let n = lock.challenge(t + i, &mut w.rng, &mut ch).unwrap();
+        let mut open = [0u8; 2048];
+        let (_, m) =
+            PhoneSession::open(&ch[..n], &cred, Command::Hello, &mut w.rng, &mut open).unwrap();
+        opens.push(open[..m].to_vec());
+    }
+    assert_eq!(
+        lock.handle(t + 5, &mut opens[0], &mut out),
+        Err(Error::Replay)
+    );
+    for open in &mut opens[1..] {
+        assert!(lock.handle(t + 5, open, &mut out).is_ok());
+    }
+}
+
+#[test]
+fn every_bit_flip_of_an_open_or_command_is_refused() {
+    let (mut w, mut lock, chain) = setup();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let t = tick_at(T0 + 30);
+    let mut out = [0u8; 512];
+    let mut open = [0u8; 2048];
+    let mut bits = 0;
+    let mut bit = 0;
+    loop {
+        // A fresh challenge for every flip, so each one meets a lock that would accept the
+        // genuine message.
+        let mut ch = [0u8; 256];
+        let n = lock.challenge(t, &mut w.rng, &mut ch).unwrap();
+        let (_, m) =
+            PhoneSession::open(&ch[..n], &cred, Command::Unlock, &mut w.rng, &mut open).unwrap();
+        bits = bits.max(m * 8);
+        if bit >= bits {
+            break;
+        }
+        open[bit / 8] ^= 1 << (bit % 8);
+        let r = lock.handle(t, &mut open[..m], &mut out);
+        assert!(
+            !matches!(r, Ok(o) if o.action != Action::None),
+            "bit {bit}: {r:?}"
+        );
+        bit += 1;
+    }
+    // The one-off grant is still unused: no flipped open consumed it.
+    assert_eq!(
+        visit(&mut lock, t, &cred, Command::Unlock, &mut w.rng).3,
+        Reply::Unlocked
+    );
+
+    let (mut s, _, _, _) = visit(&mut lock, t, &cred, Command::Hello, &mut w.rng);
+    let mut msg = [0u8; 64];
+    let n = s.command(Command::Lock, &mut msg).unwrap();
+    for bit in 0..n * 8 {
+        let mut bad = msg[..n].to_vec();
+        bad[bit / 8] ^= 1 << (bit % 8);
+        assert!(
+            lock.handle(t + 1, &mut bad, &mut out).is_err(),
+            "command bit {bit}"
+        );
+    }
+    assert_eq!(
+        exchange(&mut lock, t + 1, &mut s, &msg[..n]).1,
+        Reply::Locked
+    );
+}
+
+#[test]
+fn a_chain_copied_to_another_phone_does_not_open() {
+    let (mut w, mut lock, chain) = setup();
+    let thief = key(77);
+    assert_eq!(
+        Credential::new(chain.as_bytes(), key(77)).err(),
+        Some(Error::Misuse)
+    );
+    // Build the thief's open by hand: the genuine chain, signed with the thief's own key.
+    let t = tick_at(T0 + 30);
+    let mut ch = [0u8; 256];
+    let n = lock.challenge(t, &mut w.rng, &mut ch).unwrap();
+    // A credential for the thief's key over the same lock, only to get the session set up,
+    // then swap in the stolen chain: the lock must refuse because the chain's holder key is
+    // not the key that signed the transcript.
+    let _ = &thief;
+    let stolen = StolenCredential {
+        chain: chain.as_bytes().to_vec(),
+        key: key(77),
+    };
+    let mut open = [0u8; 2048];
+    let m = stolen.open(&ch[..n], &mut w.rng, &mut open);
+    let mut out = [0u8; 512];
+    let outcome = lock.handle(t, &mut open[..m], &mut out).unwrap();
+    assert_eq!(
+        (outcome.action, outcome.denied),
+        (Action::None, Some(Error::Crypto))
+    );
+}
+
+/// Encodes an open exactly as docs/PROTOCOL.md describes, with any key signing.
+struct StolenCredential {
+    chain: Vec<u8>,
+    key: doorkey::crypto::SecretKey,
+}
+
+impl StolenCredential {
+    fn open(&self, challenge: &[u8], rng: &mut chacha20::ChaCha20Rng, out: &mut [u8]) -> usize {
+        use doorkey::crypto::channel::{SessionKeys, agree};
+        use doorkey::session::{Challenge, Proof, challenge_digest, transcript};
+        let c = Challenge::decode(challenge).unwrap();
+        let secret = x25519_dalek::EphemeralSecret::random_from_rng(rng);
+        let mine = x25519_dalek::PublicKey::from(&secret).to_bytes();
+        out[0] = 1;
+        out[1] = 0x11;
+        out[2..18].copy_from_slice(&c.body.nonce);
+        out[18..50].copy_from_slice(&mine);
+        let th = transcript(&challenge_digest(challenge), &out[..50]);
+        let keys = SessionKeys::derive(agree(secret, &c.body.ephemeral).unwrap(), &th);
+        let command = postcard::to_allocvec(&Command::Unlock).unwrap();
+        let sig = sign(&self.key, labels::HOLDER, &[&th, &command]).unwrap();
+        let proof = postcard::to_allocvec(&Some(Proof {
+            chain: &self.chain,
+            signature: sig.0,
+        }))
+        .unwrap();
+        let mut payload = command;
+        payload.extend_from_slice(&proof);
+        let len = payload.len();
+        let (clear, rest) = out.split_at_mut(50);
+        rest[..len].copy_from_slice(&payload);
+        50 + keys.phone_to_lock.seal(0, clear, rest, len).unwrap()
+    }
+}
+
+#[test]
+fn a_fake_lock_learns_nothing_identifying() {
+    let (mut w, mut lock, chain) = setup();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    // A fake lock with its own key: the phone refuses before writing anything.
+    let mut fake = Lock::install(key(99), key(1).public_key(), Mem::new()).unwrap();
+    let mut ch = [0u8; 256];
+    let n = fake.challenge(0, &mut w.rng, &mut ch).unwrap();
+    let mut open = [0u8; 2048];
+    assert_eq!(
+        PhoneSession::open(&ch[..n], &cred, Command::Unlock, &mut w.rng, &mut open).err(),
+        Some(Error::WrongLock)
+    );
+    assert!(open.iter().all(|&b| b == 0), "nothing was written");
+    // A fake lock replaying a genuine challenge gets an open, but it is sealed to the real
+    // lock's ephemeral key: neither the chain nor the holder's key appears in it.
+    let n = lock.challenge(tick_at(T0), &mut w.rng, &mut ch).unwrap();
+    // The signature over a challenge with a substituted key fails.
+    let mut forged = ch[..n].to_vec();
+    forged[40] ^= 1;
+    assert!(PhoneSession::open(&forged, &cred, Command::Unlock, &mut w.rng, &mut open).is_err());
+    let (_, m) =
+        PhoneSession::open(&ch[..n], &cred, Command::Unlock, &mut w.rng, &mut open).unwrap();
+    let sent = &open[..m];
+    let holder = key(4).public_key().0;
+    assert!(!sent.windows(32).any(|win| win == holder));
+    assert!(
+        !sent
+            .windows(16)
+            .any(|win| chain.as_bytes().windows(16).any(|c| c == win))
+    );
+}
+
+#[test]
+fn after_a_reboot_time_bounded_grants_wait_for_a_fresh_anchor() {
+    let (mut w, lock, chain) = setup();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let mut lock = Lock::boot(key(2), lock.into_storage()).unwrap();
+    assert_eq!(lock.trusted_now(5), None);
+    let mut ch = [0u8; 256];
+    let n = lock.challenge(5, &mut w.rng, &mut ch).unwrap();
+    assert!(
+        !inspect_challenge(&ch[..n], &lock.id())
+            .unwrap()
+            .clock_trusted
+    );
+    let (_, _, outcome, reply) = visit(&mut lock, 5, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(
+        (reply, outcome.denied),
+        (
+            Reply::Denied(ReasonCode::NeedTime),
+            Some(Error::ClockUntrusted)
+        )
+    );
+    // An anchor older than the high-water mark is refused: the clock never goes back.
+    assert_eq!(
+        set_time(&mut lock, 6, T0 - 51, &key(1), &mut w.rng),
+        Reply::Denied(ReasonCode::Refused)
+    );
+    // Only owners (and enrolled time keys) may set the time.
+    assert_eq!(
+        set_time(&mut lock, 6, T0 + 20, &key(5), &mut w.rng),
+        Reply::Denied(ReasonCode::NotAuthorized)
+    );
+    assert_eq!(
+        set_time(&mut lock, 7, T0 + 20, &key(1), &mut w.rng),
+        Reply::TimeSet(T0 + 20)
+    );
+    assert_eq!(lock.trusted_now(17), Some(T0 + 30));
+    assert_eq!(
+        visit(&mut lock, 17, &cred, Command::Unlock, &mut w.rng).3,
+        Reply::Unlocked
+    );
+}
+
+#[test]
+fn an_anchor_for_another_challenge_or_lock_is_refused() {
+    let (mut w, mut lock, _) = setup();
+    let owner = key(1);
+    let mut ch = [0u8; 256];
+    let n = lock.challenge(200, &mut w.rng, &mut ch).unwrap();
+    let other_nonce = inspect_challenge(&ch[..n], &lock.id()).unwrap().nonce;
+    let n = lock.challenge(200, &mut w.rng, &mut ch).unwrap();
+    let info = inspect_challenge(&ch[..n], &lock.id()).unwrap();
+    for (nonce, lock_id) in [
+        (other_nonce, lock.id()),
+        (info.nonce, doorkey::credential::LockId([1; 16])),
+    ] {
+        let mut a = [0u8; 256];
+        let k = TimeAnchor {
+            lock: lock_id,
+            nonce,
+            time: T0 + 500,
+            signer: owner.public_key(),
+        }
+        .sign(&owner, &mut a)
+        .unwrap();
+        let mut open = [0u8; 512];
+        let (mut s, m) = PhoneSession::open_anonymous(
+            &ch[..n],
+            &lock.id(),
+            Command::Hello,
+            &mut w.rng,
+            &mut open,
+        )
+        .unwrap();
+        exchange(&mut lock, 200, &mut s, &open[..m]);
+        let mut msg = [0u8; 512];
+        let len = s.command(Command::Time(&a[..k]), &mut msg).unwrap();
+        assert_eq!(
+            exchange(&mut lock, 201, &mut s, &msg[..len]).1,
+            Reply::Denied(ReasonCode::NotAuthorized)
+        );
+        let n2 = lock.challenge(200, &mut w.rng, &mut ch).unwrap();
+        assert_eq!(n2, n);
+    }
+}
+
+fn config(lock: &mut Lock<Mem>, w: &mut World, tick: u64, version: u64, change: Change) -> Reply {
+    let owner = key(1);
+    let mut buf = [0u8; 256];
+    let n = ConfigUpdate {
+        lock: lock.id(),
+        version,
+        signer: owner.public_key(),
+        change,
+    }
+    .sign(&owner, &mut buf)
+    .unwrap();
+    let mut ch = [0u8; 256];
+    let c = lock.challenge(tick, &mut w.rng, &mut ch).unwrap();
+    let mut open = [0u8; 512];
+    let (mut s, m) = PhoneSession::open_anonymous(
+        &ch[..c],
+        &lock.id(),
+        Command::Config(&buf[..n]),
+        &mut w.rng,
+        &mut open,
+    )
+    .unwrap();
+    exchange(lock, tick, &mut s, &open[..m]).1
+}
+
+#[test]
+fn owner_signed_updates_apply_once_and_in_order() {
+    let (mut w, mut lock, chain) = setup();
+    let t = tick_at(T0 + 30);
+    let leaf = chain.leaf().unwrap();
+    assert_eq!(
+        config(
+            &mut lock,
+            &mut w,
+            t,
+            1,
+            Change::RevokeId {
+                id: leaf.id,
+                until: Some(T0 + 600)
+            }
+        ),
+        Reply::ConfigApplied(1)
+    );
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    assert_eq!(
+        visit(&mut lock, t, &cred, Command::Unlock, &mut w.rng).3,
+        Reply::Denied(ReasonCode::NotAuthorized)
+    );
+    // Replayed and older updates are refused.
+    assert_eq!(
+        config(&mut lock, &mut w, t, 1, Change::SetEpoch(5)),
+        Reply::Denied(ReasonCode::Refused)
+    );
+    assert_eq!(
+        config(&mut lock, &mut w, t, 2, Change::SetEpoch(1)),
+        Reply::ConfigApplied(2)
+    );
+    assert_eq!(lock.state().enrolment.config_version(), 2);
+    // The epoch bump revokes everything issued before it.
+    let fresh = w.courier_chain();
+    let cred = Credential::new(fresh.as_bytes(), key(4)).unwrap();
+    let (_, _, o, r) = visit(&mut lock, t, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(
+        (r, o.denied),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::Revoked)
+        )
+    );
+    // Revoking a delegate key cuts off everything it issued.
+    assert_eq!(
+        config(
+            &mut lock,
+            &mut w,
+            t,
+            3,
+            Change::RevokeKey(key(3).public_key())
+        ),
+        Reply::ConfigApplied(3)
+    );
+    assert!(
+        lock.state()
+            .revoked_keys
+            .as_slice()
+            .contains(&key(3).public_key())
+    );
+    // A new owner, a time key, a challenge lifetime, a time zone.
+    assert_eq!(
+        config(
+            &mut lock,
+            &mut w,
+            t,
+            4,
+            Change::AddOwner(key(8).public_key())
+        ),
+        Reply::ConfigApplied(4)
+    );
+    assert_eq!(lock.state().enrolment.owners().len(), 2);
+    assert_eq!(
+        config(
+            &mut lock,
+            &mut w,
+            t,
+            5,
+            Change::RemoveOwner(key(8).public_key())
+        ),
+        Reply::ConfigApplied(5)
+    );
+    assert_eq!(
+        config(
+            &mut lock,
+            &mut w,
+            t,
+            6,
+            Change::RemoveOwner(key(1).public_key())
+        ),
+        Reply::Denied(ReasonCode::NotAuthorized)
+    );
+    assert_eq!(
+        config(
+            &mut lock,
+            &mut w,
+            t,
+            6,
+            Change::AddTimeKey(key(9).public_key())
+        ),
+        Reply::ConfigApplied(6)
+    );
+    assert_eq!(
+        set_time(&mut lock, t + 1, T0 + 40, &key(9), &mut w.rng),
+        Reply::TimeSet(T0 + 40)
+    );
+    assert_eq!(
+        config(&mut lock, &mut w, t, 7, Change::SetChallengeLifetime(0)),
+        Reply::Denied(ReasonCode::BadRequest)
+    );
+    assert_eq!(
+        config(&mut lock, &mut w, t, 7, Change::SetChallengeLifetime(30)),
+        Reply::ConfigApplied(7)
+    );
+    assert_eq!(lock.state().enrolment.challenge_lifetime(), 30);
+    let tz = doorkey::time::TzRule::parse("EST5EDT,M3.2.0,M11.1.0").unwrap();
+    assert_eq!(
+        config(&mut lock, &mut w, t, 8, Change::SetTimeZone(tz)),
+        Reply::ConfigApplied(8)
+    );
+    assert_eq!(lock.state().enrolment.time_zone(), tz);
+    // Everything survives a reboot.
+    let state = lock.state().clone();
+    let lock = Lock::boot(key(2), lock.into_storage()).unwrap();
+    assert_eq!(lock.state(), &state);
+}
+
+#[test]
+fn an_update_signed_by_a_non_owner_is_refused() {
+    let (mut w, mut lock, _) = setup();
+    let intruder = key(3);
+    let mut buf = [0u8; 256];
+    let n = ConfigUpdate {
+        lock: lock.id(),
+        version: 1,
+        signer: intruder.public_key(),
+        change: Change::AddOwner(intruder.public_key()),
+    }
+    .sign(&intruder, &mut buf)
+    .unwrap();
+    let mut ch = [0u8; 256];
+    let c = lock.challenge(200, &mut w.rng, &mut ch).unwrap();
+    let mut open = [0u8; 512];
+    let (mut s, m) = PhoneSession::open_anonymous(
+        &ch[..c],
+        &lock.id(),
+        Command::Config(&buf[..n]),
+        &mut w.rng,
+        &mut open,
+    )
+    .unwrap();
+    assert_eq!(
+        exchange(&mut lock, 200, &mut s, &open[..m]).1,
+        Reply::Denied(ReasonCode::NotAuthorized)
+    );
+    // Claiming to be the owner without the owner's key fails the signature.
+    let n = ConfigUpdate {
+        lock: lock.id(),
+        version: 1,
+        signer: key(1).public_key(),
+        change: Change::AddOwner(intruder.public_key()),
+    }
+    .sign(&intruder, &mut buf)
+    .unwrap();
+    let c = lock.challenge(200, &mut w.rng, &mut ch).unwrap();
+    let (mut s, m) = PhoneSession::open_anonymous(
+        &ch[..c],
+        &lock.id(),
+        Command::Config(&buf[..n]),
+        &mut w.rng,
+        &mut open,
+    )
+    .unwrap();
+    let (o, r) = exchange(&mut lock, 200, &mut s, &open[..m]);
+    assert_eq!(
+        (r, o.denied),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::Crypto)
+        )
+    );
+    assert_eq!(lock.state().enrolment.owners().len(), 1);
+}
+
+#[test]
+fn policy_denials_at_and_beyond_each_boundary() {
+    let (mut w, mut lock, chain) = setup();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let cases = [
+        (T0 - 1, Some(Error::NotYetValid)),
+        (T0 + 600, Some(Error::Expired)),
+    ];
+    for (utc, denied) in cases {
+        let (_, _, o, r) = visit(&mut lock, tick_at(utc), &cred, Command::Unlock, &mut w.rng);
+        assert_eq!(
+            (r, o.denied),
+            (Reply::Denied(ReasonCode::NotNow), denied),
+            "at {utc}"
+        );
+    }
+    // Without the unlock right.
+    let company = w.company_chain();
+    let mut link = w.courier_link();
+    link.rights = Rights::LOCK;
+    let lock_only = company.extend(&w.company, &link).unwrap();
+    let cred = Credential::new(lock_only.as_bytes(), key(4)).unwrap();
+    let (mut s, _, o, r) = visit(
+        &mut lock,
+        tick_at(T0 + 10),
+        &cred,
+        Command::Unlock,
+        &mut w.rng,
+    );
+    assert_eq!(
+        (r, o.denied),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::NotPermitted)
+        )
+    );
+    let mut msg = [0u8; 64];
+    let n = s.command(Command::Lock, &mut msg).unwrap();
+    assert_eq!(
+        exchange(&mut lock, tick_at(T0 + 11), &mut s, &msg[..n]).1,
+        Reply::Locked
+    );
+    // Without any credential, nothing but self-authenticating messages.
+    let mut ch = [0u8; 256];
+    let c = lock
+        .challenge(tick_at(T0 + 12), &mut w.rng, &mut ch)
+        .unwrap();
+    let mut open = [0u8; 512];
+    let (mut s, m) =
+        PhoneSession::open_anonymous(&ch[..c], &lock.id(), Command::Unlock, &mut w.rng, &mut open)
+            .unwrap();
+    let (o, r) = exchange(&mut lock, tick_at(T0 + 12), &mut s, &open[..m]);
+    assert_eq!(
+        (r, o.action),
+        (Reply::Denied(ReasonCode::NotAuthorized), Action::None)
+    );
+}
+
+#[test]
+fn the_lock_fails_closed_when_it_cannot_record_a_use() {
+    let (mut w, mut lock, _) = setup();
+    let company = w.company_chain();
+    let t = tick_at(T0 + 30);
+    // Fill the use table with one-off grants, then one more is refused: storage full.
+    for i in 0..doorkey::lock::MAX_USE_ENTRIES {
+        let link = w.courier_link();
+        let chain = company.extend(&w.company, &link).unwrap();
+        let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+        assert_eq!(
+            visit(&mut lock, t, &cred, Command::Unlock, &mut w.rng).3,
+            Reply::Unlocked,
+            "grant {i}"
+        );
+    }
+    let link = w.courier_link();
+    let chain = company.extend(&w.company, &link).unwrap();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let (_, _, o, r) = visit(&mut lock, t, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(
+        (r, o.action, o.denied),
+        (
+            Reply::Denied(ReasonCode::Unavailable),
+            Action::None,
+            Some(Error::StorageFull)
+        )
+    );
+    // Once those grants have expired their entries can go, and a new grant fits.
+    let mut link = w.courier_link();
+    link.not_before = T0 + 700;
+    let later = company.extend(&w.company, &link).unwrap();
+    let cred = Credential::new(later.as_bytes(), key(4)).unwrap();
+    assert_eq!(
+        visit(
+            &mut lock,
+            tick_at(T0 + 701),
+            &cred,
+            Command::Unlock,
+            &mut w.rng
+        )
+        .3,
+        Reply::Unlocked
+    );
+    assert_eq!(lock.state().uses.len(), 1);
+}
+
+/// Storage that refuses every commit: the lock must not unlock what it cannot record.
+struct Broken(Mem);
+
+impl Storage for Broken {
+    fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Error> {
+        self.0.load(buf)
+    }
+    fn commit(&mut self, _: &[u8]) -> Result<(), Error> {
+        Err(Error::Storage)
+    }
+}
+
+#[test]
+fn the_lock_persists_before_it_actuates() {
+    let (mut w, lock, chain) = setup();
+    let mut lock = Lock::boot(key(2), Broken(lock.into_storage())).unwrap();
+    // Set time by hand-carried anchor is itself a commit: it fails, so the clock stays untrusted.
+    assert_eq!(
+        set_time(&mut lock, 1, T0 + 5, &key(1), &mut w.rng),
+        Reply::Denied(ReasonCode::Unavailable)
+    );
+    assert_eq!(lock.trusted_now(1), None);
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let (_, _, o, _) = visit(&mut lock, 2, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(o.action, Action::None);
+}
+
+#[test]
+fn garbage_and_foreign_versions_are_refused_without_reply() {
+    let (_, mut lock, _) = setup();
+    let mut out = [0u8; 256];
+    for input in [
+        &[][..],
+        &[1][..],
+        &[2, 0x11, 0, 0][..],
+        &[1, 0x7f][..],
+        &[1, 0x10, 1, 2][..],
+        &[1, 0x11, 1, 2, 3][..],
+        &[1, 0x12, 0, 0, 0, 1, 9][..],
+    ] {
+        let mut buf = input.to_vec();
+        let r = lock.handle(200, &mut buf, &mut out);
+        assert!(r.is_err(), "{input:?}: {r:?}");
+    }
+    let mut v2 = vec![2u8, 0x11];
+    v2.extend_from_slice(&[0; 80]);
+    assert_eq!(
+        lock.handle(200, &mut v2, &mut out),
+        Err(Error::UnsupportedVersion)
+    );
+}
