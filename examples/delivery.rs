@@ -1,45 +1,78 @@
-//! In-home delivery, end to end: the owner enrols a lock and delegates to a delivery company;
-//! a courier scans a package and the company's server mints a one-off grant for that courier's
-//! phone and that order; the lock verifies the courier's credential offline. Then the
-//! attempts that must fail, each refused with its reason.
+//! In-home delivery, end to end, with real keys and real messages.
+//!
+//! The owner installs a lock and delegates to a delivery company; a courier scans a package
+//! and the company's server mints a one-off grant for that courier's phone and that order; the
+//! phone answers the lock's challenge, unlocks, and relocks in the same session. Then the
+//! attacks, each refused with its reason.
 //!
 //! Run with `cargo run --example delivery`. Keys come from a fixed seed so the output is
-//! reproducible; everything else is the real protocol.
+//! reproducible; time is a virtual clock (the lock's tick, in seconds since boot).
 
 use chacha20::ChaCha20Rng;
+use doorkey::Error;
+use doorkey::config::TimeAnchor;
 use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
 use doorkey::crypto::{SecretKey, Signer};
-use doorkey::lock::Enrolment;
+use doorkey::lock::{Action, Lock, MemoryStorage};
+use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::server::{Delivery, Issuer};
-use doorkey::time::TzRule;
+use doorkey::session::{Command, Reply};
 use doorkey::wire::Bounded;
 use rand_core::SeedableRng;
 
-const DAY: u64 = 86_400;
-/// Monday 2026-06-01 12:00:00 UTC (14:00 in Berlin).
-const NOW: u64 = 1_780_315_200;
+type Storage = MemoryStorage<4096>;
 
-fn main() -> Result<(), doorkey::Error> {
+const DAY: u64 = 86_400;
+/// Monday 2026-06-01 12:00:00 UTC: the lock's clock reads this at tick 1000.
+const NOON: u64 = 1_780_315_200;
+
+fn utc(tick: u64) -> u64 {
+    NOON + tick - 1000
+}
+
+fn main() -> Result<(), Error> {
     let mut rng = ChaCha20Rng::from_seed([42; 32]);
+    let mut reply_buf = [0u8; 4096];
 
     println!("== Installation");
     let owner = SecretKey::generate(&mut rng);
-    let mut lock = Enrolment::new(SecretKey::generate(&mut rng).public_key());
-    lock.enrol_owner(owner.public_key())?;
-    lock.set_time_zone(TzRule::parse("CET-1CEST,M3.5.0,M10.5.0/3")?)?;
+    let lock_key = SecretKey::generate(&mut rng);
+    let mut lock = Lock::install(lock_key, owner.public_key(), Storage::new())?;
     println!(
-        "lock {:02x?}.. enrolled to owner {:?}",
-        &lock.id().0[..4],
-        owner.public_key()
+        "lock {} enrolled to the owner's key; its clock is untrusted until a time anchor arrives",
+        short(&lock.id().0)
     );
+
+    // The owner's app carries a time anchor bound to a fresh challenge.
+    let mut ch = [0u8; 256];
+    let n = lock.challenge(990, &mut rng, &mut ch)?;
+    let info = inspect_challenge(&ch[..n], &lock.id())?;
+    let mut anchor = [0u8; 256];
+    let a = TimeAnchor {
+        lock: lock.id(),
+        nonce: info.nonce,
+        time: utc(990),
+        signer: owner.public_key(),
+    }
+    .sign(&owner, &mut anchor)?;
+    let mut open = [0u8; 1024];
+    let (mut s, m) = PhoneSession::open_anonymous(
+        &ch[..n],
+        &lock.id(),
+        Command::Time(&anchor[..a]),
+        &mut rng,
+        &mut open,
+    )?;
+    let (_, reply) = deliver(&mut lock, 990, &mut s, &mut open[..m], &mut reply_buf)?;
+    println!("owner's phone delivers a signed time anchor: {reply:?}");
 
     println!("\n== The owner delegates to a delivery company (30 days, one level of delegation)");
     let company_key = SecretKey::generate(&mut rng);
     let delegation = Link {
         subject: company_key.public_key(),
-        scope: Scope::Locks(Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?),
+        scope: Scope::Locks(Bounded::from_slice(&[lock.id()]).ok_or(Error::Misuse)?),
         rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-        not_before: NOW - DAY,
+        not_before: NOON - DAY,
         lifetime: Some(30 * DAY),
         schedule: None,
         uses: None,
@@ -48,86 +81,200 @@ fn main() -> Result<(), doorkey::Error> {
         epoch: 0,
         purpose: None,
     };
-    let company_chain = Chain::root(&owner, &delegation)?;
-    println!("delegation chain: {} bytes", company_chain.as_bytes().len());
-    let company = Issuer::new(company_key, company_chain)?;
+    let company = Issuer::new(company_key, Chain::root(&owner, &delegation)?)?;
+    println!(
+        "delegation chain: {} bytes",
+        company.chain().as_bytes().len()
+    );
 
-    println!("\n== A courier scans the package; the server mints a one-off grant");
+    println!("\n== 12:00 The courier scans the package; the server mints a one-off grant");
     let courier = SecretKey::generate(&mut rng);
     let order = Delivery {
         order_id: b"order-2026-0601-0042",
         lock: lock.id(),
-        slot_start: NOW - 1800,
-        slot_end: NOW + 1800,
+        slot_start: NOON - 1800,
+        slot_end: NOON + 1800,
     };
-    let grant_chain =
-        company.mint_delivery(&order, courier.public_key(), NOW, 10 * 60, &mut rng)?;
-    let leaf = grant_chain.leaf()?;
+    let grant = company.mint_delivery(&order, courier.public_key(), NOON, 10 * 60, &mut rng)?;
     println!(
-        "courier grant: {} bytes, one use, valid {} s, bound to the order",
-        grant_chain.as_bytes().len(),
-        leaf.lifetime.unwrap_or(0)
+        "grant for the courier's phone: {} bytes, one use, 10 minutes, bound to the order",
+        grant.as_bytes().len()
     );
     let late = Delivery {
-        slot_start: NOW + 7200,
-        slot_end: NOW + 9000,
+        slot_start: NOON + 7200,
+        slot_end: NOON + 9000,
         ..order
     };
     println!(
-        "minting outside the booked slot: {}",
-        outcome(
+        "minting for a delivery not due now: {}",
+        refused(
             company
-                .mint_delivery(&late, courier.public_key(), NOW, 600, &mut rng)
+                .mint_delivery(&late, courier.public_key(), NOON, 600, &mut rng)
                 .map(|_| ())
         )
     );
+    let credential = Credential::new(grant.as_bytes(), courier)?;
 
-    println!("\n== At the door: the lock verifies the chain offline");
-    let grant = lock.verify_chain(grant_chain.as_bytes(), Some(NOW + 30), &())?;
+    println!("\n== 12:01 At the door");
+    let t = 1060;
+    let n = lock.challenge(t, &mut rng, &mut ch)?;
+    println!("lock -> phone  challenge, {n} bytes, signed by the lock");
+    let (mut session, m) =
+        PhoneSession::open(&ch[..n], &credential, Command::Unlock, &mut rng, &mut open)?;
+    let captured_open = open[..m].to_vec();
     println!(
-        "accepted: holder {:?}, rights {:?}, {} use-limited link(s)",
-        grant.holder,
-        grant.rights,
-        grant.limits.len()
+        "phone -> lock  unlock request, {m} bytes (credential and holder signature, encrypted)"
     );
+    let (action, reply) = deliver(&mut lock, t, &mut session, &mut open[..m], &mut reply_buf)?;
+    println!("lock: {action:?}; reply {reply:?}; use recorded before the bolt moved");
+    let mut msg = [0u8; 64];
+    let k = session.command(Command::Lock, &mut msg)?;
+    let (action, reply) = deliver(
+        &mut lock,
+        t + 45,
+        &mut session,
+        &mut msg[..k],
+        &mut reply_buf,
+    )?;
+    println!(
+        "phone -> lock  relock, {k} bytes, 45 s later in the same session: {action:?}; reply {reply:?}"
+    );
+    let k = session.command(Command::Close, &mut msg)?;
+    deliver(
+        &mut lock,
+        t + 46,
+        &mut session,
+        &mut msg[..k],
+        &mut reply_buf,
+    )?;
 
-    println!("\n== Attempts that must fail");
-    let mut wider = leaf;
-    wider.lifetime = Some(60 * DAY);
+    println!("\n== Attacks, each refused");
+    let mut out = [0u8; 256];
     println!(
-        "company mints a widened grant (60 days):  {}",
-        outcome(company.delegate(&wider).map(|_| ()))
-    );
-    println!(
-        "the same grant after it expired:          {}",
-        outcome(
-            lock.verify_chain(grant_chain.as_bytes(), Some(NOW + 11 * 60), &())
+        "replay the captured unlock request:       {}",
+        refused(
+            lock.handle(t + 60, &mut captured_open.clone(), &mut out)
                 .map(|_| ())
         )
     );
-    let mut tampered = grant_chain.as_bytes().to_vec();
-    let last = tampered.len() - 70;
-    tampered[last] ^= 1;
+    let n = lock.challenge(t + 70, &mut rng, &mut ch)?;
+    let (mut again, m) =
+        PhoneSession::open(&ch[..n], &credential, Command::Unlock, &mut rng, &mut open)?;
     println!(
-        "grant with one bit changed:               {}",
-        outcome(
-            lock.verify_chain(&tampered, Some(NOW + 30), &())
-                .map(|_| ())
-        )
+        "second use of the one-off grant:          {}",
+        denied(deliver(
+            &mut lock,
+            t + 70,
+            &mut again,
+            &mut open[..m],
+            &mut reply_buf
+        )?)
     );
+    // A thief copies the grant to another phone and presents it under the courier's public
+    // key, but can only sign with its own device key.
+    let thief = Thief {
+        claims: credential.device_key(),
+        key: SecretKey::generate(&mut rng),
+    };
+    let stolen = Credential::new(grant.as_bytes(), thief)?;
+    let n = lock.challenge(t + 80, &mut rng, &mut ch)?;
+    let (mut s, m) = PhoneSession::open(&ch[..n], &stolen, Command::Unlock, &mut rng, &mut open)?;
     println!(
-        "grant while the lock's clock is untrusted: {}",
-        outcome(
-            lock.verify_chain(grant_chain.as_bytes(), None, &())
-                .map(|_| ())
-        )
+        "the grant copied to another phone:        {}",
+        denied(deliver(
+            &mut lock,
+            t + 80,
+            &mut s,
+            &mut open[..m],
+            &mut reply_buf
+        )?)
+    );
+    let n = lock.challenge(1700, &mut rng, &mut ch)?;
+    let (mut s, m) =
+        PhoneSession::open(&ch[..n], &credential, Command::Unlock, &mut rng, &mut open)?;
+    println!(
+        "the grant after its 10 minutes:           {}",
+        denied(deliver(
+            &mut lock,
+            1700,
+            &mut s,
+            &mut open[..m],
+            &mut reply_buf
+        )?)
+    );
+    let n = lock.challenge(1710, &mut rng, &mut ch)?;
+    let info = inspect_challenge(&ch[..n], &lock.id())?;
+    let a = TimeAnchor {
+        lock: lock.id(),
+        nonce: info.nonce,
+        time: NOON - 3600,
+        signer: owner.public_key(),
+    }
+    .sign(&owner, &mut anchor)?;
+    let (mut s, m) = PhoneSession::open_anonymous(
+        &ch[..n],
+        &lock.id(),
+        Command::Time(&anchor[..a]),
+        &mut rng,
+        &mut open,
+    )?;
+    println!(
+        "roll the clock back an hour (signed!):    {}",
+        denied(deliver(
+            &mut lock,
+            1710,
+            &mut s,
+            &mut open[..m],
+            &mut reply_buf
+        )?)
     );
     Ok(())
 }
 
-fn outcome(r: Result<(), doorkey::Error>) -> String {
+/// A device that claims someone else's public key.
+struct Thief {
+    claims: doorkey::crypto::PublicKey,
+    key: SecretKey,
+}
+
+impl Signer for Thief {
+    fn public_key(&self) -> doorkey::crypto::PublicKey {
+        self.claims
+    }
+    fn sign(&self, message: &[u8]) -> Result<doorkey::crypto::Signature, Error> {
+        self.key.sign(message)
+    }
+}
+
+/// Hands a phone message to the lock, and the lock's reply back to the phone.
+fn deliver<'o>(
+    lock: &mut Lock<Storage>,
+    tick: u64,
+    session: &mut PhoneSession,
+    msg: &mut [u8],
+    out: &'o mut [u8],
+) -> Result<(Action, Reply<'o>), Error> {
+    let outcome = lock.handle(tick, msg, out)?;
+    Ok((
+        outcome.action,
+        session.read_reply(&mut out[..outcome.reply])?,
+    ))
+}
+
+fn denied((action, reply): (Action, Reply)) -> String {
+    match (action, reply) {
+        (Action::None, Reply::Denied(reason)) => format!("refused by the lock: {reason:?}"),
+        other => format!("ACCEPTED (unexpected): {other:?}"),
+    }
+}
+
+fn refused(r: Result<(), Error>) -> String {
     match r {
         Ok(()) => "ACCEPTED (unexpected)".into(),
         Err(e) => format!("refused: {e}"),
     }
+}
+
+fn short(bytes: &[u8]) -> String {
+    bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }

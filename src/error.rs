@@ -2,7 +2,7 @@
 //!
 //! Every fallible operation returns [`Error`]. Variants say what went wrong without
 //! leaking secrets: all cryptographic failures collapse into [`Error::Crypto`], and what a
-//! remote peer is told is the coarser [`crate::wire::ReasonCode`], never this enum.
+//! remote peer is told is the coarser [`crate::session::ReasonCode`], never this enum.
 //! [`Error::Misuse`] is reserved for mistakes in the calling code; no byte sequence from a
 //! peer can produce it.
 
@@ -21,7 +21,7 @@ pub enum Error {
     UnsupportedVersion,
     /// The message kind byte is unknown or not the one expected here.
     UnexpectedKind,
-    /// A field is longer than its limit (list length, string length).
+    /// A message or field is longer than its limit (lists over their limit are `Malformed`).
     Oversize,
     /// The bytes are not a well-formed message (bad tag, bad varint, invalid value).
     Malformed,
@@ -70,6 +70,8 @@ pub enum Error {
     Storage,
     /// An update is older than, or the same as, what the lock already applied.
     Stale,
+    /// Receipts do not follow one another: a gap, reordering, fork or truncation.
+    ChainBroken,
 
     // -- caller mistakes -------------------------------------------------------------------
     /// The API was used incorrectly by the calling code (never caused by peer input).
@@ -104,6 +106,7 @@ impl fmt::Display for Error {
             Error::StorageFull => "lock storage full",
             Error::Storage => "persistent storage failure",
             Error::Stale => "update older than the applied one",
+            Error::ChainBroken => "receipt chain broken",
             Error::Misuse => "API misuse",
         };
         f.write_str(text)

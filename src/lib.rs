@@ -31,6 +31,7 @@ pub mod crypto;
 pub mod error;
 pub mod lock;
 pub mod phone;
+pub mod receipt;
 #[cfg(feature = "alloc")]
 pub mod server;
 pub mod session;

@@ -433,7 +433,13 @@ fn an_anchor_for_another_challenge_or_lock_is_refused() {
     }
 }
 
-fn config(lock: &mut Lock<Mem>, w: &mut World, tick: u64, version: u64, change: Change) -> Reply {
+fn config(
+    lock: &mut Lock<Mem>,
+    w: &mut World,
+    tick: u64,
+    version: u64,
+    change: Change,
+) -> Reply<'static> {
     let owner = key(1);
     let mut buf = [0u8; 256];
     let n = ConfigUpdate {

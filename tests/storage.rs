@@ -38,7 +38,7 @@ impl XorShift {
     /// How much of a `len`-byte operation completes before a power cut: often all of it
     /// (the cut came just after), otherwise any prefix.
     fn torn(&mut self, len: usize) -> usize {
-        if self.next() % 4 == 0 {
+        if self.next().is_multiple_of(4) {
             len
         } else {
             self.upto(len)

@@ -52,6 +52,8 @@ fn credential_vectors_hold() {
         match lock.verify_chain(&chain, now, &()) {
             Ok(grant) => {
                 assert_eq!(expect["result"], "ok", "{name}");
+                let rights = u64::from(grant.rights.bits());
+                assert_eq!(expect["rights"].as_u64().unwrap(), rights, "{name}");
                 assert_eq!(
                     expect["holder"].as_str().unwrap(),
                     hex(&grant.holder.0),

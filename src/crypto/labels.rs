@@ -21,3 +21,9 @@ pub const HOLDER: &[u8] = b"doorkey/v1/holder\0";
 pub const TIME: &[u8] = b"doorkey/v1/time\0";
 /// A configuration update, signed by an owner.
 pub const CONFIG: &[u8] = b"doorkey/v1/config\0";
+/// A receipt, signed by the lock (over its lock id and the receipt as sent).
+pub const RECEIPT: &[u8] = b"doorkey/v1/receipt\0";
+/// The chain hash of a receipt.
+pub const RECEIPT_HASH: &[u8] = b"doorkey/v1/receipt-hash\0";
+/// A receipt-chain head, signed by the lock.
+pub const HEAD: &[u8] = b"doorkey/v1/head\0";

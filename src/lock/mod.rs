@@ -22,6 +22,7 @@ use crate::credential::{Grant, LockId, Rights};
 use crate::crypto::channel::{SessionKeys, agree};
 use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
 use crate::error::{Error, Result};
+use crate::receipt::{Event, Head, SESSION_ID_LEN, Who};
 use crate::session::{
     Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, ReasonCode, Reply, SESSION_LIFETIME,
     challenge_digest, split_sealed, transcript, write_sealed_header,
@@ -33,6 +34,8 @@ use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
 
 /// Challenges outstanding at once; a new one evicts the oldest.
 pub const MAX_PENDING: usize = 4;
+/// Largest receipt bundle (a head and a full backlog) a reply carries.
+pub const MAX_BUNDLE_BYTES: usize = 2048;
 
 /// What the firmware must do after a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +83,8 @@ struct Pending {
 struct Session {
     keys: SessionKeys,
     nonce: [u8; NONCE_LEN],
+    /// First bytes of the transcript hash: names the session in receipts.
+    id: [u8; SESSION_ID_LEN],
     grant: Option<Grant>,
     received: u32,
     sent: u32,
@@ -100,13 +105,15 @@ pub struct Lock<S: Storage> {
 impl<S: Storage> Lock<S> {
     /// Factory installation: a fresh state trusting `owner`, committed to `storage`.
     pub fn install(identity: SecretKey, owner: PublicKey, mut storage: S) -> Result<Lock<S>> {
-        let state = LockState::new(identity.public_key(), owner)?;
+        let mut state = LockState::new(identity.public_key(), owner)?;
+        state.record(None, Event::Installed, None, None)?;
         persist(&mut storage, &state)?;
         Ok(Lock::with_state(identity, state, storage))
     }
 
-    /// Starts after a reboot from the committed state. The clock is untrusted until a time
-    /// anchor arrives, and nothing from before the reboot can be answered.
+    /// Starts after a reboot from the committed state and records a boot receipt. The clock
+    /// is untrusted until a time anchor arrives, and nothing from before the reboot can be
+    /// answered.
     pub fn boot(identity: SecretKey, mut storage: S) -> Result<Lock<S>> {
         let mut buf = [0u8; MAX_STATE_BYTES];
         let len = storage.load(&mut buf)?.ok_or(Error::Storage)?;
@@ -115,7 +122,9 @@ impl<S: Storage> Lock<S> {
         if !state.enrolment.public_key().ct_eq(&identity.public_key()) {
             return Err(Error::Misuse);
         }
-        Ok(Lock::with_state(identity, state, storage))
+        let mut lock = Lock::with_state(identity, state, storage);
+        lock.update(|state| state.record(None, Event::Boot, None, None))?;
+        Ok(lock)
     }
 
     fn with_state(identity: SecretKey, state: LockState, storage: S) -> Lock<S> {
@@ -242,10 +251,15 @@ impl<S: Storage> Lock<S> {
         let keys = SessionKeys::derive(agree(pending.secret, &ephemeral)?, &th);
         let plain = keys.phone_to_lock.open(0, clear, sealed)?;
 
-        // From here the peer holds the session keys: answer under encryption.
+        // From here the peer holds the session keys: answer under encryption. A new session
+        // replaces any earlier one.
+        self.session = None;
+        let mut id = [0u8; SESSION_ID_LEN];
+        id.copy_from_slice(th.get(..SESSION_ID_LEN).ok_or(Error::Misuse)?);
         let mut session = Session {
             keys,
             nonce,
+            id,
             grant: None,
             received: 0,
             sent: 0,
@@ -260,27 +274,22 @@ impl<S: Storage> Lock<S> {
         });
         let (command, command_bytes, proof) = match parsed {
             Ok(p) => p,
-            Err(e) => return self.reply_and_close(session, Err(e), out),
+            Err(e) => return self.finish(session, tick, Err(e), out, true),
         };
-        self.session = None;
         // Self-authenticating commands go first, so a phone can bring the time anchor its
         // time-bounded credential needs in the same message.
-        let early = match command {
-            Command::Time(anchor) => Some(self.accept_anchor(tick, &session.nonce, anchor)),
-            Command::Config(update) => Some(self.accept_config(tick, update)),
-            _ => None,
-        };
+        let early = self.administer(tick, &session, command);
         if let Some(proof) = proof {
             match self.verify_proof(tick, &th, command_bytes, &proof) {
                 Ok(grant) => session.grant = Some(grant),
-                Err(e) => return self.reply_and_close(session, Err(e), out),
+                Err(e) => return self.finish(session, tick, Err(e), out, true),
             }
         }
         let result = match early {
-            Some(r) => r.map(|reply| (reply, Action::None)),
-            None => self.execute(tick, &mut session, command, presence),
+            Some(r) => r,
+            None => self.execute(tick, &session, command, presence),
         };
-        self.finish(session, result, out)
+        self.finish(session, tick, result, out, false)
     }
 
     fn handle_command<P: Presence + ?Sized>(
@@ -310,34 +319,52 @@ impl<S: Storage> Lock<S> {
             }
         };
         session.received = counter;
-        let result = wire::take_all::<Command<'_>>(plain).and_then(|command| match command {
-            Command::Time(anchor) => self
-                .accept_anchor(tick, &session.nonce, anchor)
-                .map(|r| (r, Action::None)),
-            Command::Config(update) => self.accept_config(tick, update).map(|r| (r, Action::None)),
-            other => self.execute(tick, &mut session, other, presence),
-        });
-        self.finish(session, result, out)
+        let result = match wire::take_all::<Command<'_>>(plain) {
+            Ok(command) => match self.administer(tick, &session, command) {
+                Some(r) => r,
+                None => self.execute(tick, &session, command, presence),
+            },
+            Err(e) => Err(e),
+        };
+        self.finish(session, tick, result, out, false)
+    }
+
+    /// Time anchors and configuration updates: signed by their authors, so any session may
+    /// carry them. `None` for every other command.
+    fn administer(
+        &mut self,
+        tick: u64,
+        session: &Session,
+        command: Command<'_>,
+    ) -> Option<Result<(Answer, Action)>> {
+        let reply = match command {
+            Command::Time(anchor) => self.accept_anchor(tick, session, anchor),
+            Command::Config(update) => self.accept_config(tick, session, update),
+            _ => return None,
+        };
+        Some(reply.map(|r| (Answer::Reply(r), Action::None)))
     }
 
     /// Runs a credential-bound command in an open session.
     fn execute<P: Presence + ?Sized>(
         &mut self,
         tick: u64,
-        session: &mut Session,
+        session: &Session,
         command: Command<'_>,
         presence: &mut P,
-    ) -> Result<(Reply, Action)> {
+    ) -> Result<(Answer, Action)> {
+        let now = self.trusted_now(tick);
+        let who = session.who();
+        let reply = |r| Ok((Answer::Reply(r), Action::None));
         match command {
-            Command::Hello => Ok((Reply::Ready, Action::None)),
-            Command::Close => Ok((Reply::Closed, Action::None)),
+            Command::Hello => reply(Reply::Ready),
+            Command::Close => reply(Reply::Closed),
+            Command::Receipts { after } => Ok((Answer::Receipts(after), Action::None)),
             Command::Unlock => {
                 let grant = session.grant.as_ref().ok_or(Error::NotPermitted)?;
                 grant.require(Rights::UNLOCK)?;
-                let now = self.trusted_now(tick);
-                if grant.expires.is_some() {
-                    let now = now.ok_or(Error::ClockUntrusted)?;
-                    if grant.expires.is_some_and(|end| now >= end) {
+                if let Some(end) = grant.expires {
+                    if now.ok_or(Error::ClockUntrusted)? >= end {
                         return Err(Error::Expired);
                     }
                 }
@@ -352,9 +379,9 @@ impl<S: Storage> Lock<S> {
                     if let Some(now) = now {
                         state.high_water = state.high_water.max(now);
                     }
-                    Ok(())
+                    state.record(now, Event::Unlocked, who, Some(session.id))
                 })?;
-                Ok((Reply::Unlocked, Action::Unlock))
+                Ok((Answer::Reply(Reply::Unlocked), Action::Unlock))
             }
             Command::Lock => {
                 session
@@ -362,10 +389,23 @@ impl<S: Storage> Lock<S> {
                     .as_ref()
                     .ok_or(Error::NotPermitted)?
                     .require(Rights::LOCK)?;
-                Ok((Reply::Locked, Action::Lock))
+                self.update(|state| state.record(now, Event::Relocked, who, Some(session.id)))?;
+                Ok((Answer::Reply(Reply::Locked), Action::Lock))
             }
             Command::Time(_) | Command::Config(_) => Err(Error::UnexpectedMessage),
         }
+    }
+
+    /// Reports a door event from the firmware's sensors; it becomes a receipt.
+    pub fn door_event(&mut self, tick: u64, event: DoorEvent) -> Result<()> {
+        let now = self.trusted_now(tick);
+        let session = self.session.as_ref().map(|s| s.id);
+        let event = match event {
+            DoorEvent::Opened => Event::DoorOpened,
+            DoorEvent::Closed => Event::DoorClosed,
+            DoorEvent::LeftOpen => Event::DoorLeftOpen,
+        };
+        self.update(|state| state.record(now, event, None, session))
     }
 
     fn verify_proof(
@@ -387,11 +427,16 @@ impl<S: Storage> Lock<S> {
         Ok(grant)
     }
 
-    fn accept_anchor(&mut self, tick: u64, nonce: &[u8; NONCE_LEN], bytes: &[u8]) -> Result<Reply> {
+    fn accept_anchor(
+        &mut self,
+        tick: u64,
+        session: &Session,
+        bytes: &[u8],
+    ) -> Result<Reply<'static>> {
         let anchor = TimeAnchor::decode(bytes)?;
         let a = anchor.body;
         if a.lock != self.id()
-            || !bool::from(a.nonce.ct_eq(nonce))
+            || !bool::from(a.nonce.ct_eq(&session.nonce))
             || !self.state.enrolment.is_time_authority(&a.signer)
         {
             return Err(Error::NotPermitted);
@@ -402,13 +447,18 @@ impl<S: Storage> Lock<S> {
         }
         self.update(|state| {
             state.high_water = a.time;
-            Ok(())
+            state.record(Some(a.time), Event::TimeSet, None, Some(session.id))
         })?;
         self.anchor = Some((tick, a.time));
         Ok(Reply::TimeSet(a.time))
     }
 
-    fn accept_config(&mut self, tick: u64, bytes: &[u8]) -> Result<Reply> {
+    fn accept_config(
+        &mut self,
+        tick: u64,
+        session: &Session,
+        bytes: &[u8],
+    ) -> Result<Reply<'static>> {
         let update = ConfigUpdate::decode(bytes)?;
         if !self
             .state
@@ -421,8 +471,12 @@ impl<S: Storage> Lock<S> {
         }
         update.verify(&update.body.signer, labels::CONFIG)?;
         let now = self.trusted_now(tick);
-        self.update(|state| state.apply(&update.body, now))?;
-        Ok(Reply::ConfigApplied(update.body.version))
+        let version = update.body.version;
+        self.update(|state| {
+            state.apply(&update.body, now)?;
+            state.record(now, Event::ConfigChanged(version), None, Some(session.id))
+        })?;
+        Ok(Reply::ConfigApplied(version))
     }
 
     /// Changes the state and commits it; on any failure the committed state is reloaded, so
@@ -454,39 +508,45 @@ impl<S: Storage> Lock<S> {
         }
     }
 
-    fn reply_and_close(
-        &mut self,
-        session: Session,
-        result: Result<(Reply, Action)>,
-        out: &mut [u8],
-    ) -> Result<Outcome> {
-        let outcome = self.finish(session, result, out)?;
-        self.session = None;
-        Ok(outcome)
-    }
-
-    /// Seals the reply (or the denial) and keeps the session open unless it was closed.
+    /// Records a denial, seals the answer and keeps the session open unless it was closed
+    /// (or `close` asks for it: a failed proof ends the session).
     fn finish(
         &mut self,
         mut session: Session,
-        result: Result<(Reply, Action)>,
+        tick: u64,
+        result: Result<(Answer, Action)>,
         out: &mut [u8],
+        close: bool,
     ) -> Result<Outcome> {
-        let (reply, action, denied) = match result {
-            Ok((reply, action)) => (reply, action, None),
-            Err(e) => (
-                Reply::Denied(ReasonCode::from_error(e)),
-                Action::None,
-                Some(e),
-            ),
+        let (answer, action, denied) = match result {
+            Ok((answer, action)) => (answer, action, None),
+            Err(e) => {
+                let reason = ReasonCode::from_error(e);
+                let now = self.trusted_now(tick);
+                let who = session.who();
+                // Best effort: a lock that cannot record still answers, and has not actuated.
+                let _ = self.update(|state| {
+                    state.record(now, Event::Denied(reason), who, Some(session.id))
+                });
+                (Answer::Reply(Reply::Denied(reason)), Action::None, Some(e))
+            }
         };
         let counter = session.sent;
         let at = write_sealed_header(out, Kind::Reply, counter)?;
-        let n = wire::put(&reply, out.get_mut(at..).ok_or(Error::BufferTooSmall)?)?;
+        let body = out.get_mut(at..).ok_or(Error::BufferTooSmall)?;
+        let (n, closed) = match answer {
+            Answer::Reply(reply) => (wire::put(&reply, body)?, close || reply == Reply::Closed),
+            Answer::Receipts(after) => {
+                let mut bundle = [0u8; MAX_BUNDLE_BYTES];
+                let len = self.bundle(tick, after, &mut bundle)?;
+                let reply = Reply::Receipts(bundle.get(..len).ok_or(Error::BufferTooSmall)?);
+                (wire::put(&reply, body)?, close)
+            }
+        };
         let (aad, rest) = out.split_at_mut_checked(at).ok_or(Error::BufferTooSmall)?;
         let sealed = session.keys.lock_to_phone.seal(counter, aad, rest, n)?;
         session.sent = counter.wrapping_add(1);
-        if reply != Reply::Closed {
+        if !closed {
             self.session = Some(session);
         }
         Ok(Outcome {
@@ -495,6 +555,58 @@ impl<S: Storage> Lock<S> {
             denied,
         })
     }
+
+    /// Signs a head and every backlog receipt after `after` into `out`, oldest first.
+    fn bundle(&self, tick: u64, after: u64, out: &mut [u8]) -> Result<usize> {
+        let id = self.id();
+        let head = Head {
+            seq: self.state.receipts.seq,
+            hash: self.state.receipts.hash,
+            time: self.trusted_now(tick),
+        };
+        let mut at = head.sign(&id, &self.identity, out)?;
+        for receipt in self
+            .state
+            .backlog
+            .as_slice()
+            .iter()
+            .filter(|r| r.seq > after)
+        {
+            at += receipt.sign(
+                &id,
+                &self.identity,
+                out.get_mut(at..).ok_or(Error::BufferTooSmall)?,
+            )?;
+        }
+        Ok(at)
+    }
+}
+
+/// What the lock answers before sealing: a plain reply, or a receipt bundle built into the
+/// reply only when it is sealed.
+enum Answer {
+    Reply(Reply<'static>),
+    Receipts(u64),
+}
+
+impl Session {
+    fn who(&self) -> Option<Who> {
+        self.grant.as_ref().map(|g| Who {
+            id: g.id,
+            holder: g.holder,
+        })
+    }
+}
+
+/// Door sensor readings the firmware reports with [`Lock::door_event`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DoorEvent {
+    /// The door opened.
+    Opened,
+    /// The door closed.
+    Closed,
+    /// The door has stayed open longer than the firmware allows.
+    LeftOpen,
 }
 
 fn persist<S: Storage>(storage: &mut S, state: &LockState) -> Result<()> {

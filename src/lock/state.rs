@@ -6,6 +6,7 @@ use crate::credential::{
 };
 use crate::crypto::PublicKey;
 use crate::error::{Error, Result};
+use crate::receipt::{Event, Receipt, SESSION_ID_LEN, Who};
 use crate::session::{DEFAULT_CHALLENGE_LIFETIME, MAX_CHALLENGE_LIFETIME};
 use crate::time::TzRule;
 use crate::wire::{self, Bounded, UnixTime};
@@ -22,7 +23,10 @@ pub const MAX_REVOKED_KEYS: usize = 8;
 /// Most use-limited credentials tracked at once.
 pub const MAX_USE_ENTRIES: usize = 32;
 /// Upper bound on the encoded state, for the buffer the lock serializes it into.
-pub const MAX_STATE_BYTES: usize = 3072;
+pub const MAX_STATE_BYTES: usize = 4096;
+/// Receipts the lock keeps until a phone carries them away; older ones are dropped (and show
+/// as a gap to the verifier).
+pub const MAX_BACKLOG: usize = 8;
 
 /// The trust anchors and settings a lock verifies credentials against.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +191,8 @@ pub struct LockState {
     pub high_water: UnixTime,
     /// The receipt chain's head.
     pub receipts: ChainHead,
+    /// Receipts not yet known to be carried away, oldest first (signed when sent).
+    pub backlog: Bounded<Receipt, MAX_BACKLOG>,
 }
 
 impl Revocations for LockState {
@@ -211,7 +217,36 @@ impl LockState {
             uses: Bounded::new(),
             high_water: 0,
             receipts: ChainHead::default(),
+            backlog: Bounded::new(),
         })
+    }
+
+    /// Appends a receipt for `event` to the chain and the backlog (dropping the oldest
+    /// backlog entry when full). Committed with the rest of the state by the caller.
+    pub fn record(
+        &mut self,
+        time: Option<UnixTime>,
+        event: Event,
+        who: Option<Who>,
+        session: Option<[u8; SESSION_ID_LEN]>,
+    ) -> Result<()> {
+        let seq = self.receipts.seq.checked_add(1).ok_or(Error::StorageFull)?;
+        let receipt = Receipt {
+            seq,
+            prev: self.receipts.hash,
+            time,
+            event,
+            who,
+            session,
+        };
+        let hash = receipt.hash(&self.enrolment.id())?;
+        if self.backlog.len() == MAX_BACKLOG {
+            let mut first = true;
+            self.backlog.retain(|_| !core::mem::take(&mut first));
+        }
+        self.backlog.push(receipt).map_err(|_| Error::StorageFull)?;
+        self.receipts = ChainHead { seq, hash };
+        Ok(())
     }
 
     /// Encodes the state for storage.

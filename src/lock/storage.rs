@@ -233,8 +233,10 @@ enum Newest {
 /// Power-fail-safe [`Storage`] over a [`Flash`]: alternates between the two regions, each
 /// holding one record with a sequence number and a checksum; the newest valid record wins.
 ///
-/// The record format is in the [module documentation](self). State is streamed through a
-/// small stack buffer: no region-sized buffer is needed beyond the caller's own.
+/// Each region holds one record: a [`STORAGE_HEADER_LEN`]-byte header (magic `"DKS1"`, `u64`
+/// sequence number, `u32` length, 16-byte SHA-512 checksum) then the data, header written last;
+/// `docs/PROTOCOL.md` specifies the format. Data is streamed through a small stack buffer, so no
+/// region-sized buffer is needed beyond the caller's own.
 pub struct FlashStorage<F: Flash> {
     flash: F,
     newest: Newest,
@@ -299,14 +301,14 @@ impl<F: Flash> FlashStorage<F> {
         sha.update(LABEL);
         sha.update(header.prefix);
         let mut chunk = [0u8; CHUNK];
-        let mut done = 0;
-        while done < header.len {
-            let n = CHUNK.min(header.len - done);
-            let part = chunk.get_mut(..n).ok_or(Error::Misuse)?;
-            let offset = STORAGE_HEADER_LEN.checked_add(done).ok_or(Error::Storage)?;
+        let mut offset = STORAGE_HEADER_LEN;
+        let mut left = header.len;
+        while left > 0 {
+            let part = chunk.get_mut(..left.min(CHUNK)).ok_or(Error::Misuse)?;
             self.flash.read(region, offset, part)?;
             sha.update(&*part);
-            done += n;
+            offset = offset.checked_add(part.len()).ok_or(Error::Storage)?;
+            left = left.saturating_sub(part.len());
         }
         let digest = sha.finalize();
         let mut check = [0u8; CHECK_LEN];

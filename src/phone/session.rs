@@ -100,7 +100,7 @@ impl PhoneSession {
 
     /// Reads a reply from the lock, decrypting `input` in place. Replies must come in order;
     /// a replayed or forged one is refused.
-    pub fn read_reply(&mut self, input: &mut [u8]) -> Result<Reply> {
+    pub fn read_reply<'b>(&mut self, input: &'b mut [u8]) -> Result<Reply<'b>> {
         let (counter, aad, sealed) = split_sealed(input, Kind::Reply)?;
         if counter < self.next_reply {
             return Err(Error::Replay);

@@ -78,6 +78,12 @@ pub enum Command<'a> {
     Config(#[serde(borrow)] &'a [u8]),
     /// Open a session without asking for anything yet.
     Hello,
+    /// Send the receipts after this sequence number that the lock still holds, with a
+    /// signed head.
+    Receipts {
+        /// The last sequence number the phone (or its server) already has.
+        after: u64,
+    },
 }
 
 /// The holder's proof: its credential chain and its device signature over the transcript hash
@@ -135,7 +141,7 @@ impl ReasonCode {
 
 /// The lock's answer. Variant order is the wire tag: append only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Reply {
+pub enum Reply<'a> {
     /// The lock has persisted the decision and is unlocking.
     Unlocked,
     /// The lock is locking.
@@ -150,6 +156,8 @@ pub enum Reply {
     Ready,
     /// Refused, with the coarse reason.
     Denied(ReasonCode),
+    /// A receipt bundle: the lock's signed head, then the receipts asked for, oldest first.
+    Receipts(#[serde(borrow)] &'a [u8]),
 }
 
 /// The transcript hash both sides bind the session to: the challenge message exactly as sent

@@ -36,6 +36,10 @@ pub enum Kind {
     TimeAnchor = 0x20,
     /// A signed, versioned configuration update for one lock.
     Config = 0x21,
+    /// A lock-signed audit receipt.
+    Receipt = 0x30,
+    /// A lock-signed receipt-chain head.
+    Head = 0x31,
 }
 
 impl Kind {
@@ -48,6 +52,8 @@ impl Kind {
             0x13 => Kind::Reply,
             0x20 => Kind::TimeAnchor,
             0x21 => Kind::Config,
+            0x30 => Kind::Receipt,
+            0x31 => Kind::Head,
             _ => return Err(Error::UnexpectedKind),
         })
     }

@@ -129,12 +129,12 @@ pub fn exchange<S: Storage>(
     tick: u64,
     session: &mut PhoneSession,
     msg: &[u8],
-) -> (Outcome, Reply) {
+) -> (Outcome, Reply<'static>) {
     let mut input = msg.to_vec();
-    let mut out = [0u8; 512];
+    let mut out = [0u8; 4096];
     let outcome = lock.handle(tick, &mut input, &mut out).unwrap();
     let reply = session.read_reply(&mut out[..outcome.reply]).unwrap();
-    (outcome, reply)
+    (outcome, owned(reply))
 }
 
 /// Opens a session as `credential`'s holder with `command`; returns the session, the open
@@ -145,7 +145,7 @@ pub fn visit<S: Storage, K: Signer>(
     credential: &Credential<'_, K>,
     command: Command<'_>,
     rng: &mut ChaCha20Rng,
-) -> (PhoneSession, Vec<u8>, Outcome, Reply) {
+) -> (PhoneSession, Vec<u8>, Outcome, Reply<'static>) {
     let mut challenge = [0u8; 256];
     let n = lock.challenge(tick, rng, &mut challenge).unwrap();
     let mut open = [0u8; 2048];
@@ -163,7 +163,7 @@ pub fn set_time<S: Storage>(
     utc: u64,
     signer: &SecretKey,
     rng: &mut ChaCha20Rng,
-) -> Reply {
+) -> Reply<'static> {
     let mut challenge = [0u8; 256];
     let n = lock.challenge(tick, rng, &mut challenge).unwrap();
     let info = inspect_challenge(&challenge[..n], &lock.id()).unwrap();
@@ -186,4 +186,19 @@ pub fn set_time<S: Storage>(
     )
     .unwrap();
     exchange(lock, tick, &mut session, &open[..m]).1
+}
+
+/// A reply that outlives the buffer it was decrypted in (a receipt bundle is copied and
+/// leaked: fine for a test).
+pub fn owned(reply: Reply<'_>) -> Reply<'static> {
+    match reply {
+        Reply::Receipts(bundle) => Reply::Receipts(Vec::leak(bundle.to_vec())),
+        Reply::Unlocked => Reply::Unlocked,
+        Reply::Locked => Reply::Locked,
+        Reply::Closed => Reply::Closed,
+        Reply::TimeSet(t) => Reply::TimeSet(t),
+        Reply::ConfigApplied(v) => Reply::ConfigApplied(v),
+        Reply::Ready => Reply::Ready,
+        Reply::Denied(r) => Reply::Denied(r),
+    }
 }
