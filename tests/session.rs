@@ -586,10 +586,21 @@ fn owner_signed_updates_apply_once_and_in_order() {
         Reply::ConfigApplied(8)
     );
     assert_eq!(lock.state().enrolment.time_zone(), tz);
-    // Everything survives a reboot.
+    // Everything survives a reboot, and the reboot itself is on the record.
     let state = lock.state().clone();
     let lock = Lock::boot(key(2), lock.into_storage()).unwrap();
-    assert_eq!(lock.state(), &state);
+    let after = lock.state();
+    assert_eq!(after.enrolment, state.enrolment);
+    assert_eq!(
+        (after.revoked_ids, after.revoked_keys, after.uses),
+        (state.revoked_ids, state.revoked_keys, state.uses)
+    );
+    assert_eq!(after.high_water, state.high_water);
+    assert_eq!(after.receipts.seq, state.receipts.seq + 1);
+    assert_eq!(
+        after.backlog.as_slice().last().unwrap().event,
+        doorkey::receipt::Event::Boot
+    );
 }
 
 #[test]
@@ -755,21 +766,26 @@ fn the_lock_fails_closed_when_it_cannot_record_a_use() {
 }
 
 /// Storage that refuses every commit: the lock must not unlock what it cannot record.
-struct Broken(Mem);
+/// Storage that accepts `.1` more commits (the boot receipt), then refuses every one.
+struct Broken(Mem, usize);
 
 impl Storage for Broken {
     fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Error> {
         self.0.load(buf)
     }
-    fn commit(&mut self, _: &[u8]) -> Result<(), Error> {
-        Err(Error::Storage)
+    fn commit(&mut self, state: &[u8]) -> Result<(), Error> {
+        if self.1 == 0 {
+            return Err(Error::Storage);
+        }
+        self.1 -= 1;
+        self.0.commit(state)
     }
 }
 
 #[test]
 fn the_lock_persists_before_it_actuates() {
     let (mut w, lock, chain) = setup();
-    let mut lock = Lock::boot(key(2), Broken(lock.into_storage())).unwrap();
+    let mut lock = Lock::boot(key(2), Broken(lock.into_storage(), 1)).unwrap();
     // Set time by hand-carried anchor is itself a commit: it fails, so the clock stays untrusted.
     assert_eq!(
         set_time(&mut lock, 1, T0 + 5, &key(1), &mut w.rng),

@@ -1,5 +1,11 @@
-//! The server role: the owner's cloud or a service company's backend. Delegation and
-//! just-in-time issuance. Needs the `alloc` feature.
+//! The server role: the owner's cloud or a service company's backend. Delegation,
+//! just-in-time issuance, the receipt log and the owner's timeline. Needs the `alloc` feature.
+
+mod log;
+mod timeline;
+
+pub use log::{Finding, LogStore, MemoryLog, ReceiptLog, Stored};
+pub use timeline::{Alert, Visit, timeline};
 
 use crate::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
 use crate::crypto::{PublicKey, Signer, hash, labels};

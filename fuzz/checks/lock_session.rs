@@ -1,0 +1,404 @@
+//! The `lock_session` target body: a genuine lock (clock set by a genuine time anchor) driven
+//! by a sequence of operations mixing a genuine courier phone with raw, replayed and
+//! bit-flipped messages and reboots. Needs the `arbitrary` crate, so it is fuzz-only; the
+//! crate root that includes it must also include `checks` (`fuzz/checks/mod.rs`).
+#![allow(dead_code)]
+
+use arbitrary::Arbitrary;
+use doorkey::config::{Change, ConfigUpdate};
+use doorkey::credential::CredentialId;
+use doorkey::lock::{Action, Lock, LockState, MAX_STATE_BYTES, Outcome, Storage};
+use doorkey::phone::{PhoneSession, inspect_challenge};
+use doorkey::session::{Command, Reply};
+use doorkey::wire::UnixTime;
+
+use crate::checks::{
+    COURIER_LIFETIME, COURIER_USES, Mem, T0, anchor_bytes, courier_credential, courier_link_id,
+    flip_bit, install, lock_id, lock_key, owner, rng, set_time, simple_command,
+};
+
+/// One step of a session-level fuzz run.
+#[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Time passes by `tick_delta` seconds, then the lock issues a challenge, which the next
+    /// `GenuineOpen` answers (possibly too late, or after it was evicted).
+    Challenge { tick_delta: u8 },
+    /// The courier's phone opens a session (answering the last unanswered challenge, or a
+    /// fresh one) asking for `cmd`.
+    GenuineOpen { cmd: u8 },
+    /// The courier's phone sends `cmd` in its current session.
+    GenuineCommand { cmd: u8 },
+    /// Raw bytes straight to `Lock::handle`.
+    Raw(Vec<u8>),
+    /// A recorded phone message sent again.
+    Replay(u8),
+    /// A recorded phone message sent again with one bit flipped.
+    FlipBit { msg: u8, bit: u16 },
+    /// Power cycle: `Lock::boot` over the same storage; ticks restart at 0, UTC goes on.
+    Reboot,
+    /// Time passes.
+    AdvanceTime(u16),
+    /// A genuine anonymous time-anchor visit at the current UTC.
+    Anchor,
+}
+
+/// Most operations run per input (each genuine exchange costs several signatures).
+pub const MAX_OPS: usize = 48;
+/// Most phone messages remembered for replay.
+pub const MAX_RECORDED: usize = 64;
+
+/// Commands a genuine open or command may carry: `simple_command`, a time anchor for this
+/// session's nonce, or a challenge-lifetime configuration update.
+enum Wanted {
+    Simple(Command<'static>),
+    Time,
+    Config(u16),
+}
+
+fn wanted(cmd: u8) -> Wanted {
+    match cmd % 6 {
+        4 => Wanted::Time,
+        5 => Wanted::Config(u16::from(cmd / 6) % 62),
+        _ => Wanted::Simple(simple_command(cmd)),
+    }
+}
+
+struct Run {
+    lock: Option<Lock<Mem>>,
+    tick: u64,
+    utc: UnixTime,
+    lock_rng: chacha20::ChaCha20Rng,
+    phone_rng: chacha20::ChaCha20Rng,
+    phone: Option<PhoneSession>,
+    unanswered: Option<Vec<u8>>,
+    recorded: Vec<Vec<u8>>,
+    unlocks: u32,
+    config_version: u64,
+    courier_id: CredentialId,
+    /// Highest use count seen per credential id: persisted counts never go down.
+    seen_uses: Vec<(CredentialId, u16)>,
+}
+
+impl Run {
+    fn lock(&mut self) -> &mut Lock<Mem> {
+        self.lock.as_mut().expect("a lock is running")
+    }
+
+    fn record(&mut self, msg: &[u8]) {
+        if self.recorded.len() < MAX_RECORDED {
+            self.recorded.push(msg.to_vec());
+        }
+    }
+
+    fn config_bytes(&mut self, secs: u16) -> Vec<u8> {
+        self.config_version += 1;
+        let owner = owner();
+        let mut out = [0u8; 256];
+        let n = ConfigUpdate {
+            lock: lock_id(),
+            version: self.config_version,
+            signer: owner.public_key(),
+            change: Change::SetChallengeLifetime(secs),
+        }
+        .sign(&owner, &mut out)
+        .expect("config signs");
+        out[..n].to_vec()
+    }
+
+    /// Sends a message that must not actuate anything (replayed, flipped).
+    fn send_inert(&mut self, mut msg: Vec<u8>, what: &str) {
+        let tick = self.tick;
+        let mut out = [0u8; 2048];
+        if let Ok(o) = self.lock().handle(tick, &mut msg, &mut out) {
+            assert_eq!(o.action, Action::None, "{what} message actuated: {o:?}");
+        }
+    }
+
+    /// Accounts for an outcome of any message.
+    fn account(&mut self, outcome: &Result<Outcome, doorkey::Error>) {
+        let Ok(o) = outcome else { return };
+        if o.action == Action::Unlock {
+            self.unlocks += 1;
+            assert!(
+                self.unlocks <= u32::from(COURIER_USES),
+                "unlock #{} under a {COURIER_USES}-use credential",
+                self.unlocks
+            );
+            assert!(
+                (T0..T0 + COURIER_LIFETIME).contains(&self.utc),
+                "unlocked at {} outside the credential's validity",
+                self.utc
+            );
+        }
+    }
+
+    fn genuine_open(&mut self, cmd: u8) {
+        let tick = self.tick;
+        let challenge = match self.unanswered.take() {
+            Some(c) => c,
+            None => {
+                let mut ch = [0u8; 256];
+                let mut rng = self.lock_rng.clone();
+                let n = self
+                    .lock()
+                    .challenge(tick, &mut rng, &mut ch)
+                    .expect("challenge");
+                self.lock_rng = rng;
+                ch[..n].to_vec()
+            }
+        };
+        let nonce = inspect_challenge(&challenge, &lock_id())
+            .expect("the lock's challenge verifies")
+            .nonce;
+        let credential = courier_credential();
+        let payload = match wanted(cmd) {
+            Wanted::Simple(_) => Vec::new(),
+            Wanted::Time => anchor_bytes(nonce, self.utc),
+            Wanted::Config(secs) => self.config_bytes(secs),
+        };
+        let command = match wanted(cmd) {
+            Wanted::Simple(c) => c,
+            Wanted::Time => Command::Time(&payload),
+            Wanted::Config(_) => Command::Config(&payload),
+        };
+        let mut open = [0u8; 2400];
+        let (phone, m) = PhoneSession::open(
+            &challenge,
+            &credential,
+            command,
+            &mut self.phone_rng,
+            &mut open,
+        )
+        .expect("the phone answers its lock's challenge");
+        self.phone = Some(phone);
+        self.exchange(open[..m].to_vec(), command);
+    }
+
+    fn genuine_command(&mut self, cmd: u8) {
+        let Some(phone) = self.phone.as_mut() else {
+            return;
+        };
+        let nonce = phone.info().nonce;
+        let payload = match wanted(cmd) {
+            Wanted::Simple(_) => Vec::new(),
+            Wanted::Time => anchor_bytes(nonce, self.utc),
+            Wanted::Config(secs) => self.config_bytes(secs),
+        };
+        let command = match wanted(cmd) {
+            Wanted::Simple(c) => c,
+            Wanted::Time => Command::Time(&payload),
+            Wanted::Config(_) => Command::Config(&payload),
+        };
+        let mut msg = [0u8; 512];
+        let phone = self.phone.as_mut().expect("checked above");
+        let Ok(n) = phone.command(command, &mut msg) else {
+            return;
+        };
+        self.exchange(msg[..n].to_vec(), command);
+    }
+
+    /// Delivers a genuine phone message; a genuine reply must be accepted by the phone and
+    /// agree with the action.
+    fn exchange(&mut self, msg: Vec<u8>, command: Command<'_>) {
+        self.record(&msg);
+        let tick = self.tick;
+        let mut input = msg;
+        let mut out = [0u8; 2048];
+        let outcome = self.lock().handle(tick, &mut input, &mut out);
+        self.account(&outcome);
+        let Ok(o) = outcome else { return };
+        let phone = self.phone.as_mut().expect("a genuine message has a phone");
+        let reply = phone
+            .read_reply(&mut out[..o.reply])
+            .expect("the phone accepts the lock's genuine reply");
+        let expected_action = match reply {
+            Reply::Unlocked => Action::Unlock,
+            Reply::Locked => Action::Lock,
+            _ => Action::None,
+        };
+        assert_eq!(o.action, expected_action, "{command:?} -> {reply:?} vs {o:?}");
+        if let Reply::TimeSet(t) = reply {
+            assert_eq!(t, self.utc, "the lock set a time nobody sent");
+        }
+    }
+
+    fn anchor(&mut self) {
+        let tick = self.tick;
+        let utc = self.utc;
+        let mut rng = self.lock_rng.clone();
+        let visit = set_time(self.lock(), tick, utc, &mut rng);
+        self.lock_rng = rng;
+        self.record(&visit.open);
+        self.account(&visit.outcome);
+        if let Some(reply) = visit.reply {
+            assert_eq!(reply, Reply::TimeSet(utc), "a genuine current anchor was refused");
+        }
+    }
+
+    fn reboot(&mut self) {
+        let before = self.lock().state().clone();
+        let storage = self.lock.take().expect("a lock is running").into_storage();
+        let lock = Lock::boot(lock_key(), storage).expect("boot over committed state");
+        assert_eq!(lock.state(), &before, "the state changed across a reboot");
+        self.lock = Some(lock);
+        self.tick = 0;
+        // The phone's session died with the lock's RAM; it keeps its object (whose further
+        // commands the lock must refuse).
+    }
+
+    /// After every operation: memory never runs ahead of storage, use counts only grow and
+    /// equal the unlocks performed.
+    fn check_state(&mut self) {
+        let lock = self.lock.as_ref().expect("a lock is running");
+        let mut storage = lock.storage().clone();
+        let mut buf = [0u8; MAX_STATE_BYTES];
+        let n = storage
+            .load(&mut buf)
+            .expect("storage loads")
+            .expect("something is committed");
+        let persisted = LockState::decode(&buf[..n]).expect("committed state decodes");
+        assert_eq!(&persisted, lock.state(), "memory differs from storage");
+        for (id, used) in &self.seen_uses {
+            let now = persisted
+                .uses
+                .as_slice()
+                .iter()
+                .find(|e| e.id == *id)
+                .map_or(0, |e| e.used);
+            assert!(now >= *used, "use count of {id:?} went from {used} to {now}");
+        }
+        for e in persisted.uses.as_slice() {
+            match self.seen_uses.iter_mut().find(|(id, _)| *id == e.id) {
+                Some((_, used)) => *used = e.used,
+                None => self.seen_uses.push((e.id, e.used)),
+            }
+            assert_eq!(e.id, self.courier_id, "a use entry for an unknown link");
+        }
+        let counted = persisted
+            .uses
+            .as_slice()
+            .iter()
+            .find(|e| e.id == self.courier_id)
+            .map_or(0, |e| u32::from(e.used));
+        assert_eq!(counted, self.unlocks, "persisted uses differ from unlocks performed");
+    }
+}
+
+/// Runs `ops` against a genuine lock whose clock reads `T0` at tick 100 (anchored at tick 50).
+pub fn lock_session(ops: &[Op]) {
+    let mut lock_rng = rng(31);
+    let mut lock = install();
+    let visit = set_time(&mut lock, 50, T0 - 50, &mut lock_rng);
+    assert_eq!(visit.reply, Some(Reply::TimeSet(T0 - 50)), "anchor refused");
+    let mut run = Run {
+        lock: Some(lock),
+        tick: 100,
+        utc: T0,
+        lock_rng,
+        phone_rng: rng(32),
+        phone: None,
+        unanswered: None,
+        recorded: vec![visit.open],
+        unlocks: 0,
+        config_version: 0,
+        courier_id: courier_link_id(),
+        seen_uses: Vec::new(),
+    };
+    for op in ops.iter().take(MAX_OPS) {
+        match op {
+            Op::Challenge { tick_delta } => {
+                run.tick += u64::from(*tick_delta);
+                run.utc += u64::from(*tick_delta);
+                let tick = run.tick;
+                let mut ch = [0u8; 256];
+                let mut rng = run.lock_rng.clone();
+                let n = run.lock().challenge(tick, &mut rng, &mut ch).expect("challenge");
+                run.lock_rng = rng;
+                run.unanswered = Some(ch[..n].to_vec());
+            }
+            Op::GenuineOpen { cmd } => run.genuine_open(*cmd),
+            Op::GenuineCommand { cmd } => run.genuine_command(*cmd),
+            Op::Raw(bytes) => {
+                let tick = run.tick;
+                let mut input = bytes.clone();
+                let mut out = [0u8; 2048];
+                let outcome = run.lock().handle(tick, &mut input, &mut out);
+                run.account(&outcome);
+            }
+            Op::Replay(i) => {
+                let msg = run.recorded[usize::from(*i) % run.recorded.len()].clone();
+                run.send_inert(msg, "replayed");
+            }
+            Op::FlipBit { msg, bit } => {
+                let msg = &run.recorded[usize::from(*msg) % run.recorded.len()];
+                let flipped = flip_bit(msg, usize::from(*bit));
+                run.send_inert(flipped, "bit-flipped");
+            }
+            Op::Reboot => run.reboot(),
+            Op::AdvanceTime(d) => {
+                run.tick += u64::from(*d);
+                run.utc += u64::from(*d);
+            }
+            Op::Anchor => run.anchor(),
+        }
+        run.check_state();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seed encoding: the bytes `arbitrary` decodes into a given `Vec<Op>` (for the seed corpus).
+// ---------------------------------------------------------------------------------------------
+
+const VARIANTS: u64 = 9;
+
+fn tag(variant: u64) -> [u8; 4] {
+    // derive(Arbitrary) picks variant `(u32 * VARIANTS) >> 32`.
+    let x = (variant << 32).div_ceil(VARIANTS);
+    u32::try_from(x).expect("fits").to_le_bytes()
+}
+
+/// Encodes `ops` as the input `Vec<Op>::arbitrary_take_rest` decodes back to `ops`.
+pub fn encode_ops(ops: &[Op]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for op in ops {
+        out.push(1); // keep going
+        match op {
+            Op::Challenge { tick_delta } => {
+                out.extend(tag(0));
+                out.push(*tick_delta);
+            }
+            Op::GenuineOpen { cmd } => {
+                out.extend(tag(1));
+                out.push(*cmd);
+            }
+            Op::GenuineCommand { cmd } => {
+                out.extend(tag(2));
+                out.push(*cmd);
+            }
+            Op::Raw(bytes) => {
+                out.extend(tag(3));
+                for b in bytes {
+                    out.extend([1, *b]);
+                }
+                out.push(0);
+            }
+            Op::Replay(i) => {
+                out.extend(tag(4));
+                out.push(*i);
+            }
+            Op::FlipBit { msg, bit } => {
+                out.extend(tag(5));
+                out.push(*msg);
+                out.extend(bit.to_le_bytes());
+            }
+            Op::Reboot => out.extend(tag(6)),
+            Op::AdvanceTime(d) => {
+                out.extend(tag(7));
+                out.extend(d.to_le_bytes());
+            }
+            Op::Anchor => out.extend(tag(8)),
+        }
+    }
+    out.push(0);
+    out
+}
