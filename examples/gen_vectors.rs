@@ -2,16 +2,24 @@
 //!
 //! `cargo run --example gen_vectors` rewrites the files; `-- --check` only compares and fails
 //! if they are stale. `tests/vectors.rs` checks every case against the crate.
+//!
+//! - `credential.json`: credential chains and the result a lock gives for each.
+//! - `session.json`: a recorded time-anchor session and courier visit, every message in
+//!   order, with the key schedule derived from the primitives docs/PROTOCOL.md names.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use chacha20::ChaCha20Rng;
 use common::*;
+use doorkey::config::TimeAnchor;
 use doorkey::credential::{Chain, Rights, Scope};
-use doorkey::crypto::Signer;
-use doorkey::lock::Enrolment;
+use doorkey::crypto::{Signer, labels};
+use doorkey::lock::{Enrolment, Lock};
+use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
+use doorkey::session::{Command, DEFAULT_CHALLENGE_LIFETIME, NONCE_LEN, OPEN_CLEAR_LEN};
 use doorkey::time::{Schedule, TzRule, WeeklyWindow};
-use doorkey::wire::Bounded;
+use doorkey::wire::{Bounded, Kind};
 use serde_json::{Value, json};
 
 const TZ: &str = "CET-1CEST,M3.5.0,M10.5.0/3";
@@ -154,10 +162,358 @@ fn credential_vectors() -> Value {
     })
 }
 
+/// Seed of the lock's random number generator in `session.json` (32 repeated bytes).
+const LOCK_RNG_SEED: u8 = 0x0b;
+/// Seed of the phone's random number generator in `session.json`.
+const PHONE_RNG_SEED: u8 = 0x0c;
+/// Tick of the anonymous session's challenge, and what the anchor it carries says.
+const ANCHOR_TICK: u64 = 100;
+const ANCHOR_TIME: u64 = T0 + 10;
+/// Tick of the courier's challenge.
+const VISIT_TICK: u64 = 130;
+
+/// The enum variant's name without its fields: `TimeSet(1780315210)` -> `TimeSet`.
+fn variant<T: std::fmt::Debug>(value: &T) -> String {
+    let text = format!("{value:?}");
+    let end = text.find(['(', ' ', '{']).unwrap_or(text.len());
+    text[..end].to_string()
+}
+
+fn sha512_32(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = sha2::Sha512::new();
+    for p in parts {
+        h.update(p);
+    }
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&h.finalize()[..32]);
+    out
+}
+
+/// 32 bytes the next `EphemeralSecret::random_from_rng(rng)` will take, after `skip` bytes,
+/// read from a second generator set to the same stream position.
+fn peek(seed: u8, at: &ChaCha20Rng, skip: usize) -> [u8; 32] {
+    use rand_core::Rng;
+    let mut probe = rng(seed);
+    probe.set_word_pos(at.get_word_pos());
+    let mut skipped = vec![0u8; skip];
+    probe.fill_bytes(&mut skipped);
+    let mut out = [0u8; 32];
+    probe.fill_bytes(&mut out);
+    out
+}
+
+/// The key schedule of docs/PROTOCOL.md, from the primitives: X25519 on both sides, the
+/// challenge digest, the transcript hash, HKDF-SHA512 split phone-to-lock then lock-to-phone.
+struct Derived {
+    lock_secret: [u8; 32],
+    phone_secret: [u8; 32],
+    shared: [u8; 32],
+    digest: [u8; 32],
+    transcript: [u8; 32],
+    p2l: [u8; 32],
+    l2p: [u8; 32],
+}
+
+impl Derived {
+    fn new(
+        challenge: &[u8],
+        open: &[u8],
+        lock_secret: [u8; 32],
+        phone_secret: [u8; 32],
+    ) -> Derived {
+        use curve25519_dalek::montgomery::MontgomeryPoint;
+        let lock_public = MontgomeryPoint::mul_base_clamped(lock_secret).to_bytes();
+        let phone_public = MontgomeryPoint::mul_base_clamped(phone_secret).to_bytes();
+        assert_eq!(challenge[50..82], lock_public, "lock ephemeral key");
+        assert_eq!(open[18..50], phone_public, "phone ephemeral key");
+        let shared = MontgomeryPoint(lock_public)
+            .mul_clamped(phone_secret)
+            .to_bytes();
+        assert_eq!(
+            shared,
+            MontgomeryPoint(phone_public)
+                .mul_clamped(lock_secret)
+                .to_bytes()
+        );
+        let digest = sha512_32(&[labels::CHALLENGE, challenge]);
+        let transcript = sha512_32(&[labels::TRANSCRIPT, &digest, &open[..OPEN_CLEAR_LEN]]);
+        assert_eq!(digest, doorkey::session::challenge_digest(challenge));
+        assert_eq!(
+            transcript,
+            doorkey::session::transcript(&digest, &open[..OPEN_CLEAR_LEN])
+        );
+        let mut okm = [0u8; 64];
+        hkdf::Hkdf::<sha2::Sha512>::new(Some(labels::SESSION), &shared)
+            .expand(&transcript, &mut okm)
+            .expect("hkdf");
+        let mut p2l = [0u8; 32];
+        let mut l2p = [0u8; 32];
+        p2l.copy_from_slice(&okm[..32]);
+        l2p.copy_from_slice(&okm[32..]);
+        Derived {
+            lock_secret,
+            phone_secret,
+            shared,
+            digest,
+            transcript,
+            p2l,
+            l2p,
+        }
+    }
+
+    /// Decrypts a sealed message: an open (counter 0, AAD the 50 clear bytes) or a command or
+    /// reply (counter and AAD from its 6-byte header).
+    fn plaintext(&self, message: &[u8]) -> Vec<u8> {
+        use chacha20poly1305::aead::{AeadInOut, KeyInit};
+        use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
+        let (key, counter, clear) = match message[1] {
+            0x11 => (&self.p2l, 0, OPEN_CLEAR_LEN),
+            0x12 => (
+                &self.p2l,
+                u32::from_le_bytes(message[2..6].try_into().expect("counter")),
+                6,
+            ),
+            _ => (
+                &self.l2p,
+                u32::from_le_bytes(message[2..6].try_into().expect("counter")),
+                6,
+            ),
+        };
+        let mut nonce = [0u8; 12];
+        nonce[..4].copy_from_slice(&counter.to_le_bytes());
+        let (aad, sealed) = message.split_at(clear);
+        let (ciphertext, tag) = sealed.split_at(sealed.len() - 16);
+        let mut buf = ciphertext.to_vec();
+        ChaCha20Poly1305::new(&(*key).into())
+            .decrypt_inout_detached(
+                &Nonce::from(nonce),
+                aad,
+                buf.as_mut_slice().into(),
+                &Tag::try_from(tag).expect("tag"),
+            )
+            .expect("the derived key opens the message");
+        buf
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "lock_ephemeral_secret": hex(&self.lock_secret),
+            "phone_ephemeral_secret": hex(&self.phone_secret),
+            "shared_secret": hex(&self.shared),
+            "challenge_digest": hex(&self.digest),
+            "transcript_hash": hex(&self.transcript),
+            "key_phone_to_lock": hex(&self.p2l),
+            "key_lock_to_phone": hex(&self.l2p),
+        })
+    }
+}
+
+/// Records one session: the lock's and the phone's messages in order, with ticks.
+struct Recorder {
+    messages: Vec<Value>,
+}
+
+impl Recorder {
+    fn challenge(&mut self, tick: u64, bytes: &[u8]) {
+        self.messages.push(
+            json!({"from": "lock", "message": "Challenge", "tick": tick, "bytes": hex(bytes)}),
+        );
+    }
+
+    /// Hands a phone message to the lock, records both, and returns the reply as the phone
+    /// reads it.
+    fn exchange(
+        &mut self,
+        lock: &mut Lock<Mem>,
+        phone: &mut PhoneSession,
+        keys: &Derived,
+        tick: u64,
+        message: &[u8],
+        command: &Command<'_>,
+    ) -> String {
+        let mut input = message.to_vec();
+        let mut out = [0u8; 512];
+        let outcome = lock
+            .handle(tick, &mut input, &mut out)
+            .expect("the lock answers");
+        let reply_bytes = out[..outcome.reply].to_vec();
+        let reply = phone
+            .read_reply(&mut out[..outcome.reply])
+            .map(|r| format!("{r:?}"))
+            .expect("the phone reads the reply");
+        let name = reply
+            .split(['(', ' ', '{'])
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        self.messages.push(json!({
+            "from": "phone",
+            "message": variant(&if message[1] == 0x11 { Kind::Open } else { Kind::Command }),
+            "tick": tick,
+            "bytes": hex(message),
+            "plaintext": hex(&keys.plaintext(message)),
+            "command": variant(command),
+            "expect": {
+                "action": format!("{:?}", outcome.action),
+                "reply": name,
+                "denied": outcome.denied.map(|e| format!("{e:?}")),
+            },
+        }));
+        self.messages.push(json!({
+            "from": "lock",
+            "message": "Reply",
+            "tick": tick,
+            "bytes": hex(&reply_bytes),
+            "plaintext": hex(&keys.plaintext(&reply_bytes)),
+            "reply": reply,
+        }));
+        reply
+    }
+}
+
+fn session_vectors() -> Value {
+    let mut w = World::new();
+    let chain = w.courier_chain();
+    let owner = key(1);
+    let mut lock = install(&w);
+    let lock_id = lock.id();
+    let mut lock_rng = rng(LOCK_RNG_SEED);
+    let mut phone_rng = rng(PHONE_RNG_SEED);
+
+    // Session 1: a phone without a credential carries an owner-signed time anchor, bound to
+    // the nonce of the challenge it answers.
+    let mut rec = Recorder {
+        messages: Vec::new(),
+    };
+    let mut challenge = [0u8; 256];
+    let lock_secret = peek(LOCK_RNG_SEED, &lock_rng, NONCE_LEN);
+    let c = lock
+        .challenge(ANCHOR_TICK, &mut lock_rng, &mut challenge)
+        .expect("challenge");
+    let challenge = &challenge[..c];
+    rec.challenge(ANCHOR_TICK, challenge);
+    let info = inspect_challenge(challenge, &lock_id).expect("genuine challenge");
+    assert!(!info.clock_trusted);
+    let mut anchor = [0u8; 256];
+    let a = TimeAnchor {
+        lock: lock_id,
+        nonce: info.nonce,
+        time: ANCHOR_TIME,
+        signer: owner.public_key(),
+    }
+    .sign(&owner, &mut anchor)
+    .expect("anchor");
+    let anchor = &anchor[..a];
+    let phone_secret = peek(PHONE_RNG_SEED, &phone_rng, 0);
+    let mut open = [0u8; 2048];
+    let command = Command::Time(anchor);
+    let (mut phone, m) =
+        PhoneSession::open_anonymous(challenge, &lock_id, command, &mut phone_rng, &mut open)
+            .expect("open");
+    let open = &open[..m];
+    let keys = Derived::new(challenge, open, lock_secret, phone_secret);
+    let reply = rec.exchange(
+        &mut lock,
+        &mut phone,
+        &keys,
+        ANCHOR_TICK + 1,
+        open,
+        &command,
+    );
+    assert_eq!(reply, format!("TimeSet({ANCHOR_TIME})"));
+    let anonymous = json!({
+        "name": "anonymous session delivering a time anchor",
+        "derived": keys.json(),
+        "messages": rec.messages,
+    });
+
+    // Session 2: the courier's visit: unlock with the two-link chain, relock, close.
+    let mut rec = Recorder {
+        messages: Vec::new(),
+    };
+    let mut challenge = [0u8; 256];
+    let lock_secret = peek(LOCK_RNG_SEED, &lock_rng, NONCE_LEN);
+    let c = lock
+        .challenge(VISIT_TICK, &mut lock_rng, &mut challenge)
+        .expect("challenge");
+    let challenge = &challenge[..c];
+    rec.challenge(VISIT_TICK, challenge);
+    assert!(
+        inspect_challenge(challenge, &lock_id)
+            .expect("genuine")
+            .clock_trusted
+    );
+    let courier = Credential::new(chain.as_bytes(), key(4)).expect("credential");
+    let phone_secret = peek(PHONE_RNG_SEED, &phone_rng, 0);
+    let mut open = [0u8; 2048];
+    let (mut phone, m) = PhoneSession::open(
+        challenge,
+        &courier,
+        Command::Unlock,
+        &mut phone_rng,
+        &mut open,
+    )
+    .expect("open");
+    let open = &open[..m];
+    let keys = Derived::new(challenge, open, lock_secret, phone_secret);
+    // The open's plaintext is the command (Unlock, one byte) and the proof, whose last 64
+    // bytes are the holder's signature over the label, the transcript hash and the command.
+    let plain = keys.plaintext(open);
+    let holder_message = [labels::HOLDER, &keys.transcript, &plain[..1]].concat();
+    let holder_signature =
+        doorkey::crypto::Signature(plain[plain.len() - 64..].try_into().expect("sig"));
+    key(4)
+        .public_key()
+        .verify_strict(&holder_message, &holder_signature)
+        .expect("holder signature");
+    let mut steps = vec![(VISIT_TICK + 1, open.to_vec(), Command::Unlock)];
+    for (tick, command) in [
+        (VISIT_TICK + 40, Command::Lock),
+        (VISIT_TICK + 41, Command::Close),
+    ] {
+        let mut msg = [0u8; 64];
+        let n = phone.command(command, &mut msg).expect("command");
+        steps.push((tick, msg[..n].to_vec(), command));
+    }
+    let mut replies = Vec::new();
+    for (tick, msg, command) in &steps {
+        replies.push(rec.exchange(&mut lock, &mut phone, &keys, *tick, msg, command));
+    }
+    assert_eq!(replies, ["Unlocked", "Locked", "Closed"]);
+    let visit = json!({
+        "name": "courier visit: unlock with a two-link one-off grant, relock, close",
+        "derived": keys.json(),
+        "holder_signed_message": hex(&holder_message),
+        "messages": rec.messages,
+    });
+
+    json!({
+        "description": "A recorded lock/phone exchange (docs/PROTOCOL.md sections 11 to 15). Keys are RFC 8032 seeds of 32 repeated bytes; the lock's and the phone's random numbers come from ChaCha20Rng::from_seed (the rand_chacha ChaCha20 stream, 32 repeated bytes of seed). A lock installed with `lock_seed` and `owner_public` as its only owner, driven with a generator from `lock_rng_seed`, regenerates every Challenge byte for byte when asked at its tick, and answers every phone message at its tick with `expect` and exactly the next Reply's bytes. `derived` is the key schedule of each session from the recorded ephemeral secrets.",
+        "rng": "ChaCha20Rng::from_seed; per challenge the lock draws 16 nonce bytes, then 32 bytes of X25519 secret; per open the phone draws 32 bytes of X25519 secret",
+        "lock_seed": hex(&[2; 32]),
+        "lock_public": hex(&lock.public_key().0),
+        "lock_id": hex(&lock_id.0),
+        "owner_seed": hex(&[1; 32]),
+        "owner_public": hex(&owner.public_key().0),
+        "courier_seed": hex(&[4; 32]),
+        "courier_public": hex(&w.courier.public_key().0),
+        "lock_rng_seed": hex(&[LOCK_RNG_SEED; 32]),
+        "phone_rng_seed": hex(&[PHONE_RNG_SEED; 32]),
+        "challenge_lifetime": DEFAULT_CHALLENGE_LIFETIME,
+        "time_anchor": hex(anchor),
+        "chain": hex(chain.as_bytes()),
+        "sessions": [anonymous, visit],
+    })
+}
+
 fn main() {
     let check = std::env::args().any(|a| a == "--check");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
-    let files = [("credential.json", credential_vectors())];
+    let files = [
+        ("credential.json", credential_vectors()),
+        ("session.json", session_vectors()),
+    ];
     let mut stale = false;
     for (name, value) in files {
         let text = serde_json::to_string_pretty(&value).expect("json") + "\n";

@@ -9,13 +9,16 @@ use doorkey::config::{Change, ConfigUpdate};
 use doorkey::credential::CredentialId;
 use doorkey::lock::{Action, Lock, LockState, MAX_STATE_BYTES, Outcome, Storage};
 use doorkey::phone::{PhoneSession, inspect_challenge};
+use doorkey::crypto::Signer;
 use doorkey::session::{Command, Reply};
 use doorkey::wire::UnixTime;
 
 use crate::checks::{
-    COURIER_LIFETIME, COURIER_USES, Mem, T0, anchor_bytes, courier_credential, courier_link_id,
-    flip_bit, install, lock_id, lock_key, owner, rng, set_time, simple_command,
+    COURIER_LIFETIME, COURIER_USES, Mem, OUT_LEN, T0, anchor_bytes, check_bundle,
+    courier_credential, courier_link_id, flip_bit, install, lock_id, lock_key, owner, rng,
+    set_time, simple_command,
 };
+use doorkey::receipt::Event;
 
 /// One step of a session-level fuzz run.
 #[derive(Arbitrary, Clone, Debug, PartialEq, Eq)]
@@ -47,8 +50,9 @@ pub const MAX_OPS: usize = 48;
 /// Most phone messages remembered for replay.
 pub const MAX_RECORDED: usize = 64;
 
-/// Commands a genuine open or command may carry: `simple_command`, a time anchor for this
-/// session's nonce, or a challenge-lifetime configuration update.
+/// Commands a genuine open or command may carry: `simple_command` (including a receipt
+/// request), a time anchor for this session's nonce, or a challenge-lifetime configuration
+/// update.
 enum Wanted {
     Simple(Command<'static>),
     Time,
@@ -56,10 +60,10 @@ enum Wanted {
 }
 
 fn wanted(cmd: u8) -> Wanted {
-    match cmd % 6 {
-        4 => Wanted::Time,
-        5 => Wanted::Config(u16::from(cmd / 6) % 62),
-        _ => Wanted::Simple(simple_command(cmd)),
+    match cmd % 7 {
+        5 => Wanted::Time,
+        6 => Wanted::Config(u16::from(cmd / 7) % 62),
+        _ => Wanted::Simple(simple_command(cmd / 7 * 5 + cmd % 7)),
     }
 }
 
@@ -77,6 +81,8 @@ struct Run {
     courier_id: CredentialId,
     /// Highest use count seen per credential id: persisted counts never go down.
     seen_uses: Vec<(CredentialId, u16)>,
+    /// Receipt sequence number last seen: never goes back.
+    receipt_seq: u64,
 }
 
 impl Run {
@@ -108,7 +114,7 @@ impl Run {
     /// Sends a message that must not actuate anything (replayed, flipped).
     fn send_inert(&mut self, mut msg: Vec<u8>, what: &str) {
         let tick = self.tick;
-        let mut out = [0u8; 2048];
+        let mut out = [0u8; OUT_LEN];
         if let Ok(o) = self.lock().handle(tick, &mut msg, &mut out) {
             assert_eq!(o.action, Action::None, "{what} message actuated: {o:?}");
         }
@@ -138,12 +144,10 @@ impl Run {
             Some(c) => c,
             None => {
                 let mut ch = [0u8; 256];
-                let mut rng = self.lock_rng.clone();
-                let n = self
-                    .lock()
-                    .challenge(tick, &mut rng, &mut ch)
+                let lock = self.lock.as_mut().expect("a lock is running");
+                let n = lock
+                    .challenge(tick, &mut self.lock_rng, &mut ch)
                     .expect("challenge");
-                self.lock_rng = rng;
                 ch[..n].to_vec()
             }
         };
@@ -161,7 +165,7 @@ impl Run {
             Wanted::Time => Command::Time(&payload),
             Wanted::Config(_) => Command::Config(&payload),
         };
-        let mut open = [0u8; 2400];
+        let mut open = [0u8; OUT_LEN];
         let (phone, m) = PhoneSession::open(
             &challenge,
             &credential,
@@ -203,7 +207,7 @@ impl Run {
         self.record(&msg);
         let tick = self.tick;
         let mut input = msg;
-        let mut out = [0u8; 2048];
+        let mut out = [0u8; OUT_LEN];
         let outcome = self.lock().handle(tick, &mut input, &mut out);
         self.account(&outcome);
         let Ok(o) = outcome else { return };
@@ -217,17 +221,18 @@ impl Run {
             _ => Action::None,
         };
         assert_eq!(o.action, expected_action, "{command:?} -> {reply:?} vs {o:?}");
-        if let Reply::TimeSet(t) = reply {
-            assert_eq!(t, self.utc, "the lock set a time nobody sent");
+        match reply {
+            Reply::TimeSet(t) => assert_eq!(t, self.utc, "the lock set a time nobody sent"),
+            Reply::Receipts(bundle) => check_bundle(bundle),
+            _ => {}
         }
     }
 
     fn anchor(&mut self) {
         let tick = self.tick;
         let utc = self.utc;
-        let mut rng = self.lock_rng.clone();
-        let visit = set_time(self.lock(), tick, utc, &mut rng);
-        self.lock_rng = rng;
+        let lock = self.lock.as_mut().expect("a lock is running");
+        let visit = set_time(lock, tick, utc, &mut self.lock_rng);
         self.record(&visit.open);
         self.account(&visit.outcome);
         if let Some(reply) = visit.reply {
@@ -239,7 +244,16 @@ impl Run {
         let before = self.lock().state().clone();
         let storage = self.lock.take().expect("a lock is running").into_storage();
         let lock = Lock::boot(lock_key(), storage).expect("boot over committed state");
-        assert_eq!(lock.state(), &before, "the state changed across a reboot");
+        // Booting adds exactly one receipt and changes nothing else.
+        let after = lock.state();
+        assert_eq!(after.enrolment, before.enrolment, "enrolment changed across a reboot");
+        assert_eq!(after.revoked_ids, before.revoked_ids, "revocations changed on reboot");
+        assert_eq!(after.revoked_keys, before.revoked_keys, "revocations changed on reboot");
+        assert_eq!(after.uses, before.uses, "use counts changed across a reboot");
+        assert_eq!(after.high_water, before.high_water, "clock mark changed on reboot");
+        assert_eq!(after.receipts.seq, before.receipts.seq + 1, "boot receipt");
+        let last = after.backlog.as_slice().last().expect("the boot receipt");
+        assert_eq!((last.seq, last.event), (after.receipts.seq, Event::Boot));
         self.lock = Some(lock);
         self.tick = 0;
         // The phone's session died with the lock's RAM; it keeps its object (whose further
@@ -274,6 +288,11 @@ impl Run {
             }
             assert_eq!(e.id, self.courier_id, "a use entry for an unknown link");
         }
+        assert!(
+            persisted.receipts.seq >= self.receipt_seq,
+            "the receipt chain went back"
+        );
+        self.receipt_seq = persisted.receipts.seq;
         let counted = persisted
             .uses
             .as_slice()
@@ -303,6 +322,7 @@ pub fn lock_session(ops: &[Op]) {
         config_version: 0,
         courier_id: courier_link_id(),
         seen_uses: Vec::new(),
+        receipt_seq: 0,
     };
     for op in ops.iter().take(MAX_OPS) {
         match op {
@@ -311,9 +331,10 @@ pub fn lock_session(ops: &[Op]) {
                 run.utc += u64::from(*tick_delta);
                 let tick = run.tick;
                 let mut ch = [0u8; 256];
-                let mut rng = run.lock_rng.clone();
-                let n = run.lock().challenge(tick, &mut rng, &mut ch).expect("challenge");
-                run.lock_rng = rng;
+                let lock = run.lock.as_mut().expect("a lock is running");
+                let n = lock
+                    .challenge(tick, &mut run.lock_rng, &mut ch)
+                    .expect("challenge");
                 run.unanswered = Some(ch[..n].to_vec());
             }
             Op::GenuineOpen { cmd } => run.genuine_open(*cmd),
@@ -321,7 +342,7 @@ pub fn lock_session(ops: &[Op]) {
             Op::Raw(bytes) => {
                 let tick = run.tick;
                 let mut input = bytes.clone();
-                let mut out = [0u8; 2048];
+                let mut out = [0u8; OUT_LEN];
                 let outcome = run.lock().handle(tick, &mut input, &mut out);
                 run.account(&outcome);
             }

@@ -12,12 +12,13 @@ use std::sync::OnceLock;
 use chacha20::ChaCha20Rng;
 use doorkey::config::{ConfigUpdate, TimeAnchor};
 use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope, UnverifiedChain};
-use doorkey::crypto::{PublicKey, SecretKey, Signed, Signer, hash};
+use doorkey::crypto::{SecretKey, Signed, Signer, hash};
 use doorkey::lock::{
     Enrolment, Flash, FlashStorage, Lock, LockState, MAX_STATE_BYTES, MemoryStorage, Outcome,
     Region, STORAGE_HEADER_LEN, Storage,
 };
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
+use doorkey::receipt::{Head, Parsed, Receipt, RunVerifier};
 use doorkey::session::{Challenge, Command, Reply, verify_challenge};
 use doorkey::wire::{Bounded, UnixTime, VERSION};
 use doorkey::Error;
@@ -46,6 +47,12 @@ pub const KIND_REPLY: u8 = 0x13;
 pub const KIND_TIME: u8 = 0x20;
 /// Configuration update kind.
 pub const KIND_CONFIG: u8 = 0x21;
+/// Receipt kind.
+pub const KIND_RECEIPT: u8 = 0x30;
+/// Receipt-chain head kind.
+pub const KIND_HEAD: u8 = 0x31;
+/// Output buffer for anything the lock writes (a reply may carry a receipt bundle).
+pub const OUT_LEN: usize = 4096;
 
 /// RAM storage the lock targets use.
 pub type Mem = MemoryStorage<4096>;
@@ -141,13 +148,52 @@ pub fn install() -> Lock<Mem> {
     Lock::install(lock_key(), owner().public_key(), Mem::new()).expect("install")
 }
 
-/// Maps a fuzz byte to a credential-bound command.
+/// Maps a fuzz byte to a command that needs no signed payload.
 pub fn simple_command(cmd: u8) -> Command<'static> {
-    match cmd % 4 {
+    match cmd % 5 {
         0 => Command::Unlock,
         1 => Command::Lock,
         2 => Command::Close,
-        _ => Command::Hello,
+        3 => Command::Hello,
+        _ => Command::Receipts {
+            after: u64::from(cmd / 5),
+        },
+    }
+}
+
+/// A reply that outlives its buffer (a receipt bundle is dropped: only its presence is kept).
+pub fn owned(reply: Reply<'_>) -> Reply<'static> {
+    match reply {
+        Reply::Receipts(_) => Reply::Receipts(&[]),
+        Reply::Unlocked => Reply::Unlocked,
+        Reply::Locked => Reply::Locked,
+        Reply::Closed => Reply::Closed,
+        Reply::TimeSet(t) => Reply::TimeSet(t),
+        Reply::ConfigApplied(v) => Reply::ConfigApplied(v),
+        Reply::Ready => Reply::Ready,
+        Reply::Denied(r) => Reply::Denied(r),
+    }
+}
+
+/// A genuine receipt bundle (signed head, then receipts oldest first) verifies: every part is
+/// signed by the genuine lock, the receipts follow one another, and the last is the head.
+pub fn check_bundle(bundle: &[u8]) {
+    let lock = lock_key().public_key();
+    let (head, mut rest) = Parsed::<Head>::take(bundle).expect("a bundle starts with a head");
+    head.verify(&lock).expect("the head is signed by the lock");
+    let head_bytes = &bundle[..bundle.len() - rest.len()];
+    let mut run = RunVerifier::anywhere(lock);
+    let mut count = 0;
+    while !rest.is_empty() {
+        let (receipt, tail) = Parsed::<Receipt>::take(rest).expect("a receipt follows");
+        let one = &rest[..rest.len() - tail.len()];
+        run.push(one).expect("bundled receipts form a chain");
+        assert!(receipt.body.seq <= head.body.seq, "a receipt after the head");
+        rest = tail;
+        count += 1;
+    }
+    if count > 0 {
+        run.finish(head_bytes).expect("the receipts end at the head");
     }
 }
 
@@ -173,7 +219,7 @@ pub struct AnchorVisit {
     /// The lock's answer to it.
     pub outcome: Result<Outcome, Error>,
     /// The reply as the phone read it, when the lock answered.
-    pub reply: Option<Reply>,
+    pub reply: Option<Reply<'static>>,
 }
 
 /// Sets the lock's clock to `utc` at `tick` through a genuine, owner-signed anchor carried by
@@ -199,12 +245,14 @@ pub fn set_time<S: Storage>(
     .expect("anonymous open");
     let sent = open[..m].to_vec();
     let mut input = sent.clone();
-    let mut out = [0u8; 512];
+    let mut out = [0u8; OUT_LEN];
     let outcome = lock.handle(tick, &mut input, &mut out);
     let reply = outcome.as_ref().ok().map(|o| {
-        phone
-            .read_reply(&mut out[..o.reply])
-            .expect("the phone accepts the lock's genuine reply")
+        owned(
+            phone
+                .read_reply(&mut out[..o.reply])
+                .expect("the phone accepts the lock's genuine reply"),
+        )
     });
     AnchorVisit {
         open: sent,
@@ -311,9 +359,10 @@ pub fn chain_verify(data: &[u8]) {
 // admin_decode
 // ---------------------------------------------------------------------------------------------
 
-/// Any bytes into every administrative / session decoder: none panics, and whatever decodes
-/// re-encodes to exactly the input (`header || postcard(body) || signature` for signed
-/// messages, `LockState::encode` for the persisted state).
+/// Any bytes into every administrative / session decoder (`ConfigUpdate`, `TimeAnchor`,
+/// `Challenge`, receipts and heads, `LockState`): none panics, and whatever decodes re-encodes
+/// to exactly the input (`header || postcard(body) || signature` for signed messages,
+/// `LockState::encode` for the persisted state).
 pub fn admin_decode(data: &[u8]) {
     if let Ok(s) = ConfigUpdate::decode(data) {
         signed_identity(data, KIND_CONFIG, &s, "ConfigUpdate");
@@ -323,6 +372,12 @@ pub fn admin_decode(data: &[u8]) {
     }
     if let Ok(s) = Challenge::decode(data) {
         signed_identity(data, KIND_CHALLENGE, &s, "Challenge");
+    }
+    if let Ok((p, rest)) = Parsed::<Receipt>::take(data) {
+        parsed_identity(data, KIND_RECEIPT, &p.body, p.signed, &p.signature.0, rest, "Receipt");
+    }
+    if let Ok((p, rest)) = Parsed::<Head>::take(data) {
+        parsed_identity(data, KIND_HEAD, &p.body, p.signed, &p.signature.0, rest, "Head");
     }
     if let Ok(state) = LockState::decode(data) {
         // A state that decodes must also be persistable: the lock encodes into this buffer.
@@ -337,6 +392,24 @@ pub fn admin_decode(data: &[u8]) {
             "LockState re-decode differs"
         );
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn parsed_identity<T: serde::Serialize>(
+    data: &[u8],
+    kind: u8,
+    body: &T,
+    signed: &[u8],
+    signature: &[u8; 64],
+    rest: &[u8],
+    what: &str,
+) {
+    let mut re = vec![VERSION, kind];
+    re.extend_from_slice(&postcard::to_allocvec(body).expect("a decoded body encodes"));
+    assert_eq!(signed, &re[..], "{what}: signed part is not header || body");
+    re.extend_from_slice(signature);
+    re.extend_from_slice(rest);
+    assert_eq!(re, data, "{what}: decode -> encode is not the identity");
 }
 
 fn signed_identity<T: serde::Serialize>(data: &[u8], kind: u8, s: &Signed<'_, T>, what: &str) {
@@ -421,6 +494,33 @@ pub fn reference_record(region: &[u8]) -> Option<(u64, &[u8])> {
     let data = region.get(STORAGE_HEADER_LEN..STORAGE_HEADER_LEN.checked_add(len)?)?;
     let check: [u8; 16] = hash(&[STORE_LABEL, &header[..16], data]);
     (check == header[16..32]).then_some((seq, data))
+}
+
+/// A region of `size` bytes holding one record with `seq` and `data`, encoded as the format
+/// documentation says (for seeds and tests); `size` must fit the record.
+pub fn make_record(size: usize, seq: u64, data: &[u8]) -> Vec<u8> {
+    let mut region = Vec::with_capacity(size);
+    region.extend_from_slice(b"DKS1");
+    region.extend_from_slice(&seq.to_le_bytes());
+    region.extend_from_slice(&u32::try_from(data.len()).expect("short").to_le_bytes());
+    let check: [u8; 16] = hash(&[STORE_LABEL, &region[..16], data]);
+    region.extend_from_slice(&check);
+    region.extend_from_slice(data);
+    assert!(region.len() <= size, "record does not fit");
+    region.resize(size, 0xFF);
+    region
+}
+
+/// The fuzz input `storage_input` turns into these regions (each `4 * size_byte` bytes).
+pub fn storage_seed(size_byte: u8, sel: u8, a: &[u8], b: &[u8]) -> Vec<u8> {
+    let size = usize::from(size_byte) * 4;
+    let mut input = vec![size_byte, sel];
+    for region in [a, b] {
+        let mut r = region.to_vec();
+        r.resize(size, 0xFF);
+        input.extend_from_slice(&r);
+    }
+    input
 }
 
 /// The committed state per the documentation: the valid record with the higher `seq`, region
@@ -642,7 +742,7 @@ pub fn phone_session(data: &[u8]) {
     )
     .expect("the phone answers its lock");
     let mut produced: Vec<Vec<u8>> = Vec::new();
-    let mut out = [0u8; 512];
+    let mut out = [0u8; OUT_LEN];
     let outcome = lock
         .handle(PHONE_TICK, &mut open[..m], &mut out)
         .expect("the lock accepts a genuine open");
@@ -655,7 +755,12 @@ pub fn phone_session(data: &[u8]) {
             .find(|p| p.as_slice() == bytes)
             .map(|p| u32::from_le_bytes(p[2..6].try_into().expect("4 bytes")));
         let expect_ok = genuine_counter.is_some_and(|c| c >= next_reply);
-        let result = phone.read_reply(&mut bytes.to_vec());
+        let mut input = bytes.to_vec();
+        let result = phone.read_reply(&mut input);
+        if let Ok(Reply::Receipts(bundle)) = &result {
+            check_bundle(bundle);
+        }
+        let result = result.map(owned);
         assert_eq!(
             result.is_ok(),
             expect_ok,
