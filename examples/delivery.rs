@@ -13,9 +13,11 @@ use doorkey::Error;
 use doorkey::config::TimeAnchor;
 use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
 use doorkey::crypto::{SecretKey, Signer};
-use doorkey::lock::{Action, Lock, MemoryStorage};
+use doorkey::lock::{Action, DoorEvent, Lock, MemoryStorage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
+use doorkey::receipt::{Event, Head, Parsed, Receipt};
 use doorkey::server::{Delivery, Issuer};
+use doorkey::server::{ReceiptLog, timeline};
 use doorkey::session::{Command, Reply};
 use doorkey::wire::Bounded;
 use rand_core::SeedableRng;
@@ -127,6 +129,10 @@ fn main() -> Result<(), Error> {
     );
     let (action, reply) = deliver(&mut lock, t, &mut session, &mut open[..m], &mut reply_buf)?;
     println!("lock: {action:?}; reply {reply:?}; use recorded before the bolt moved");
+    lock.door_event(t + 4, DoorEvent::Opened)?;
+    println!("door sensor: opened at +4 s; the package goes in");
+    lock.door_event(t + 38, DoorEvent::Closed)?;
+    println!("door sensor: closed at +38 s");
     let mut msg = [0u8; 64];
     let k = session.command(Command::Lock, &mut msg)?;
     let (action, reply) = deliver(
@@ -137,16 +143,65 @@ fn main() -> Result<(), Error> {
         &mut reply_buf,
     )?;
     println!(
-        "phone -> lock  relock, {k} bytes, 45 s later in the same session: {action:?}; reply {reply:?}"
+        "phone -> lock  relock, {k} bytes, in the same session (no signature): {action:?}; reply {reply:?}"
     );
-    let k = session.command(Command::Close, &mut msg)?;
-    deliver(
+    let k = session.command(Command::Receipts { after: 0 }, &mut msg)?;
+    let bundle = match deliver(
         &mut lock,
         t + 46,
         &mut session,
         &mut msg[..k],
         &mut reply_buf,
+    )?
+    .1
+    {
+        Reply::Receipts(bundle) => bundle.to_vec(),
+        other => return Err(unexpected(other)),
+    };
+    println!(
+        "phone <- lock  receipt bundle, {} bytes: the lock's signed head and its receipts",
+        bundle.len()
+    );
+    let k = session.command(Command::Close, &mut msg)?;
+    deliver(
+        &mut lock,
+        t + 47,
+        &mut session,
+        &mut msg[..k],
+        &mut reply_buf,
     )?;
+
+    println!("\n== The phone uploads the receipts; the server verifies them in a batch");
+    let mut log = ReceiptLog::new(lock.public_key())?;
+    let findings = log.ingest(&bundle);
+    println!(
+        "{} receipts verified, findings: {:?}",
+        log.receipts().len(),
+        log.audit()
+    );
+    assert!(findings.is_empty());
+    println!("\n== The owner's timeline");
+    let (visits, alerts) = timeline(&log);
+    for v in &visits {
+        let device = v.who.map(|w| short(&w.holder.0)).unwrap_or_default();
+        // The server matches the receipt's credential id against what it issued.
+        let issued = if v.who.map(|w| w.id) == Some(grant.leaf()?.id) {
+            "the company's grant for order-2026-0601-0042"
+        } else {
+            "an unknown grant"
+        };
+        println!(
+            "visit by device {device} under {issued}: unlocked {}, door opened {}, closed {}, relocked {}",
+            clock(v.unlocked),
+            clock(v.opened),
+            clock(v.closed),
+            clock(v.relocked)
+        );
+        if let Some(secs) = v.relocked_after() {
+            println!("=> delivered, relocked after {secs} s");
+        }
+    }
+    println!("alerts: {alerts:?}");
 
     println!("\n== Attacks, each refused");
     let mut out = [0u8; 256];
@@ -228,6 +283,23 @@ fn main() -> Result<(), Error> {
             &mut reply_buf
         )?)
     );
+    // The phone uploads the bundle with the unlock receipt left out.
+    let mut dropped = Vec::new();
+    let (head, mut rest) = Parsed::<Head>::take(&bundle)?;
+    dropped.extend_from_slice(&bundle[..head.signed.len() + 64]);
+    while !rest.is_empty() {
+        let (receipt, tail) = Parsed::<Receipt>::take(rest)?;
+        if receipt.body.event != Event::Unlocked {
+            dropped.extend_from_slice(&rest[..rest.len() - tail.len()]);
+        }
+        rest = tail;
+    }
+    let mut log = ReceiptLog::new(lock.public_key())?;
+    log.ingest(&dropped);
+    println!(
+        "a receipt dropped by the phone:           reported: {:?}",
+        log.audit()
+    );
     Ok(())
 }
 
@@ -273,6 +345,18 @@ fn refused(r: Result<(), Error>) -> String {
         Ok(()) => "ACCEPTED (unexpected)".into(),
         Err(e) => format!("refused: {e}"),
     }
+}
+
+fn unexpected(reply: Reply<'_>) -> Error {
+    eprintln!("unexpected reply {reply:?}");
+    Error::UnexpectedMessage
+}
+
+/// UTC wall-clock time of a receipt, or a dash if the lock's clock was untrusted.
+fn clock(t: Option<u64>) -> String {
+    t.map_or("-".into(), |t| {
+        format!("{:02}:{:02}:{:02}Z", t / 3600 % 24, t / 60 % 60, t % 60)
+    })
 }
 
 fn short(bytes: &[u8]) -> String {

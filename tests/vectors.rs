@@ -85,3 +85,227 @@ fn credential_vectors_hold() {
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+fn bytes(v: &Value) -> Vec<u8> {
+    unhex(v.as_str().unwrap())
+}
+
+/// The recorded session replayed into a fresh lock driven by the recorded random numbers:
+/// the lock regenerates every challenge, answers every phone message with the recorded
+/// outcome and exactly the recorded reply bytes, and refuses every phone message a second
+/// time, right away, at the end, and after a reboot.
+#[test]
+fn session_vectors_replay() {
+    use doorkey::lock::{Lock, MemoryStorage};
+    use doorkey::session::DEFAULT_CHALLENGE_LIFETIME;
+    use rand_core::SeedableRng;
+
+    let v = load("session.json");
+    let lock_key = SecretKey::from_seed(&arr32(v["lock_seed"].as_str().unwrap()));
+    let owner = SecretKey::from_seed(&arr32(v["owner_seed"].as_str().unwrap()));
+    assert_eq!(
+        lock_key.public_key().0,
+        arr32(v["lock_public"].as_str().unwrap())
+    );
+    assert_eq!(
+        owner.public_key().0,
+        arr32(v["owner_public"].as_str().unwrap())
+    );
+    let courier = SecretKey::from_seed(&arr32(v["courier_seed"].as_str().unwrap()));
+    assert_eq!(
+        courier.public_key().0,
+        arr32(v["courier_public"].as_str().unwrap())
+    );
+    assert_eq!(
+        v["challenge_lifetime"].as_u64(),
+        Some(u64::from(DEFAULT_CHALLENGE_LIFETIME))
+    );
+
+    let mut lock = Lock::install(
+        SecretKey::from_seed(&lock_key.to_seed()),
+        owner.public_key(),
+        MemoryStorage::<4096>::new(),
+    )
+    .unwrap();
+    assert_eq!(lock.id().0.to_vec(), bytes(&v["lock_id"]));
+    let mut rng = chacha20::ChaCha20Rng::from_seed(arr32(v["lock_rng_seed"].as_str().unwrap()));
+    let mut out = [0u8; 2048];
+    let mut sent = Vec::new();
+    let (mut challenges, mut answered) = (0, 0);
+    for session in v["sessions"].as_array().unwrap() {
+        let messages = session["messages"].as_array().unwrap();
+        let mut i = 0;
+        while i < messages.len() {
+            let m = &messages[i];
+            let tick = m["tick"].as_u64().unwrap();
+            let recorded = bytes(&m["bytes"]);
+            match (m["from"].as_str().unwrap(), m["message"].as_str().unwrap()) {
+                ("lock", "Challenge") => {
+                    let n = lock.challenge(tick, &mut rng, &mut out).unwrap();
+                    assert_eq!(hex(&out[..n]), hex(&recorded), "challenge at tick {tick}");
+                    challenges += 1;
+                    i += 1;
+                }
+                ("phone", kind) => {
+                    let expect = &m["expect"];
+                    let outcome = lock.handle(tick, &mut recorded.clone(), &mut out).unwrap();
+                    assert_eq!(
+                        format!("{:?}", outcome.action),
+                        expect["action"].as_str().unwrap(),
+                        "{kind} at tick {tick}"
+                    );
+                    assert_eq!(
+                        outcome.denied.map(|e| format!("{e:?}")),
+                        expect["denied"].as_str().map(str::to_string)
+                    );
+                    let reply = &messages[i + 1];
+                    assert_eq!(
+                        (reply["from"].as_str(), reply["message"].as_str()),
+                        (Some("lock"), Some("Reply"))
+                    );
+                    assert_eq!(
+                        hex(&out[..outcome.reply]),
+                        reply["bytes"].as_str().unwrap(),
+                        "reply to the {kind} at tick {tick}"
+                    );
+                    let name = reply["reply"].as_str().unwrap();
+                    assert!(name.starts_with(expect["reply"].as_str().unwrap()));
+                    // The same bytes a second time, right away: refused, and no reply.
+                    assert!(
+                        lock.handle(tick, &mut recorded.clone(), &mut out).is_err(),
+                        "{kind} at tick {tick} accepted twice"
+                    );
+                    sent.push((tick, recorded));
+                    answered += 1;
+                    i += 2;
+                }
+                other => panic!("unexpected message {other:?}"),
+            }
+        }
+    }
+    assert_eq!((challenges, answered), (2, 4));
+    // After the whole exchange, and after a reboot, every phone message is refused.
+    for (tick, msg) in &sent {
+        assert!(lock.handle(*tick, &mut msg.clone(), &mut out).is_err());
+    }
+    let mut lock = Lock::boot(lock_key, lock.into_storage()).unwrap();
+    for (tick, msg) in &sent {
+        assert!(lock.handle(*tick, &mut msg.clone(), &mut out).is_err());
+    }
+}
+
+fn sha512_32(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = sha2::Sha512::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize()[..32].try_into().unwrap()
+}
+
+/// The recorded keys follow from the recorded ephemeral secrets by the key schedule of
+/// docs/PROTOCOL.md, computed here from the primitives alone, and open every sealed message
+/// to its recorded plaintext.
+#[test]
+fn session_vectors_follow_the_key_schedule() {
+    use chacha20poly1305::aead::{AeadInOut, KeyInit};
+    use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
+    use curve25519_dalek::montgomery::MontgomeryPoint;
+
+    let v = load("session.json");
+    let label = |s: &str| [s.as_bytes(), &[0]].concat();
+    for session in v["sessions"].as_array().unwrap() {
+        let d = &session["derived"];
+        let messages = session["messages"].as_array().unwrap();
+        let challenge = bytes(&messages[0]["bytes"]);
+        let open = bytes(&messages[1]["bytes"]);
+        assert_eq!(messages[1]["message"], "Open");
+        let lock_secret = arr32(d["lock_ephemeral_secret"].as_str().unwrap());
+        let phone_secret = arr32(d["phone_ephemeral_secret"].as_str().unwrap());
+        // Challenge: header, lock key, nonce, ephemeral key, clock flag, signature.
+        assert_eq!(challenge.len(), 147);
+        assert_eq!(
+            challenge[50..82],
+            MontgomeryPoint::mul_base_clamped(lock_secret).to_bytes()
+        );
+        assert_eq!(
+            open[18..50],
+            MontgomeryPoint::mul_base_clamped(phone_secret).to_bytes()
+        );
+        assert_eq!(open[2..18], challenge[34..50], "the open names the nonce");
+        let lock_key = PublicKey(challenge[2..34].try_into().unwrap());
+        lock_key
+            .verify_strict(
+                &[&label("doorkey/v1/challenge")[..], &challenge[..83]].concat(),
+                &doorkey::crypto::Signature(challenge[83..].try_into().unwrap()),
+            )
+            .unwrap();
+        let shared = MontgomeryPoint(challenge[50..82].try_into().unwrap())
+            .mul_clamped(phone_secret)
+            .to_bytes();
+        assert_eq!(hex(&shared), d["shared_secret"].as_str().unwrap());
+        let digest = sha512_32(&[&label("doorkey/v1/challenge"), &challenge]);
+        assert_eq!(hex(&digest), d["challenge_digest"].as_str().unwrap());
+        let th = sha512_32(&[&label("doorkey/v1/transcript"), &digest, &open[..50]]);
+        assert_eq!(hex(&th), d["transcript_hash"].as_str().unwrap());
+        let mut okm = [0u8; 64];
+        hkdf::Hkdf::<sha2::Sha512>::new(Some(&label("doorkey/v1/session")), &shared)
+            .expand(&th, &mut okm)
+            .unwrap();
+        assert_eq!(hex(&okm[..32]), d["key_phone_to_lock"].as_str().unwrap());
+        assert_eq!(hex(&okm[32..]), d["key_lock_to_phone"].as_str().unwrap());
+
+        for m in &messages[1..] {
+            let msg = bytes(&m["bytes"]);
+            let (key, counter, clear) = match m["message"].as_str().unwrap() {
+                "Open" => (&okm[..32], 0, 50),
+                "Command" => (
+                    &okm[..32],
+                    u32::from_le_bytes(msg[2..6].try_into().unwrap()),
+                    6,
+                ),
+                "Reply" => (
+                    &okm[32..],
+                    u32::from_le_bytes(msg[2..6].try_into().unwrap()),
+                    6,
+                ),
+                other => panic!("{other}"),
+            };
+            let mut nonce = [0u8; 12];
+            nonce[..4].copy_from_slice(&counter.to_le_bytes());
+            let (aad, sealed) = msg.split_at(clear);
+            let (ciphertext, tag) = sealed.split_at(sealed.len() - 16);
+            let mut buf = ciphertext.to_vec();
+            let key: [u8; 32] = key.try_into().unwrap();
+            ChaCha20Poly1305::new(&key.into())
+                .decrypt_inout_detached(
+                    &Nonce::from(nonce),
+                    aad,
+                    buf.as_mut_slice().into(),
+                    &Tag::try_from(tag).unwrap(),
+                )
+                .unwrap();
+            assert_eq!(hex(&buf), m["plaintext"].as_str().unwrap());
+        }
+    }
+    // The courier's holder signature covers the label, the transcript hash and the command.
+    let visit = &v["sessions"][1];
+    let th = unhex(visit["derived"]["transcript_hash"].as_str().unwrap());
+    let plain = bytes(&visit["messages"][1]["plaintext"]);
+    let signed = bytes(&visit["holder_signed_message"]);
+    assert_eq!(
+        signed,
+        [&label("doorkey/v1/holder")[..], &th, &plain[..1]].concat()
+    );
+    PublicKey(arr32(v["courier_public"].as_str().unwrap()))
+        .verify_strict(
+            &signed,
+            &doorkey::crypto::Signature(plain[plain.len() - 64..].try_into().unwrap()),
+        )
+        .unwrap();
+    // The proof carries the recorded chain, after the command byte, the option tag and the
+    // chain's varint length.
+    let chain = bytes(&v["chain"]);
+    assert_eq!(plain[1..4], [0x01, 0xb9, 0x02]);
+    assert_eq!(plain[4..4 + chain.len()], chain[..]);
+}
