@@ -45,6 +45,13 @@ pub enum Op {
     Anchor,
 }
 
+/// Set `LOCK_SESSION_TRACE=1` to print each operation and what the lock made of it (for
+/// reading a crash reproducer).
+fn trace() -> bool {
+    static TRACE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("LOCK_SESSION_TRACE").is_some())
+}
+
 /// Most operations run per input (each genuine exchange costs several signatures).
 pub const MAX_OPS: usize = 48;
 /// Most phone messages remembered for replay.
@@ -115,13 +122,20 @@ impl Run {
     fn send_inert(&mut self, mut msg: Vec<u8>, what: &str) {
         let tick = self.tick;
         let mut out = [0u8; OUT_LEN];
-        if let Ok(o) = self.lock().handle(tick, &mut msg, &mut out) {
+        let outcome = self.lock().handle(tick, &mut msg, &mut out);
+        if trace() {
+            eprintln!("    {what}: {outcome:?}");
+        }
+        if let Ok(o) = outcome {
             assert_eq!(o.action, Action::None, "{what} message actuated: {o:?}");
         }
     }
 
     /// Accounts for an outcome of any message.
     fn account(&mut self, outcome: &Result<Outcome, doorkey::Error>) {
+        if trace() {
+            eprintln!("    tick {} utc T0{:+}: {outcome:?}", self.tick, self.utc as i64 - T0 as i64);
+        }
         let Ok(o) = outcome else { return };
         if o.action == Action::Unlock {
             self.unlocks += 1;
@@ -215,6 +229,12 @@ impl Run {
         let reply = phone
             .read_reply(&mut out[..o.reply])
             .expect("the phone accepts the lock's genuine reply");
+        if trace() {
+            match reply {
+                Reply::Receipts(b) => eprintln!("    phone read Receipts({} bytes)", b.len()),
+                r => eprintln!("    phone read {r:?}"),
+            }
+        }
         let expected_action = match reply {
             Reply::Unlocked => Action::Unlock,
             Reply::Locked => Action::Lock,
@@ -325,6 +345,9 @@ pub fn lock_session(ops: &[Op]) {
         receipt_seq: 0,
     };
     for op in ops.iter().take(MAX_OPS) {
+        if trace() {
+            eprintln!("{op:?}");
+        }
         match op {
             Op::Challenge { tick_delta } => {
                 run.tick += u64::from(*tick_delta);

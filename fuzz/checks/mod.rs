@@ -10,6 +10,7 @@
 use std::sync::OnceLock;
 
 use chacha20::ChaCha20Rng;
+use doorkey::Error;
 use doorkey::config::{ConfigUpdate, TimeAnchor};
 use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope, UnverifiedChain};
 use doorkey::crypto::{SecretKey, Signed, Signer, hash};
@@ -21,7 +22,6 @@ use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::receipt::{Head, Parsed, Receipt, RunVerifier};
 use doorkey::session::{Challenge, Command, Reply, verify_challenge};
 use doorkey::wire::{Bounded, UnixTime, VERSION};
-use doorkey::Error;
 use rand_core::SeedableRng;
 
 // ---------------------------------------------------------------------------------------------
@@ -188,12 +188,16 @@ pub fn check_bundle(bundle: &[u8]) {
         let (receipt, tail) = Parsed::<Receipt>::take(rest).expect("a receipt follows");
         let one = &rest[..rest.len() - tail.len()];
         run.push(one).expect("bundled receipts form a chain");
-        assert!(receipt.body.seq <= head.body.seq, "a receipt after the head");
+        assert!(
+            receipt.body.seq <= head.body.seq,
+            "a receipt after the head"
+        );
         rest = tail;
         count += 1;
     }
     if count > 0 {
-        run.finish(head_bytes).expect("the receipts end at the head");
+        run.finish(head_bytes)
+            .expect("the receipts end at the head");
     }
 }
 
@@ -231,7 +235,9 @@ pub fn set_time<S: Storage>(
     rng: &mut ChaCha20Rng,
 ) -> AnchorVisit {
     let mut challenge = [0u8; 256];
-    let n = lock.challenge(tick, rng, &mut challenge).expect("challenge");
+    let n = lock
+        .challenge(tick, rng, &mut challenge)
+        .expect("challenge");
     let info = inspect_challenge(&challenge[..n], &lock.id()).expect("own challenge verifies");
     let anchor = anchor_bytes(info.nonce, utc);
     let mut open = [0u8; 512];
@@ -374,10 +380,26 @@ pub fn admin_decode(data: &[u8]) {
         signed_identity(data, KIND_CHALLENGE, &s, "Challenge");
     }
     if let Ok((p, rest)) = Parsed::<Receipt>::take(data) {
-        parsed_identity(data, KIND_RECEIPT, &p.body, p.signed, &p.signature.0, rest, "Receipt");
+        parsed_identity(
+            data,
+            KIND_RECEIPT,
+            &p.body,
+            p.signed,
+            &p.signature.0,
+            rest,
+            "Receipt",
+        );
     }
     if let Ok((p, rest)) = Parsed::<Head>::take(data) {
-        parsed_identity(data, KIND_HEAD, &p.body, p.signed, &p.signature.0, rest, "Head");
+        parsed_identity(
+            data,
+            KIND_HEAD,
+            &p.body,
+            p.signed,
+            &p.signature.0,
+            rest,
+            "Head",
+        );
     }
     if let Ok(state) = LockState::decode(data) {
         // A state that decodes must also be persistable: the lock encodes into this buffer.
@@ -385,7 +407,11 @@ pub fn admin_decode(data: &[u8]) {
         let n = state
             .encode(&mut buf)
             .expect("a decoded LockState encodes into MAX_STATE_BYTES");
-        assert_eq!(&buf[..n], data, "LockState decode -> encode is not the identity");
+        assert_eq!(
+            &buf[..n],
+            data,
+            "LockState decode -> encode is not the identity"
+        );
         assert_eq!(
             LockState::decode(&buf[..n]).as_ref(),
             Ok(&state),
@@ -415,7 +441,11 @@ fn parsed_identity<T: serde::Serialize>(
 fn signed_identity<T: serde::Serialize>(data: &[u8], kind: u8, s: &Signed<'_, T>, what: &str) {
     let mut re = vec![VERSION, kind];
     re.extend_from_slice(&postcard::to_allocvec(&s.body).expect("a decoded body encodes"));
-    assert_eq!(s.signed, &re[..], "{what}: signed part is not header || body");
+    assert_eq!(
+        s.signed,
+        &re[..],
+        "{what}: signed part is not header || body"
+    );
     re.extend_from_slice(&s.signature.0);
     assert_eq!(re, data, "{what}: decode -> encode is not the identity");
 }
@@ -559,9 +589,21 @@ pub fn storage_recover(data: &[u8]) {
     let mut buf = vec![0u8; size];
 
     if size < STORAGE_HEADER_LEN {
-        assert_eq!(storage.load(&mut buf), Err(Error::Misuse), "tiny region load");
-        assert_eq!(storage.commit(&[]), Err(Error::Misuse), "tiny region commit");
-        assert_eq!(storage.flash(), &flash, "a refused commit touched the flash");
+        assert_eq!(
+            storage.load(&mut buf),
+            Err(Error::Misuse),
+            "tiny region load"
+        );
+        assert_eq!(
+            storage.commit(&[]),
+            Err(Error::Misuse),
+            "tiny region commit"
+        );
+        assert_eq!(
+            storage.flash(),
+            &flash,
+            "a refused commit touched the flash"
+        );
         return;
     }
     let capacity = size - STORAGE_HEADER_LEN;
@@ -613,12 +655,20 @@ fn check_commit(
     let result = storage.commit(state);
     if state.len() > capacity {
         assert_eq!(result, Err(Error::Oversize), "oversize commit");
-        assert_eq!(storage.flash(), &before, "a refused commit touched the flash");
+        assert_eq!(
+            storage.flash(),
+            &before,
+            "a refused commit touched the flash"
+        );
         return storage;
     }
     if let Some((_, u64::MAX)) = newest {
         assert_eq!(result, Err(Error::Storage), "commit after seq u64::MAX");
-        assert_eq!(storage.flash(), &before, "a refused commit touched the flash");
+        assert_eq!(
+            storage.flash(),
+            &before,
+            "a refused commit touched the flash"
+        );
         return storage;
     }
     assert_eq!(result, Ok(()), "commit of {} bytes", state.len());
@@ -661,9 +711,8 @@ fn check_commit(
 /// Whether `bytes` is a challenge signed by the genuine lock (checked independently of the
 /// phone code: decode, carried key is the lock's, signature verifies).
 pub fn is_genuine_challenge(bytes: &[u8]) -> bool {
-    Challenge::decode(bytes).is_ok_and(|c| {
-        c.body.lock_key == lock_key().public_key() && verify_challenge(&c).is_ok()
-    })
+    Challenge::decode(bytes)
+        .is_ok_and(|c| c.body.lock_key == lock_key().public_key() && verify_challenge(&c).is_ok())
 }
 
 /// The tick the phone_session lock lives at (inside the courier's validity once anchored).
@@ -703,14 +752,20 @@ pub fn phone_session(data: &[u8]) {
         PhoneSession::open(challenge, &credential, Command::Unlock, rng, out).map(|(_, n)| n)
     };
     for (what, open) in [
-        ("open", &credentialed as &dyn Fn(&mut [u8], &mut ChaCha20Rng) -> _),
+        (
+            "open",
+            &credentialed as &dyn Fn(&mut [u8], &mut ChaCha20Rng) -> _,
+        ),
         ("open_anonymous", &anonymous),
     ] {
         let mut out = [0xA5u8; 2048];
         match open(&mut out, &mut phone_rng) {
             Ok(n) => {
                 assert!(genuine, "{what} answered a challenge the lock did not sign");
-                assert!(n > 2 && out[..2] == [VERSION, KIND_OPEN], "{what} wrote no open");
+                assert!(
+                    n > 2 && out[..2] == [VERSION, KIND_OPEN],
+                    "{what} wrote no open"
+                );
             }
             Err(e) => {
                 assert!(!genuine, "{what} refused a genuine challenge: {e:?}");

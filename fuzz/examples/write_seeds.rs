@@ -390,6 +390,13 @@ fn storage_recover_seeds() {
 }
 
 fn main() {
+    if let Some(path) = std::env::args().nth(1) {
+        // Replay one lock_session input (e.g. a crash artifact) with LOCK_SESSION_TRACE=1.
+        let bytes = fs::read(path).expect("read input");
+        let ops = Vec::<Op>::arbitrary_take_rest(Unstructured::new(&bytes)).unwrap_or_default();
+        lock_session::lock_session(&ops);
+        return;
+    }
     lock_session_seeds();
     phone_session_seeds();
     admin_decode_seeds();

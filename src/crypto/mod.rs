@@ -29,7 +29,7 @@ pub fn hash<const N: usize>(parts: &[&[u8]]) -> [u8; N] {
 
 /// Largest message this crate ever signs (label plus body), so signing and verifying need
 /// only a stack buffer.
-pub const MAX_SIGNED: usize = 1024;
+pub const MAX_SIGNED: usize = 512;
 
 /// Writes `label || parts...` into `buf` and returns the filled prefix: the exact bytes
 /// a signature covers.

@@ -115,10 +115,7 @@ impl<S: Storage> Lock<S> {
     /// is untrusted until a time anchor arrives, and nothing from before the reboot can be
     /// answered.
     pub fn boot(identity: SecretKey, mut storage: S) -> Result<Lock<S>> {
-        let mut buf = [0u8; MAX_STATE_BYTES];
-        let len = storage.load(&mut buf)?.ok_or(Error::Storage)?;
-        let state =
-            LockState::decode(buf.get(..len).ok_or(Error::Storage)?).map_err(|_| Error::Storage)?;
+        let state = load(&mut storage)?;
         if !state.enrolment.public_key().ct_eq(&identity.public_key()) {
             return Err(Error::Misuse);
         }
@@ -483,13 +480,10 @@ impl<S: Storage> Lock<S> {
     /// memory never runs ahead of storage.
     fn update(&mut self, change: impl FnOnce(&mut LockState) -> Result<()>) -> Result<()> {
         let result = change(&mut self.state).and_then(|()| persist(&mut self.storage, &self.state));
-        if result.is_err() {
-            let mut buf = [0u8; MAX_STATE_BYTES];
-            if let Ok(Some(len)) = self.storage.load(&mut buf)
-                && let Some(Ok(state)) = buf.get(..len).map(LockState::decode)
-            {
-                self.state = state;
-            }
+        if result.is_err()
+            && let Ok(state) = load(&mut self.storage)
+        {
+            self.state = state;
         }
         result
     }
@@ -609,6 +603,15 @@ pub enum DoorEvent {
     LeftOpen,
 }
 
+// Kept out of line so their state-sized buffers never share a stack frame.
+#[inline(never)]
+fn load<S: Storage>(storage: &mut S) -> Result<LockState> {
+    let mut buf = [0u8; MAX_STATE_BYTES];
+    let len = storage.load(&mut buf)?.ok_or(Error::Storage)?;
+    LockState::decode(buf.get(..len).ok_or(Error::Storage)?).map_err(|_| Error::Storage)
+}
+
+#[inline(never)]
 fn persist<S: Storage>(storage: &mut S, state: &LockState) -> Result<()> {
     let mut buf = [0u8; MAX_STATE_BYTES];
     let len = state.encode(&mut buf)?;
