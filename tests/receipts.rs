@@ -321,3 +321,29 @@ fn the_chain_continues_across_reboots() {
     run.finish(&head).unwrap();
     assert_eq!((last.event, last.time), (Event::Boot, None));
 }
+
+#[test]
+fn the_phone_outbox_fetches_only_what_is_new_and_uploads_everything() {
+    let (_, mut lock, mut s, _) = delivered();
+    let mut outbox = doorkey::phone::Outbox::new();
+    assert_eq!(outbox.after(), 0);
+    outbox
+        .add(&fetch(&mut lock, &mut s, 180, outbox.after()))
+        .unwrap();
+    assert_eq!(outbox.after(), 6);
+    lock.door_event(185, DoorEvent::Opened).unwrap();
+    let second = fetch(&mut lock, &mut s, 186, outbox.after());
+    assert_eq!(split(&second).1.len(), 1);
+    outbox.add(&second).unwrap();
+    assert_eq!(outbox.after(), 7);
+    assert_eq!(
+        outbox.add(&second[..second.len() - 1]),
+        Err(Error::Truncated)
+    );
+    let upload = outbox.take_upload();
+    let mut log = ReceiptLog::new(lock.public_key()).unwrap();
+    assert_eq!(log.ingest(&upload), []);
+    assert_eq!(log.audit(), []);
+    assert_eq!(log.receipts().len(), 7);
+    assert!(outbox.take_upload().is_empty());
+}

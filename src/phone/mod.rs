@@ -5,8 +5,12 @@
 //! if the lock's clock is untrusted), [`PhoneSession::open`] with the first command, then
 //! [`PhoneSession::read_reply`] and further [`PhoneSession::command`]s, such as the relock.
 
+#[cfg(feature = "alloc")]
+mod outbox;
 mod session;
 
+#[cfg(feature = "alloc")]
+pub use outbox::Outbox;
 pub use session::{ChallengeInfo, PhoneSession, inspect_challenge};
 
 use crate::credential::{Link, LockId, UnverifiedChain};
