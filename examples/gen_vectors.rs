@@ -489,8 +489,8 @@ fn session_vectors() -> Value {
     });
 
     json!({
-        "description": "A recorded lock/phone exchange (docs/PROTOCOL.md sections 11 to 15). Keys are RFC 8032 seeds of 32 repeated bytes; the lock's and the phone's random numbers come from ChaCha20Rng::from_seed (the rand_chacha ChaCha20 stream, 32 repeated bytes of seed). A lock installed with `lock_seed` and `owner_public` as its only owner, driven with a generator from `lock_rng_seed`, regenerates every Challenge byte for byte when asked at its tick, and answers every phone message at its tick with `expect` and exactly the next Reply's bytes. `derived` is the key schedule of each session from the recorded ephemeral secrets.",
-        "rng": "ChaCha20Rng::from_seed; per challenge the lock draws 16 nonce bytes, then 32 bytes of X25519 secret; per open the phone draws 32 bytes of X25519 secret",
+        "description": "A recorded lock/phone exchange (docs/PROTOCOL.md 9.1, sections 11 to 14): an anonymous phone delivers a time anchor, then the courier unlocks with a two-link one-off grant, relocks and closes. Keys are RFC 8032 seeds of 32 repeated bytes. A lock installed with `lock_seed` and `owner_public` as its only owner, drawing its random numbers as `rng` says from `lock_rng_seed`, regenerates every Challenge byte for byte at its tick, answers every phone message at its tick with `expect` and exactly the bytes of the Reply that follows, and refuses every phone message a second time. `derived` is each session's key schedule, computed from the recorded ephemeral secrets.",
+        "rng": "ChaCha20Rng::from_seed (Rust chacha20 0.10, the rand_chacha stream): the ChaCha20 keystream of RFC 8439 with the seed as key, an all-zero nonce and the block counter from 0, in order. Per challenge the lock draws 16 nonce bytes, then 32 bytes of X25519 secret; per open the phone draws 32 bytes of X25519 secret.",
         "lock_seed": hex(&[2; 32]),
         "lock_public": hex(&lock.public_key().0),
         "lock_id": hex(&lock_id.0),

@@ -156,24 +156,6 @@ fn set_time_ok(lock: &mut FlashLock, w: &mut World, tick: u64, utc: u64) -> bool
     .is_ok_and(|r| matches!(r, Reply::TimeSet(_)))
 }
 
-fn fetch_all(lock: &mut FlashLock, w: &mut World, tick: u64) -> Vec<u8> {
-    let mut ch = [0u8; 256];
-    let n = lock.challenge(tick, &mut w.rng, &mut ch).unwrap();
-    let mut open = [0u8; 512];
-    let (mut s, m) = PhoneSession::open_anonymous(
-        &ch[..n],
-        &lock.id(),
-        Command::Receipts { after: 0 },
-        &mut w.rng,
-        &mut open,
-    )
-    .unwrap();
-    match exchange(lock, tick, &mut s, &open[..m]).1 {
-        Reply::Receipts(b) => b.to_vec(),
-        other => panic!("{other:?}"),
-    }
-}
-
 fn uses_of(lock: &FlashLock, chain: &Chain) -> u16 {
     let id = chain.leaf().unwrap().id;
     lock.state()
@@ -269,7 +251,7 @@ fn a_power_cut_at_any_flash_operation_loses_nothing_accepted() {
 
             // The receipt chain continues without a fork: every receipt the lock now holds
             // agrees with what it held before the cut for that sequence number.
-            let bundle = fetch_all(&mut lock, &mut w, 306);
+            let bundle = fetch_receipts(&mut lock, 306, &three, &mut w.rng);
             let (head, mut rest) = Parsed::<doorkey::receipt::Head>::take(&bundle).unwrap();
             let head_bytes = &bundle[..bundle.len() - rest.len()];
             let mut run = RunVerifier::anywhere(lock.public_key());

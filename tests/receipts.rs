@@ -294,23 +294,14 @@ fn an_overflowing_backlog_shows_as_a_gap_not_a_silent_loss() {
 
 #[test]
 fn the_chain_continues_across_reboots() {
-    let (mut w, lock, _, _) = delivered();
+    let (mut w, lock, _, chain) = delivered();
     let mut lock = Lock::boot(key(2), lock.into_storage()).unwrap();
-    let mut ch = [0u8; 256];
-    let n = lock.challenge(1, &mut w.rng, &mut ch).unwrap();
-    let mut open = [0u8; 512];
-    let (mut s, m) = PhoneSession::open_anonymous(
-        &ch[..n],
-        &lock.id(),
-        Command::Receipts { after: 0 },
-        &mut w.rng,
-        &mut open,
-    )
-    .unwrap();
-    let bundle = match exchange(&mut lock, 1, &mut s, &open[..m]).1 {
-        Reply::Receipts(b) => b.to_vec(),
-        other => panic!("{other:?}"),
-    };
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    assert_eq!(
+        set_time(&mut lock, 1, T0 + 100, &key(1), &mut w.rng),
+        Reply::TimeSet(T0 + 100)
+    );
+    let bundle = fetch_receipts(&mut lock, 2, &cred, &mut w.rng);
     let (head, receipts) = split(&bundle);
     let mut run = RunVerifier::from_start(lock.public_key());
     let last = receipts
@@ -319,7 +310,13 @@ fn the_chain_continues_across_reboots() {
         .last()
         .unwrap();
     run.finish(&head).unwrap();
-    assert_eq!((last.event, last.time), (Event::Boot, None));
+    assert_eq!((last.event, last.time), (Event::TimeSet, Some(T0 + 100)));
+    let boot = split(&bundle)
+        .1
+        .iter()
+        .map(|r| verify_one(r, &lock.public_key()).unwrap())
+        .find(|r| r.event == Event::Boot);
+    assert_eq!(boot.map(|r| r.time), Some(None));
 }
 
 #[test]
@@ -346,4 +343,45 @@ fn the_phone_outbox_fetches_only_what_is_new_and_uploads_everything() {
     assert_eq!(log.audit(), []);
     assert_eq!(log.receipts().len(), 7);
     assert!(outbox.take_upload().is_empty());
+}
+
+#[test]
+fn receipts_are_for_verified_holders_and_anonymous_noise_cannot_flush_them() {
+    let (mut w, mut lock, _, _) = delivered();
+    let before = lock.state().receipts.seq;
+    // Twenty anonymous sessions asking to unlock: one receipt records them, not twenty.
+    for t in 0..20 {
+        let mut ch = [0u8; 256];
+        let n = lock.challenge(190 + t, &mut w.rng, &mut ch).unwrap();
+        let mut open = [0u8; 512];
+        let (mut s, m) = PhoneSession::open_anonymous(
+            &ch[..n],
+            &lock.id(),
+            Command::Unlock,
+            &mut w.rng,
+            &mut open,
+        )
+        .unwrap();
+        assert_eq!(
+            exchange(&mut lock, 190 + t, &mut s, &open[..m]).1,
+            Reply::Denied(ReasonCode::NotAuthorized)
+        );
+    }
+    assert_eq!(lock.state().receipts.seq, before + 1);
+    // An anonymous session cannot read the audit trail.
+    let mut ch = [0u8; 256];
+    let n = lock.challenge(220, &mut w.rng, &mut ch).unwrap();
+    let mut open = [0u8; 512];
+    let (mut s, m) = PhoneSession::open_anonymous(
+        &ch[..n],
+        &lock.id(),
+        Command::Receipts { after: 0 },
+        &mut w.rng,
+        &mut open,
+    )
+    .unwrap();
+    assert_eq!(
+        exchange(&mut lock, 220, &mut s, &open[..m]).1,
+        Reply::Denied(ReasonCode::NotAuthorized)
+    );
 }

@@ -356,7 +356,11 @@ impl<S: Storage> Lock<S> {
         match command {
             Command::Hello => reply(Reply::Ready),
             Command::Close => reply(Reply::Closed),
-            Command::Receipts { after } => Ok((Answer::Receipts(after), Action::None)),
+            // Audit data reveals who comes and when: only a verified holder may carry it.
+            Command::Receipts { after } => {
+                session.grant.as_ref().ok_or(Error::NotPermitted)?;
+                Ok((Answer::Receipts(after), Action::None))
+            }
             Command::Unlock => {
                 let grant = session.grant.as_ref().ok_or(Error::NotPermitted)?;
                 grant.require(Rights::UNLOCK)?;
@@ -512,19 +516,29 @@ impl<S: Storage> Lock<S> {
         out: &mut [u8],
         close: bool,
     ) -> Result<Outcome> {
-        let (answer, action, denied) = match result {
-            Ok((answer, action)) => (answer, action, None),
-            Err(e) => {
-                let reason = ReasonCode::from_error(e);
-                let now = self.trusted_now(tick);
-                let who = session.who();
-                // Best effort: a lock that cannot record still answers, and has not actuated.
-                let _ = self.update(|state| {
-                    state.record(now, Event::Denied(reason), who, Some(session.id))
-                });
-                (Answer::Reply(Reply::Denied(reason)), Action::None, Some(e))
-            }
-        };
+        let (answer, action, denied) =
+            match result {
+                Ok((answer, action)) => (answer, action, None),
+                Err(e) => {
+                    let reason = ReasonCode::from_error(e);
+                    let now = self.trusted_now(tick);
+                    let who = session.who();
+                    // Repeated anonymous denials collapse into one receipt, so nobody without a
+                    // credential can flush the backlog before its receipts are carried away.
+                    let repeat =
+                        who.is_none()
+                            && self.state.backlog.as_slice().last().is_some_and(|r| {
+                                r.who.is_none() && r.event == Event::Denied(reason)
+                            });
+                    if !repeat {
+                        // Best effort: a lock that cannot record still answers, and has not actuated.
+                        let _ = self.update(|state| {
+                            state.record(now, Event::Denied(reason), who, Some(session.id))
+                        });
+                    }
+                    (Answer::Reply(Reply::Denied(reason)), Action::None, Some(e))
+                }
+            };
         let counter = session.sent;
         let at = write_sealed_header(out, Kind::Reply, counter)?;
         let body = out.get_mut(at..).ok_or(Error::BufferTooSmall)?;

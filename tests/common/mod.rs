@@ -202,3 +202,16 @@ pub fn owned(reply: Reply<'_>) -> Reply<'static> {
         Reply::Denied(r) => Reply::Denied(r),
     }
 }
+
+/// Fetches every receipt the lock still holds, as the holder of `credential`.
+pub fn fetch_receipts<S: Storage, K: Signer>(
+    lock: &mut Lock<S>,
+    tick: u64,
+    credential: &Credential<'_, K>,
+    rng: &mut ChaCha20Rng,
+) -> Vec<u8> {
+    match visit(lock, tick, credential, Command::Receipts { after: 0 }, rng).3 {
+        Reply::Receipts(bundle) => bundle.to_vec(),
+        other => panic!("expected receipts, got {other:?}"),
+    }
+}

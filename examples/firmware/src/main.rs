@@ -1,0 +1,155 @@
+//! The doorkey lock role on a Cortex-M4 with no heap, under QEMU (mps2-an386).
+//!
+//! Replays phone messages precomputed on the host by `build.rs` (which ran the same lock code
+//! with the same RNG seed): a time anchor, a first-contact unlock carrying a two-link chain, a
+//! relock in the session and a receipt fetch. Every lock answer must match the host's byte for
+//! byte. Each step is timed in instructions (SysTick under `-icount shift=0`) and its peak stack
+//! measured by painting, beside the raw primitives on the same inputs. Exits through
+//! semihosting with status 0 only if every check passed.
+//!
+//! Features: default = full measurement report; `lockonly` = the lock workload alone, no
+//! printing (flash figure); `baseline` = runtime only (what the lock role is measured against).
+#![no_std]
+#![no_main]
+
+use cortex_m_rt::entry;
+use cortex_m_semihosting::debug;
+
+#[allow(dead_code)]
+mod vectors {
+    include!(concat!(env!("OUT_DIR"), "/vectors.rs"));
+}
+
+#[cfg(not(feature = "baseline"))]
+mod workload {
+    use super::vectors as v;
+    use chacha20::ChaCha20Rng;
+    use core::mem::MaybeUninit;
+    use doorkey::crypto::{PublicKey, SecretKey};
+    use doorkey::lock::{Action, Lock, MAX_STATE_BYTES, MemoryStorage};
+    use doorkey::session::MAX_MESSAGE_BYTES;
+    use rand_core::SeedableRng;
+
+    pub type Mem = MemoryStorage<MAX_STATE_BYTES>;
+
+    /// Message buffers and the lock live in statics, so the stack holds only what the lock
+    /// role itself puts there.
+    pub struct Bufs {
+        pub input: [u8; MAX_MESSAGE_BYTES],
+        pub out: [u8; MAX_MESSAGE_BYTES],
+        pub challenge: [u8; 256],
+    }
+
+    static mut BUFS: Bufs = Bufs {
+        input: [0; MAX_MESSAGE_BYTES],
+        out: [0; MAX_MESSAGE_BYTES],
+        challenge: [0; 256],
+    };
+    static mut LOCK: MaybeUninit<Lock<Mem>> = MaybeUninit::uninit();
+
+    /// The statics, taken once.
+    pub fn statics() -> (&'static mut Bufs, &'static mut MaybeUninit<Lock<Mem>>) {
+        // SAFETY: called once from `main`, single-threaded; no other reference exists.
+        unsafe { (&mut *(&raw mut BUFS), &mut *(&raw mut LOCK)) }
+    }
+
+    pub fn lock_rng() -> ChaCha20Rng {
+        ChaCha20Rng::from_seed(v::LOCK_RNG_SEED)
+    }
+
+    /// Factory install: identity key (expanded from its seed), owner, empty RAM storage.
+    pub fn install(slot: &'static mut MaybeUninit<Lock<Mem>>) -> Option<&'static mut Lock<Mem>> {
+        let identity = SecretKey::from_seed(&v::LOCK_KEY_SEED);
+        let lock = Lock::install(identity, PublicKey(v::OWNER_PUBLIC), Mem::new()).ok()?;
+        Some(slot.write(lock))
+    }
+
+    /// One lock message: copied into the receive buffer (outside any timing), then handled.
+    pub fn load(bufs: &mut Bufs, msg: &[u8]) -> usize {
+        bufs.input[..msg.len()].copy_from_slice(msg);
+        msg.len()
+    }
+
+    pub fn handle(lock: &mut Lock<Mem>, bufs: &mut Bufs, tick: u64, n: usize) -> Option<(Action, usize)> {
+        let outcome = lock.handle(tick, &mut bufs.input[..n], &mut bufs.out).ok()?;
+        if outcome.denied.is_some() {
+            return None;
+        }
+        Some((outcome.action, outcome.reply))
+    }
+
+    /// The whole workload with no measurement: true if every action is the expected one and
+    /// every answer has the expected length.
+    #[cfg(feature = "lockonly")]
+    pub fn run() -> bool {
+        let (bufs, slot) = statics();
+        let mut rng = lock_rng();
+        let Some(lock) = install(slot) else {
+            return false;
+        };
+        let ok = |r: Option<(Action, usize)>, action: Action, reply: &[u8]| {
+            r == Some((action, reply.len()))
+        };
+        let Ok(c) = lock.challenge(v::TICK_ANCHOR, &mut rng, &mut bufs.challenge) else {
+            return false;
+        };
+        if c != v::CHALLENGE_ANCHOR.len() {
+            return false;
+        }
+        let n = load(bufs, v::ANCHOR_OPEN);
+        if !ok(handle(lock, bufs, v::TICK_ANCHOR, n), Action::None, v::ANCHOR_REPLY) {
+            return false;
+        }
+        let Ok(c) = lock.challenge(v::TICK_OPEN, &mut rng, &mut bufs.challenge) else {
+            return false;
+        };
+        if c != v::CHALLENGE_UNLOCK.len() {
+            return false;
+        }
+        let n = load(bufs, v::UNLOCK_OPEN);
+        if !ok(handle(lock, bufs, v::TICK_OPEN, n), Action::Unlock, v::UNLOCK_REPLY) {
+            return false;
+        }
+        let n = load(bufs, v::RELOCK_CMD);
+        if !ok(handle(lock, bufs, v::TICK_RELOCK, n), Action::Lock, v::RELOCK_REPLY) {
+            return false;
+        }
+        let n = load(bufs, v::RECEIPTS_CMD);
+        ok(handle(lock, bufs, v::TICK_RECEIPTS, n), Action::None, v::RECEIPTS_REPLY)
+    }
+}
+
+#[cfg(not(any(feature = "lockonly", feature = "baseline")))]
+mod measure;
+
+#[entry]
+fn main() -> ! {
+    #[cfg(feature = "baseline")]
+    let ok = core::hint::black_box(true);
+    #[cfg(feature = "lockonly")]
+    let ok = workload::run();
+    #[cfg(not(any(feature = "lockonly", feature = "baseline")))]
+    let ok = measure::run();
+    debug::exit(if ok {
+        debug::EXIT_SUCCESS
+    } else {
+        debug::EXIT_FAILURE
+    });
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+#[cfg(any(feature = "lockonly", feature = "baseline"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    debug::exit(debug::EXIT_FAILURE);
+    loop {}
+}
+
+#[cfg(not(any(feature = "lockonly", feature = "baseline")))]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    cortex_m_semihosting::hprintln!("PANIC: {}", info);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {}
+}
