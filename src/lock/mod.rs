@@ -364,10 +364,10 @@ impl<S: Storage> Lock<S> {
             Command::Unlock => {
                 let grant = session.grant.as_ref().ok_or(Error::NotPermitted)?;
                 grant.require(Rights::UNLOCK)?;
-                if let Some(end) = grant.expires {
-                    if now.ok_or(Error::ClockUntrusted)? >= end {
-                        return Err(Error::Expired);
-                    }
+                if let Some(end) = grant.expires
+                    && now.ok_or(Error::ClockUntrusted)? >= end
+                {
+                    return Err(Error::Expired);
                 }
                 if !presence.confirm(grant) {
                     return Err(Error::NotPermitted);

@@ -29,7 +29,7 @@ pub struct Visit {
 impl Visit {
     /// Seconds from unlock to relock, when both times are known.
     pub fn relocked_after(&self) -> Option<u64> {
-        Some(self.relocked?.checked_sub(self.unlocked?)?)
+        self.relocked?.checked_sub(self.unlocked?)
     }
 }
 
