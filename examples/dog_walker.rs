@@ -123,6 +123,16 @@ fn main() -> Result<(), Error> {
         &mut open,
     )?;
     home.deliver(tick(1_774_886_400), &mut s, &mut open[..m])?;
+    for s in home.log.receipts() {
+        println!(
+            "DBG {:?} {:?} {:?} {:?}",
+            s.receipt.seq,
+            s.receipt.event,
+            s.receipt.time,
+            s.receipt.session.map(|x| short(&x))
+        );
+    }
+    println!("DBG audit {:?}", home.log.audit());
     let (visits, alerts) = timeline(&home.log);
     for v in &visits {
         let who = match v.who {

@@ -236,7 +236,7 @@ impl Derived {
                 .mul_clamped(lock_secret)
                 .to_bytes()
         );
-        let digest = sha512_32(&[labels::CHALLENGE, challenge]);
+        let digest = sha512_32(&[labels::CHALLENGE_DIGEST, challenge]);
         let transcript = sha512_32(&[labels::TRANSCRIPT, &digest, &open[..OPEN_CLEAR_LEN]]);
         assert_eq!(digest, doorkey::session::challenge_digest(challenge));
         assert_eq!(

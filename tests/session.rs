@@ -821,3 +821,90 @@ fn garbage_and_foreign_versions_are_refused_without_reply() {
         Err(Error::UnsupportedVersion)
     );
 }
+
+#[test]
+fn an_anchor_replayed_in_its_own_session_cannot_wind_the_clock_back() {
+    let (mut w, mut lock, _) = setup();
+    let owner = key(1);
+    let mut ch = [0u8; 256];
+    let n = lock.challenge(200, &mut w.rng, &mut ch).unwrap();
+    let info = inspect_challenge(&ch[..n], &lock.id()).unwrap();
+    let mut a = [0u8; 256];
+    let k = TimeAnchor {
+        lock: lock.id(),
+        nonce: info.nonce,
+        time: T0 + 100,
+        signer: owner.public_key(),
+    }
+    .sign(&owner, &mut a)
+    .unwrap();
+    let mut open = [0u8; 512];
+    let (mut s, m) = PhoneSession::open_anonymous(
+        &ch[..n],
+        &lock.id(),
+        Command::Time(&a[..k]),
+        &mut w.rng,
+        &mut open,
+    )
+    .unwrap();
+    assert_eq!(
+        exchange(&mut lock, 200, &mut s, &open[..m]).1,
+        Reply::TimeSet(T0 + 100)
+    );
+    let mut msg = [0u8; 512];
+    let len = s.command(Command::Time(&a[..k]), &mut msg).unwrap();
+    let (o, r) = exchange(&mut lock, 300, &mut s, &msg[..len]);
+    assert_eq!(
+        (r, o.denied),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::Replay)
+        )
+    );
+    assert_eq!(lock.trusted_now(300), Some(T0 + 200));
+}
+
+#[test]
+fn a_relock_happens_even_when_its_receipt_cannot_be_stored() {
+    let (mut w, lock, chain) = setup();
+    let mut lock = Lock::boot(key(2), Broken(lock.into_storage(), 3)).unwrap();
+    // Commits left after boot: the anchor and the unlock; then storage fails.
+    assert_eq!(
+        set_time(&mut lock, 10, T0, &key(1), &mut w.rng),
+        Reply::TimeSet(T0)
+    );
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let (mut s, _, o, _) = visit(&mut lock, 20, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(o.action, Action::Unlock);
+    let mut msg = [0u8; 64];
+    let n = s.command(Command::Lock, &mut msg).unwrap();
+    let (o, r) = exchange(&mut lock, 30, &mut s, &msg[..n]);
+    assert_eq!((o.action, r), (Action::Lock, Reply::Locked));
+}
+
+#[test]
+fn a_permanent_use_limited_grant_works_without_a_trusted_clock() {
+    let mut w = World::new();
+    let mut lock = install(&w);
+    let mut link = w.company_link();
+    link.not_before = 0;
+    link.lifetime = None;
+    link.depth = 0;
+    link.uses = Some(2);
+    link.subject = key(4).public_key();
+    let chain = Chain::root(&w.owner, &link).unwrap();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    assert_eq!(lock.trusted_now(1), None);
+    assert_eq!(
+        visit(&mut lock, 1, &cred, Command::Unlock, &mut w.rng).3,
+        Reply::Unlocked
+    );
+    assert_eq!(
+        visit(&mut lock, 2, &cred, Command::Unlock, &mut w.rng).3,
+        Reply::Unlocked
+    );
+    assert_eq!(
+        visit(&mut lock, 3, &cred, Command::Unlock, &mut w.rng).3,
+        Reply::Denied(ReasonCode::UsedUp)
+    );
+}

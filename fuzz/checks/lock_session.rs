@@ -7,9 +7,9 @@
 use arbitrary::Arbitrary;
 use doorkey::config::{Change, ConfigUpdate};
 use doorkey::credential::CredentialId;
+use doorkey::crypto::Signer;
 use doorkey::lock::{Action, Lock, LockState, MAX_STATE_BYTES, Outcome, Storage};
 use doorkey::phone::{PhoneSession, inspect_challenge};
-use doorkey::crypto::Signer;
 use doorkey::session::{Command, Reply};
 use doorkey::wire::UnixTime;
 
@@ -90,6 +90,8 @@ struct Run {
     seen_uses: Vec<(CredentialId, u16)>,
     /// Receipt sequence number last seen: never goes back.
     receipt_seq: u64,
+    /// Clock high-water mark last seen: never goes back (PROTOCOL.md 14.3).
+    high_water: UnixTime,
 }
 
 impl Run {
@@ -134,7 +136,11 @@ impl Run {
     /// Accounts for an outcome of any message.
     fn account(&mut self, outcome: &Result<Outcome, doorkey::Error>) {
         if trace() {
-            eprintln!("    tick {} utc T0{:+}: {outcome:?}", self.tick, self.utc as i64 - T0 as i64);
+            eprintln!(
+                "    tick {} utc T0{:+}: {outcome:?}",
+                self.tick,
+                self.utc as i64 - T0 as i64
+            );
         }
         let Ok(o) = outcome else { return };
         if o.action == Action::Unlock {
@@ -240,7 +246,10 @@ impl Run {
             Reply::Locked => Action::Lock,
             _ => Action::None,
         };
-        assert_eq!(o.action, expected_action, "{command:?} -> {reply:?} vs {o:?}");
+        assert_eq!(
+            o.action, expected_action,
+            "{command:?} -> {reply:?} vs {o:?}"
+        );
         match reply {
             Reply::TimeSet(t) => assert_eq!(t, self.utc, "the lock set a time nobody sent"),
             Reply::Receipts(bundle) => check_bundle(bundle),
@@ -256,7 +265,11 @@ impl Run {
         self.record(&visit.open);
         self.account(&visit.outcome);
         if let Some(reply) = visit.reply {
-            assert_eq!(reply, Reply::TimeSet(utc), "a genuine current anchor was refused");
+            assert_eq!(
+                reply,
+                Reply::TimeSet(utc),
+                "a genuine current anchor was refused"
+            );
         }
     }
 
@@ -266,11 +279,26 @@ impl Run {
         let lock = Lock::boot(lock_key(), storage).expect("boot over committed state");
         // Booting adds exactly one receipt and changes nothing else.
         let after = lock.state();
-        assert_eq!(after.enrolment, before.enrolment, "enrolment changed across a reboot");
-        assert_eq!(after.revoked_ids, before.revoked_ids, "revocations changed on reboot");
-        assert_eq!(after.revoked_keys, before.revoked_keys, "revocations changed on reboot");
-        assert_eq!(after.uses, before.uses, "use counts changed across a reboot");
-        assert_eq!(after.high_water, before.high_water, "clock mark changed on reboot");
+        assert_eq!(
+            after.enrolment, before.enrolment,
+            "enrolment changed across a reboot"
+        );
+        assert_eq!(
+            after.revoked_ids, before.revoked_ids,
+            "revocations changed on reboot"
+        );
+        assert_eq!(
+            after.revoked_keys, before.revoked_keys,
+            "revocations changed on reboot"
+        );
+        assert_eq!(
+            after.uses, before.uses,
+            "use counts changed across a reboot"
+        );
+        assert_eq!(
+            after.high_water, before.high_water,
+            "clock mark changed on reboot"
+        );
         assert_eq!(after.receipts.seq, before.receipts.seq + 1, "boot receipt");
         let last = after.backlog.as_slice().last().expect("the boot receipt");
         assert_eq!((last.seq, last.event), (after.receipts.seq, Event::Boot));
@@ -299,7 +327,10 @@ impl Run {
                 .iter()
                 .find(|e| e.id == *id)
                 .map_or(0, |e| e.used);
-            assert!(now >= *used, "use count of {id:?} went from {used} to {now}");
+            assert!(
+                now >= *used,
+                "use count of {id:?} went from {used} to {now}"
+            );
         }
         for e in persisted.uses.as_slice() {
             match self.seen_uses.iter_mut().find(|(id, _)| *id == e.id) {
@@ -313,13 +344,40 @@ impl Run {
             "the receipt chain went back"
         );
         self.receipt_seq = persisted.receipts.seq;
+        // 14.3: the mark is never lowered, the trusted clock never reads below it, and with
+        // only genuine anchors (signed at the real time) nothing runs ahead of real time.
+        assert!(
+            persisted.high_water >= self.high_water,
+            "high-water mark went from {} to {}",
+            self.high_water,
+            persisted.high_water
+        );
+        self.high_water = persisted.high_water;
+        assert!(
+            self.high_water <= self.utc,
+            "high-water mark ahead of real time"
+        );
+        if let Some(now) = lock.trusted_now(self.tick) {
+            assert!(
+                now >= self.high_water,
+                "trusted time below the high-water mark"
+            );
+            assert!(
+                now <= self.utc,
+                "trusted time {now} ahead of real time {}",
+                self.utc
+            );
+        }
         let counted = persisted
             .uses
             .as_slice()
             .iter()
             .find(|e| e.id == self.courier_id)
             .map_or(0, |e| u32::from(e.used));
-        assert_eq!(counted, self.unlocks, "persisted uses differ from unlocks performed");
+        assert_eq!(
+            counted, self.unlocks,
+            "persisted uses differ from unlocks performed"
+        );
     }
 }
 
@@ -343,6 +401,7 @@ pub fn lock_session(ops: &[Op]) {
         courier_id: courier_link_id(),
         seen_uses: Vec::new(),
         receipt_seq: 0,
+        high_water: 0,
     };
     for op in ops.iter().take(MAX_OPS) {
         if trace() {

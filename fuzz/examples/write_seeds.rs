@@ -159,8 +159,8 @@ fn lock_session_seeds() {
     ];
     for (name, ops) in seeds {
         let bytes = lock_session::encode_ops(&ops);
-        let decoded = Vec::<Op>::arbitrary_take_rest(Unstructured::new(&bytes))
-            .expect("the seed decodes");
+        let decoded =
+            Vec::<Op>::arbitrary_take_rest(Unstructured::new(&bytes)).expect("the seed decodes");
         assert_eq!(decoded, ops, "seed {name} does not decode to its ops");
         lock_session::lock_session(&ops);
         write("lock_session", name, &bytes);
@@ -171,7 +171,9 @@ fn lock_session_seeds() {
 fn challenge_from(seed: u8) -> Vec<u8> {
     let mut lock = Lock::install(key(seed), owner().public_key(), Mem::new()).expect("install");
     let mut ch = [0u8; 256];
-    let n = lock.challenge(7, &mut rng(seed), &mut ch).expect("challenge");
+    let n = lock
+        .challenge(7, &mut rng(seed), &mut ch)
+        .expect("challenge");
     ch[..n].to_vec()
 }
 
@@ -194,8 +196,14 @@ fn phone_session_seeds() {
     ]
     .concat();
     let seeds: Vec<(&str, Vec<u8>)> = vec![
-        ("genuine-challenge", [chunk(&genuine), ops_in_order.clone()].concat()),
-        ("other-lock-challenge", [chunk(&other), ops_mixed.clone()].concat()),
+        (
+            "genuine-challenge",
+            [chunk(&genuine), ops_in_order.clone()].concat(),
+        ),
+        (
+            "other-lock-challenge",
+            [chunk(&other), ops_mixed.clone()].concat(),
+        ),
         (
             "truncated-challenge",
             [chunk(&genuine[..genuine.len() - 1]), ops_mixed.clone()].concat(),
@@ -276,7 +284,10 @@ fn admin_decode_seeds() {
         ),
         ("set-challenge-lifetime", Change::SetChallengeLifetime(30)),
         ("add-time-key", Change::AddTimeKey(key(6).public_key())),
-        ("remove-time-key", Change::RemoveTimeKey(key(6).public_key())),
+        (
+            "remove-time-key",
+            Change::RemoveTimeKey(key(6).public_key()),
+        ),
     ];
     let mut seeds: Vec<(String, Vec<u8>)> = Vec::new();
     for (i, (name, change)) in changes.into_iter().enumerate() {

@@ -11,6 +11,8 @@ pub const PARENT: &[u8] = b"doorkey/v1/parent\0";
 pub const PURPOSE: &[u8] = b"doorkey/v1/purpose\0";
 /// The lock's signature over its challenge.
 pub const CHALLENGE: &[u8] = b"doorkey/v1/challenge\0";
+/// Digest of a whole challenge message, kept by the lock for the transcript.
+pub const CHALLENGE_DIGEST: &[u8] = b"doorkey/v1/challenge-digest\0";
 /// The session transcript hash.
 pub const TRANSCRIPT: &[u8] = b"doorkey/v1/transcript\0";
 /// HKDF salt of the session key schedule.
@@ -27,3 +29,5 @@ pub const RECEIPT: &[u8] = b"doorkey/v1/receipt\0";
 pub const RECEIPT_HASH: &[u8] = b"doorkey/v1/receipt-hash\0";
 /// A receipt-chain head, signed by the lock.
 pub const HEAD: &[u8] = b"doorkey/v1/head\0";
+/// Checksum of a power-fail-safe storage record.
+pub const STORE: &[u8] = b"doorkey/v1/store\0";

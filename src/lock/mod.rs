@@ -85,6 +85,8 @@ struct Session {
     nonce: [u8; NONCE_LEN],
     /// First bytes of the transcript hash: names the session in receipts.
     id: [u8; SESSION_ID_LEN],
+    /// Whether this session already delivered its time anchor (one per challenge nonce).
+    anchored: bool,
     grant: Option<Grant>,
     received: u32,
     sent: u32,
@@ -257,6 +259,7 @@ impl<S: Storage> Lock<S> {
             keys,
             nonce,
             id,
+            anchored: false,
             grant: None,
             received: 0,
             sent: 0,
@@ -275,7 +278,7 @@ impl<S: Storage> Lock<S> {
         };
         // Self-authenticating commands go first, so a phone can bring the time anchor its
         // time-bounded credential needs in the same message.
-        let early = self.administer(tick, &session, command);
+        let early = self.administer(tick, &mut session, command);
         if let Some(proof) = proof {
             match self.verify_proof(tick, &th, command_bytes, &proof) {
                 Ok(grant) => session.grant = Some(grant),
@@ -317,7 +320,7 @@ impl<S: Storage> Lock<S> {
         };
         session.received = counter;
         let result = match wire::take_all::<Command<'_>>(plain) {
-            Ok(command) => match self.administer(tick, &session, command) {
+            Ok(command) => match self.administer(tick, &mut session, command) {
                 Some(r) => r,
                 None => self.execute(tick, &session, command, presence),
             },
@@ -331,7 +334,7 @@ impl<S: Storage> Lock<S> {
     fn administer(
         &mut self,
         tick: u64,
-        session: &Session,
+        session: &mut Session,
         command: Command<'_>,
     ) -> Option<Result<(Answer, Action)>> {
         let reply = match command {
@@ -374,12 +377,7 @@ impl<S: Storage> Lock<S> {
                 }
                 let limits = grant.limits;
                 self.update(|state| {
-                    if !limits.is_empty() {
-                        state.consume(limits.as_slice(), now.ok_or(Error::ClockUntrusted)?)?;
-                    }
-                    if let Some(now) = now {
-                        state.high_water = state.high_water.max(now);
-                    }
+                    state.consume(limits.as_slice(), now)?;
                     state.record(now, Event::Unlocked, who, Some(session.id))
                 })?;
                 Ok((Answer::Reply(Reply::Unlocked), Action::Unlock))
@@ -390,7 +388,9 @@ impl<S: Storage> Lock<S> {
                     .as_ref()
                     .ok_or(Error::NotPermitted)?
                     .require(Rights::LOCK)?;
-                self.update(|state| state.record(now, Event::Relocked, who, Some(session.id)))?;
+                // Locking is the safe state: it happens even if its receipt cannot be stored.
+                let _ =
+                    self.update(|state| state.record(now, Event::Relocked, who, Some(session.id)));
                 Ok((Answer::Reply(Reply::Locked), Action::Lock))
             }
             Command::Time(_) | Command::Config(_) => Err(Error::UnexpectedMessage),
@@ -431,9 +431,14 @@ impl<S: Storage> Lock<S> {
     fn accept_anchor(
         &mut self,
         tick: u64,
-        session: &Session,
+        session: &mut Session,
         bytes: &[u8],
     ) -> Result<Reply<'static>> {
+        // An anchor is bound to the session's nonce: replayed later in the same session it
+        // would wind the clock back to its time.
+        if session.anchored {
+            return Err(Error::Replay);
+        }
         let anchor = TimeAnchor::decode(bytes)?;
         let a = anchor.body;
         if a.lock != self.id()
@@ -446,11 +451,9 @@ impl<S: Storage> Lock<S> {
         if a.time < self.state.high_water {
             return Err(Error::Stale);
         }
-        self.update(|state| {
-            state.high_water = a.time;
-            state.record(Some(a.time), Event::TimeSet, None, Some(session.id))
-        })?;
+        self.update(|state| state.record(Some(a.time), Event::TimeSet, None, Some(session.id)))?;
         self.anchor = Some((tick, a.time));
+        session.anchored = true;
         Ok(Reply::TimeSet(a.time))
     }
 

@@ -231,6 +231,11 @@ impl LockState {
         session: Option<[u8; SESSION_ID_LEN]>,
     ) -> Result<()> {
         let seq = self.receipts.seq.checked_add(1).ok_or(Error::StorageFull)?;
+        // Every committed event carries the time it was decided at; the clock may never be
+        // set back before it (that time also decided which entries could be forgotten).
+        if let Some(t) = time {
+            self.high_water = self.high_water.max(t);
+        }
         let receipt = Receipt {
             seq,
             prev: self.receipts.hash,
@@ -265,9 +270,10 @@ impl LockState {
     }
 
     /// Counts one use against every limited link of a grant, refusing if any is spent.
-    /// Entries whose link has expired are dropped to make room; if there is still none, the
-    /// lock fails closed with [`Error::StorageFull`].
-    pub fn consume(&mut self, limits: &[UseLimit], now: UnixTime) -> Result<()> {
+    /// Entries whose link has expired by trusted time `now` are dropped to make room (none
+    /// while the clock is untrusted); if there is still none, the lock fails closed with
+    /// [`Error::StorageFull`].
+    pub fn consume(&mut self, limits: &[UseLimit], now: Option<UnixTime>) -> Result<()> {
         for limit in limits {
             let used = self
                 .uses
@@ -284,7 +290,10 @@ impl LockState {
             .filter(|l| !self.uses.as_slice().iter().any(|e| e.id == l.id))
             .count();
         if self.uses.len() + missing > MAX_USE_ENTRIES {
-            self.uses.retain(|e| e.expires.is_none_or(|end| end > now));
+            self.uses.retain(|e| match (e.expires, now) {
+                (Some(end), Some(now)) => end > now,
+                _ => true,
+            });
             if self.uses.len() + missing > MAX_USE_ENTRIES {
                 return Err(Error::StorageFull);
             }
@@ -319,7 +328,7 @@ impl LockState {
             Change::AddOwner(k) => add_key(&mut e.owners, k)?,
             Change::RemoveOwner(k) => {
                 if e.owners.len() == 1 && e.owners.as_slice().iter().any(|o| o.ct_eq(&k)) {
-                    return Err(Error::Misuse);
+                    return Err(Error::NotPermitted);
                 }
                 remove_key(&mut e.owners, &k);
             }

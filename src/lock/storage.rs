@@ -153,7 +153,7 @@ pub const STORAGE_HEADER_LEN: usize = 32;
 
 const MAGIC: [u8; 4] = *b"DKS1";
 /// Domain separation of the record checksum from every other SHA-512 in the protocol.
-const LABEL: &[u8] = b"doorkey/v1/store\0";
+const LABEL: &[u8] = crate::crypto::labels::STORE;
 /// `magic || seq || len`: the part of the header the checksum covers.
 const PREFIX_LEN: usize = 16;
 const CHECK_LEN: usize = 16;

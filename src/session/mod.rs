@@ -22,7 +22,7 @@ pub const NONCE_LEN: usize = 16;
 pub const DEFAULT_CHALLENGE_LIFETIME: u16 = 5;
 /// Longest challenge lifetime a configuration may set.
 pub const MAX_CHALLENGE_LIFETIME: u16 = 60;
-/// Seconds a session stays open after the challenge that started it.
+/// Seconds a session stays open after the open message that started it.
 pub const SESSION_LIFETIME: u64 = 120;
 /// Largest encoded challenge.
 pub const MAX_CHALLENGE_BYTES: usize = 160;
@@ -168,7 +168,7 @@ pub fn transcript(challenge_digest: &[u8; 32], open_clear: &[u8]) -> [u8; 32] {
 
 /// Digest of a whole challenge message, kept by the lock instead of the message itself.
 pub fn challenge_digest(challenge: &[u8]) -> [u8; 32] {
-    crypto::hash(&[labels::CHALLENGE, challenge])
+    crypto::hash(&[labels::CHALLENGE_DIGEST, challenge])
 }
 
 /// Writes the clear header of a command or reply.

@@ -46,22 +46,51 @@ mod workload {
         challenge: [0; 256],
     };
     static mut LOCK: MaybeUninit<Lock<Mem>> = MaybeUninit::uninit();
+    static mut REBOOTED: MaybeUninit<Lock<Mem>> = MaybeUninit::uninit();
 
-    /// The statics, taken once.
-    pub fn statics() -> (&'static mut Bufs, &'static mut MaybeUninit<Lock<Mem>>) {
+    /// The statics, taken once: buffers, the lock, and the slot of the lock after a reboot.
+    #[allow(clippy::type_complexity)]
+    pub fn statics() -> (
+        &'static mut Bufs,
+        &'static mut MaybeUninit<Lock<Mem>>,
+        &'static mut MaybeUninit<Lock<Mem>>,
+    ) {
         // SAFETY: called once from `main`, single-threaded; no other reference exists.
-        unsafe { (&mut *(&raw mut BUFS), &mut *(&raw mut LOCK)) }
+        unsafe {
+            (
+                &mut *(&raw mut BUFS),
+                &mut *(&raw mut LOCK),
+                &mut *(&raw mut REBOOTED),
+            )
+        }
     }
 
     pub fn lock_rng() -> ChaCha20Rng {
         ChaCha20Rng::from_seed(v::LOCK_RNG_SEED)
     }
 
+    // The lock's entry points, each kept out of line under its own name so the stack report
+    // (benches/mcu.sh) can root its static call-graph analysis at them.
+
     /// Factory install: identity key (expanded from its seed), owner, empty RAM storage.
+    #[inline(never)]
     pub fn install(slot: &'static mut MaybeUninit<Lock<Mem>>) -> Option<&'static mut Lock<Mem>> {
         let identity = SecretKey::from_seed(&v::LOCK_KEY_SEED);
         let lock = Lock::install(identity, PublicKey(v::OWNER_PUBLIC), Mem::new()).ok()?;
         Some(slot.write(lock))
+    }
+
+    /// Reboot from the committed state (a copy of `storage`).
+    #[inline(never)]
+    pub fn boot(slot: &'static mut MaybeUninit<Lock<Mem>>, storage: &Mem) -> Option<&'static mut Lock<Mem>> {
+        let identity = SecretKey::from_seed(&v::LOCK_KEY_SEED);
+        let lock = Lock::boot(identity, storage.clone()).ok()?;
+        Some(slot.write(lock))
+    }
+
+    #[inline(never)]
+    pub fn challenge(lock: &mut Lock<Mem>, tick: u64, rng: &mut ChaCha20Rng, out: &mut [u8]) -> Option<usize> {
+        lock.challenge(tick, rng, out).ok()
     }
 
     /// One lock message: copied into the receive buffer (outside any timing), then handled.
@@ -70,6 +99,7 @@ mod workload {
         msg.len()
     }
 
+    #[inline(never)]
     pub fn handle(lock: &mut Lock<Mem>, bufs: &mut Bufs, tick: u64, n: usize) -> Option<(Action, usize)> {
         let outcome = lock.handle(tick, &mut bufs.input[..n], &mut bufs.out).ok()?;
         if outcome.denied.is_some() {
@@ -82,7 +112,7 @@ mod workload {
     /// every answer has the expected length.
     #[cfg(feature = "lockonly")]
     pub fn run() -> bool {
-        let (bufs, slot) = statics();
+        let (bufs, slot, rebooted) = statics();
         let mut rng = lock_rng();
         let Some(lock) = install(slot) else {
             return false;
@@ -90,7 +120,7 @@ mod workload {
         let ok = |r: Option<(Action, usize)>, action: Action, reply: &[u8]| {
             r == Some((action, reply.len()))
         };
-        let Ok(c) = lock.challenge(v::TICK_ANCHOR, &mut rng, &mut bufs.challenge) else {
+        let Some(c) = challenge(lock, v::TICK_ANCHOR, &mut rng, &mut bufs.challenge) else {
             return false;
         };
         if c != v::CHALLENGE_ANCHOR.len() {
@@ -100,7 +130,7 @@ mod workload {
         if !ok(handle(lock, bufs, v::TICK_ANCHOR, n), Action::None, v::ANCHOR_REPLY) {
             return false;
         }
-        let Ok(c) = lock.challenge(v::TICK_OPEN, &mut rng, &mut bufs.challenge) else {
+        let Some(c) = challenge(lock, v::TICK_OPEN, &mut rng, &mut bufs.challenge) else {
             return false;
         };
         if c != v::CHALLENGE_UNLOCK.len() {
@@ -116,6 +146,7 @@ mod workload {
         }
         let n = load(bufs, v::RECEIPTS_CMD);
         ok(handle(lock, bufs, v::TICK_RECEIPTS, n), Action::None, v::RECEIPTS_REPLY)
+            && boot(rebooted, lock.storage()).is_some()
     }
 }
 

@@ -222,6 +222,14 @@ pub fn run() -> bool {
         v::BUNDLE_BYTES,
         v::RECEIPTS_SIGNED
     );
+    hprintln!(
+        "type sizes (B): LockState {}, Link {}, UnverifiedChain {}, Grant {}, Receipt {}",
+        core::mem::size_of::<doorkey::lock::LockState>(),
+        core::mem::size_of::<doorkey::credential::Link>(),
+        core::mem::size_of::<doorkey::credential::UnverifiedChain<'static>>(),
+        core::mem::size_of::<doorkey::credential::Grant>(),
+        core::mem::size_of::<doorkey::receipt::Receipt>()
+    );
     hprintln!();
     hprintln!(
         "{:<34} {:>12} {:>9} {:>9}",
@@ -232,7 +240,7 @@ pub fn run() -> bool {
     );
 
     // ---- the lock role ----
-    let (bufs, slot) = workload::statics();
+    let (bufs, slot, rebooted) = workload::statics();
     let mut rng = workload::lock_rng();
     let (lock, install) = measure(|| workload::install(slot));
     let Some(lock) = lock else {
@@ -241,10 +249,10 @@ pub fn run() -> bool {
     };
     row("lock.install", install);
 
-    let (r, challenge_anchor) = measure(|| lock.challenge(v::TICK_ANCHOR, &mut rng, &mut bufs.challenge));
+    let (r, challenge_anchor) = measure(|| workload::challenge(lock, v::TICK_ANCHOR, &mut rng, &mut bufs.challenge));
     check(
         "challenge (anchor) matches host",
-        r.ok().map(|n| &bufs.challenge[..n]) == Some(v::CHALLENGE_ANCHOR),
+        r.map(|n| &bufs.challenge[..n]) == Some(v::CHALLENGE_ANCHOR),
         &mut failures,
     );
     row("lock.challenge (anchor)", challenge_anchor);
@@ -260,10 +268,10 @@ pub fn run() -> bool {
     );
     row("lock.handle open: time anchor", anchor_open);
 
-    let (r, challenge) = measure(|| lock.challenge(v::TICK_OPEN, &mut rng, &mut bufs.challenge));
+    let (r, challenge) = measure(|| workload::challenge(lock, v::TICK_OPEN, &mut rng, &mut bufs.challenge));
     check(
         "challenge (unlock) matches host",
-        r.ok().map(|n| &bufs.challenge[..n]) == Some(v::CHALLENGE_UNLOCK),
+        r.map(|n| &bufs.challenge[..n]) == Some(v::CHALLENGE_UNLOCK),
         &mut failures,
     );
     row("lock.challenge", challenge);
@@ -300,6 +308,17 @@ pub fn run() -> bool {
         &mut failures,
     );
     row("lock.handle command: receipts", receipts);
+    let (r, boot) = measure(|| workload::boot(rebooted, lock.storage()));
+    check(
+        "reboot restores the state",
+        r.is_some_and(|l| {
+            l.state().receipts.seq == lock.state().receipts.seq + 1
+                && l.state().uses == lock.state().uses
+                && l.state().enrolment == lock.state().enrolment
+        }),
+        &mut failures,
+    );
+    row("lock.boot (reboot from storage)", boot);
 
     // ---- the primitives alone, on the same inputs ----
     hprintln!();
@@ -357,7 +376,7 @@ pub fn run() -> bool {
     ratio("receipts fetch / (sign x bundle)", receipts, sign_receipts);
     ratio("relock / one verify_strict", relock, verify[0]);
 
-    let lock_steps = install + challenge_anchor + anchor_open + challenge + open + relock + receipts;
+    let lock_steps = install + boot + challenge_anchor + anchor_open + challenge + open + relock + receipts;
     let prims = sign_challenge + sign_receipts + keygen + agree + verify3 + verify[3];
     hprintln!();
     hprintln!(
@@ -367,7 +386,7 @@ pub fn run() -> bool {
         prims.stack
     );
     hprintln!(
-        "peak stack, sessions only (no install): {} B",
+        "peak stack, sessions only (no install, no boot): {} B",
         (challenge_anchor + anchor_open + challenge + open + relock + receipts).stack
     );
     if failures == 0 {
