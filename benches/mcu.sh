@@ -82,24 +82,39 @@ ram_of() {
     "$SIZE" -A "$1" | awk '$1==".bss"||$1==".data"||$1==".uninit" {s+=$2} END {print s}'
 }
 
-# Text + rodata by crate, from symbol sizes.
-by_crate() { # elf
+# Text + rodata by crate, from symbol sizes (LTO inlines across crates: a function's bytes count
+# for the crate that defines the symbol it ended up in).
+symbols() { # elf -> "size crate name" per text/rodata symbol
     "$NM" -C --print-size --size-sort --radix=d "$1" 2>/dev/null | awk '
         NF>=4 && $3 ~ /^[tTrR]$/ {
             name=$0; sub(/^[0-9]+ +[0-9]+ +[tTrR] +/, "", name)
-            n=name; gsub(/^[<&_ ]+/, "", n); sub(/^mut /, "", n)
-            if (match(n, /^[A-Za-z_][A-Za-z0-9_]*::/)) c=substr(n, 1, RLENGTH-2); else c="(C/asm: memcpy, vectors...)"
+            n=name
+            gsub(/\$LT\$/, "<", n); gsub(/\$GT\$/, ">", n); gsub(/\$RF\$/, "\\&", n)
+            gsub(/\$u20\$/, " ", n); gsub(/\$C\$/, ",", n); gsub(/\.\./, "::", n)
+            sub(/::h[0-9a-f]+$/, "", n)
+            full=n
+            gsub(/^[<&_ ]+/, "", n); sub(/^mut /, "", n)
+            if (n ~ /^[A-Za-z_][A-Za-z0-9_]* as /) { sub(/^[A-Za-z_][A-Za-z0-9_]* as /, "", n) }
+            if (n ~ /^\.L/) c="(anonymous constants)"
+            else if (match(n, /^[A-Za-z_][A-Za-z0-9_]*::/)) c=substr(n, 1, RLENGTH-2)
+            else c="(C/asm: memcpy, vectors...)"
             if (c=="ed25519") c="ed25519_dalek"
             if (c=="serde_core"||c=="serde"||c=="postcard") c="serde/postcard"
             if (c=="cipher"||c=="universal_hash"||c=="aead"||c=="chacha20poly1305") c="aead glue (cipher, universal_hash, chacha20poly1305)"
             if (c=="digest"||c=="block_buffer"||c=="hmac"||c=="hkdf") c="digest glue (digest, block_buffer, hmac, hkdf)"
             if (c=="cortex_m"||c=="cortex_m_rt"||c=="cortex_m_semihosting") c="cortex-m runtime/semihosting"
-            s[c]+=$2; tot+=$2
-        }
+            if (c=="doorkey_firmware") c="doorkey_firmware (wrappers with doorkey Lock::* inlined)"
+            printf "%d\t%s\t%s\n", $2, c, substr(full, 1, 110)
+        }'
+}
+by_crate() { # elf
+    symbols "$1" | awk -F'\t' '{s[$2]+=$1; tot+=$1}
         END { for (c in s) printf "%8d  %s\n", s[c], c; printf "%8d  (sum of symbols)\n", tot }' | sort -rn
 }
+largest_doorkey() { # elf count
+    symbols "$1" | awk -F'\t' '$2 ~ /^doorkey/ {printf "%8d  %s\n", $1, $3}' | sort -rn | head -"$2"
+}
 
-declare -A FLASH RAM RUNLOG
 status=0
 for setting in $SETTINGS; do
     for variant in full lockonly baseline; do
@@ -139,6 +154,8 @@ for setting in $SETTINGS; do
     printf "  %-58s %7d\n" "RAM of the measuring firmware (.data+.bss, statics)" "$(ram_of "$OUT/$setting-full.elf")"
     echo "-- lock-only image by crate (text + rodata of symbols, bytes)"
     by_crate "$OUT/$setting-lockonly.elf" | sed 's/^/  /'
+    echo "-- largest doorkey symbols in the lock-only image (bytes)"
+    largest_doorkey "$OUT/$setting-lockonly.elf" 15 | sed 's/^/  /'
     echo "-- firmware run (instructions = SysTick ticks x 40; stack by painting)"
     sed 's/^/  /' "$OUT/$setting-run.txt"
 done

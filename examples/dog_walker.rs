@@ -1,20 +1,20 @@
 //! A dog walker booked through a pet-care company: a recurring weekday grant in the lock's
 //! local time, right on both sides of a daylight-saving change.
 //!
-//! The owner sets the lock's time zone (Central Europe, `CET-1CEST,M3.5.0,M10.5.0/3`) by a
-//! signed configuration update and delegates Monday to Friday 12:00-13:00 for a year to a
-//! pet-care company; the company delegates the same window to its walker's phone, with no use
-//! limit. The walker then comes by, each time with a full handshake: inside the window on
-//! Friday 27 March 2026 (CET, UTC+1) and on Monday 30 March (CEST, UTC+2: clocks went forward
-//! on the 29th), outside it three times. Every decision is the lock's own, from its clock and
-//! its signed time-zone rule. The walker's phone carries the lock's receipts to the server;
-//! the owner's timeline at the end is built from that verified chain.
+//! The owner sets the lock's time zone (`CET-1CEST,M3.5.0,M10.5.0/3`) by a signed
+//! configuration update and delegates Monday to Friday 12:00-13:00 for a year to a pet-care
+//! company, which delegates the same window to its walker's phone with no use limit. The
+//! walker comes by, each time with a full handshake: inside the window on Friday 27 March 2026
+//! (CET, UTC+1) and on Monday and Tuesday after clocks went forward on the 29th (CEST, UTC+2);
+//! outside it on Friday at 13:05, on Saturday, and on Monday at 13:30 CEST (12:30 in winter
+//! time, so a lock that ignored the change would open). Every decision is the lock's own, from
+//! its trusted clock and its signed rule. After each opening the walker's phone carries the
+//! lock's receipts to the server, and the owner's timeline is built from that verified chain.
 //!
 //! Run with `cargo run --example dog_walker`. Keys come from a fixed seed; the lock's tick is
 //! seconds since installation, and owner-signed time anchors set its trusted clock.
 
 use chacha20::ChaCha20Rng;
-use doorkey::Error;
 use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
 use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
 use doorkey::crypto::{SecretKey, Signer};
@@ -24,13 +24,13 @@ use doorkey::server::{Alert, Issuer, ReceiptLog, timeline};
 use doorkey::session::{Command, Reply};
 use doorkey::time::{Schedule, TzRule, WeeklyWindow};
 use doorkey::wire::Bounded;
+use doorkey::{Error, Result};
 use rand_core::SeedableRng;
 
 /// Thursday 2026-03-26 09:00Z: the lock is installed; its tick counts seconds from here.
 const INSTALLED: u64 = 1_774_515_600;
-const DAY: u64 = 86_400;
 
-/// The lock, the owner's key, the server's receipt log and the randomness they all draw on.
+/// The lock, its owner's key, the server's log of its receipts, and one random source.
 struct Home {
     lock: Lock<MemoryStorage<4096>>,
     owner: SecretKey,
@@ -39,39 +39,31 @@ struct Home {
     rng: ChaCha20Rng,
 }
 
-fn main() -> Result<(), Error> {
+fn main() -> Result<()> {
     let mut rng = ChaCha20Rng::from_seed([7; 32]);
-    let owner = SecretKey::generate(&mut rng);
-    let lock_key = SecretKey::generate(&mut rng);
-    let log = ReceiptLog::new(lock_key.public_key())?;
-    let lock = Lock::install(lock_key, owner.public_key(), MemoryStorage::new())?;
+    let (owner, lock_key) = (SecretKey::generate(&mut rng), SecretKey::generate(&mut rng));
     let tz = TzRule::parse("CET-1CEST,M3.5.0,M10.5.0/3")?;
     let mut home = Home {
-        lock,
+        log: ReceiptLog::new(lock_key.public_key())?,
+        lock: Lock::install(lock_key, owner.public_key(), MemoryStorage::new())?,
         owner,
-        log,
         tz,
         rng,
     };
+    println!("Thu 09:00Z lock installed; owner's phone brings a time anchor and the time zone:");
+    println!("  {}", home.admin(INSTALLED + 60, None)?);
+    let zone = Some(Change::SetTimeZone(tz));
+    println!("  {}", home.admin(INSTALLED + 90, zone)?);
 
-    println!("== Thursday: installation; the owner's phone sets the clock and the time zone");
-    println!("time anchor: {:?}", home.admin(INSTALLED + 60, None)?);
-    let update = Change::SetTimeZone(tz);
-    println!(
-        "time zone CET/CEST: {:?}",
-        home.admin(INSTALLED + 90, Some(update))?
-    );
-
-    let weekdays_noon = Schedule::new(&[WeeklyWindow::new(WeeklyWindow::WEEKDAYS, 720, 60)?], &[])?;
-    let start = 1_772_323_200; // 2026-03-01 00:00Z
+    let noon = WeeklyWindow::new(WeeklyWindow::WEEKDAYS, 12 * 60, 60)?;
     let company = SecretKey::generate(&mut home.rng);
     let to_company = Link {
         subject: company.public_key(),
         scope: Scope::Locks(Bounded::from_slice(&[home.lock.id()]).ok_or(Error::Misuse)?),
         rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-        not_before: start,
-        lifetime: Some(365 * DAY),
-        schedule: Some(weekdays_noon),
+        not_before: 1_772_323_200, // 2026-03-01 00:00Z
+        lifetime: Some(365 * 86_400),
+        schedule: Some(Schedule::new(&[noon], &[])?),
         uses: None,
         depth: 1,
         id: CredentialId::random(&mut home.rng),
@@ -80,233 +72,150 @@ fn main() -> Result<(), Error> {
     };
     let company = Issuer::new(company, Chain::root(&home.owner, &to_company)?)?;
     let walker = SecretKey::generate(&mut home.rng);
-    let walker_key = walker.public_key();
-    let to_walker = Link {
-        subject: walker_key,
+    let grant = company.delegate(&Link {
+        subject: walker.public_key(),
         scope: Scope::Inherit,
         rights: Rights::UNLOCK.union(Rights::LOCK),
         depth: 0,
         id: CredentialId::random(&mut home.rng),
         ..to_company
-    };
-    let grant = company.delegate(&to_walker)?;
+    })?;
     let walker = Credential::new(grant.as_bytes(), walker)?;
-    println!(
-        "owner -> pet-care company -> walker's phone: Mon-Fri 12:00-13:00 local, a year, no use limit ({} bytes)",
-        grant.as_bytes().len()
-    );
+    println!("owner -> pet-care company -> walker's phone: Mon-Fri 12:00-13:00 local for a year");
 
-    println!("\n== Visits (local time at the door, then UTC)");
+    let mut refused = 0;
+    // Fri 12:30 CET, Fri 13:05 CET, Sat 12:30 CET.
     for utc in [1_774_611_000, 1_774_613_100, 1_774_697_400] {
-        home.walk(&walker, utc)?; // Fri 12:30 CET, Fri 13:05 CET, Sat 12:30 CET
+        refused += home.walk(&walker, utc)?;
     }
-    println!(
-        "Monday morning, the owner's phone passes by: {:?}",
-        home.admin(1_774_857_600, None)?
-    );
-    for utc in [1_774_866_600, 1_774_870_200] {
-        home.walk(&walker, utc)?; // Mon 12:30 CEST, Mon 13:30 CEST (12:30 in winter time)
+    let reply = home.admin(1_774_854_000, None)?;
+    println!("Mon 2026-03-30 09:00 CEST the owner's phone passes by with an anchor: {reply}");
+    // Mon 12:30 CEST, Mon 13:30 CEST (it would be 12:30 in winter time), Tue 12:30 CEST.
+    for utc in [1_774_866_600, 1_774_870_200, 1_774_953_000] {
+        refused += home.walk(&walker, utc)?;
     }
 
-    println!("\n== The owner's timeline, from the verified receipt chain");
-    let mut ch = [0u8; 256];
-    let n = home
-        .lock
-        .challenge(tick(1_774_886_400), &mut home.rng, &mut ch)?;
-    let after = home.log.receipts().last().map_or(0, |s| s.receipt.seq);
-    let mut open = [0u8; 512];
-    let (mut s, m) = PhoneSession::open_anonymous(
-        &ch[..n],
-        &home.lock.id(),
-        Command::Receipts { after },
-        &mut home.rng,
-        &mut open,
-    )?;
-    home.deliver(tick(1_774_886_400), &mut s, &mut open[..m])?;
-    for s in home.log.receipts() {
-        println!(
-            "DBG {:?} {:?} {:?} {:?}",
-            s.receipt.seq,
-            s.receipt.event,
-            s.receipt.time,
-            s.receipt.session.map(|x| short(&x))
-        );
-    }
-    println!("DBG audit {:?}", home.log.audit());
+    println!("\nThe owner's timeline, from the verified receipt chain:");
     let (visits, alerts) = timeline(&home.log);
-    for v in &visits {
+    let all = home.log.receipts();
+    for v in visits {
+        let first = all.iter().find(|s| s.receipt.session == Some(v.session));
+        let at = first
+            .and_then(|s| s.receipt.time)
+            .map_or("?".into(), |t| home.local(t));
         let who = match v.who {
-            Some(w) if w.holder == walker_key => {
-                format!("walker's phone, credential {}", short(&w.id.0))
-            }
-            Some(w) => format!("device {}", short(&w.holder.0)),
-            None => "no credential accepted".into(),
+            Some(w) if w.holder == walker.device_key() => "walker's phone",
+            Some(_) => "another device",
+            None => "no verified holder",
         };
-        let at = |t: Option<u64>| t.map_or("-".into(), |t| home.local(t));
-        println!(
-            "visit {}: {who}; unlocked {}, relocked {} ({} s later); refused {:?}",
-            short(&v.session),
-            at(v.unlocked),
-            at(v.relocked),
-            v.relocked_after().unwrap_or(0),
-            v.denied
-        );
+        let relocked = v.relocked_after().map(|s| format!("relocked after {s} s"));
+        let denied = v.denied.first().map(|r| format!("refused, {r:?}"));
+        println!("  {at}: {who}, {}", relocked.or(denied).unwrap_or_default());
     }
-    for a in &alerts {
-        match a {
-            Alert::Denied { seq, reason } => {
-                let time = home
-                    .log
-                    .receipts()
-                    .iter()
-                    .find(|s| s.receipt.seq == *seq)
-                    .and_then(|s| s.receipt.time);
-                println!(
-                    "alert: receipt {seq}, {}: refused, {reason:?}",
-                    time.map_or("untimed".into(), |t| home.local(t))
-                );
-            }
-            other => println!("alert: {other:?}"),
-        }
+    let mut denials = 0;
+    for alert in alerts {
+        denials += usize::from(matches!(alert, Alert::Denied { .. }));
+        println!("  alert: {alert:?}");
     }
-    println!(
-        "log: {} receipts, chain complete: {}",
-        home.log.receipts().len(),
-        home.log.audit().is_empty()
-    );
+    let audit = home.log.audit();
+    println!("  {} receipts, audit findings {audit:?}", all.len());
+    // The lock folds a refusal with no verified holder into an identical one just before it,
+    // so nobody without a credential can flush its backlog; an out-of-window refusal has none.
+    println!("  the walker was refused {refused} times; the chain holds {denials} refusals");
     Ok(())
 }
 
 impl Home {
-    /// An owner-signed time anchor (`change: None`) or configuration update, carried by the
-    /// owner's phone at `utc`.
-    fn admin(&mut self, utc: u64, change: Option<Change>) -> Result<Reply<'static>, Error> {
-        let (mut ch, mut signed, mut open) = ([0u8; 256], [0u8; 256], [0u8; 512]);
-        let n = self.lock.challenge(tick(utc), &mut self.rng, &mut ch)?;
+    /// The owner's phone carries a time anchor (`change: None`) or a configuration update.
+    fn admin(&mut self, utc: u64, change: Option<Change>) -> Result<String> {
+        let (mut ch, mut signed, mut open, mut out) = ([0; 256], [0; 256], [0; 512], [0; 256]);
+        let tick = utc - INSTALLED;
+        let n = self.lock.challenge(tick, &mut self.rng, &mut ch)?;
         let (lock, signer) = (self.lock.id(), self.owner.public_key());
-        let k = match change {
+        let command = match change {
             None => {
                 let nonce = inspect_challenge(&ch[..n], &lock)?.nonce;
-                TimeAnchor {
+                let anchor = TimeAnchor {
                     lock,
                     nonce,
                     time: utc,
                     signer,
-                }
-                .sign(&self.owner, &mut signed)?
+                };
+                let k = anchor.sign(&self.owner, &mut signed)?;
+                Command::Time(&signed[..k])
             }
             Some(change) => {
                 let version = self.lock.state().enrolment.config_version() + 1;
-                ConfigUpdate {
+                let update = ConfigUpdate {
                     lock,
                     version,
                     signer,
                     change,
-                }
-                .sign(&self.owner, &mut signed)?
+                };
+                let k = update.sign(&self.owner, &mut signed)?;
+                Command::Config(&signed[..k])
             }
-        };
-        let command = match change {
-            None => Command::Time(&signed[..k]),
-            Some(_) => Command::Config(&signed[..k]),
         };
         let (mut s, m) =
             PhoneSession::open_anonymous(&ch[..n], &lock, command, &mut self.rng, &mut open)?;
-        self.deliver(tick(utc), &mut s, &mut open[..m])
+        let reply = self.deliver(utc, &mut s, &mut open[..m], &mut out)?;
+        Ok(format!("{reply:?}"))
     }
 
-    /// The walker arrives at `utc`: a handshake asking to unlock; if the lock opens, the door
-    /// opens and closes, the phone relocks in the same session and carries the receipts away.
-    fn walk<S: Signer>(&mut self, walker: &Credential<'_, S>, utc: u64) -> Result<(), Error> {
-        let (mut ch, mut open) = ([0u8; 256], [0u8; 2048]);
-        let n = self.lock.challenge(tick(utc), &mut self.rng, &mut ch)?;
+    /// The walker asks to unlock at `utc`; if the lock opens, the door opens and closes, the
+    /// phone relocks in the same session and carries the new receipts away. 1 if refused.
+    fn walk<S: Signer>(&mut self, walker: &Credential<'_, S>, utc: u64) -> Result<usize> {
+        let (tick, mut ch, mut msg, mut out) = (utc - INSTALLED, [0; 256], [0; 1024], [0; 4096]);
+        let n = self.lock.challenge(tick, &mut self.rng, &mut ch)?;
         let (mut s, m) =
-            PhoneSession::open(&ch[..n], walker, Command::Unlock, &mut self.rng, &mut open)?;
-        let reply = self.deliver(tick(utc), &mut s, &mut open[..m])?;
-        println!(
-            "{} ({}) walker asks to unlock: lock replies {reply:?}",
-            self.local(utc),
-            utc_hm(utc)
-        );
+            PhoneSession::open(&ch[..n], walker, Command::Unlock, &mut self.rng, &mut msg)?;
+        let reply = self.deliver(utc, &mut s, &mut msg[..m], &mut out)?;
+        let z = format!("{:02}:{:02}Z", utc % 86_400 / 3600, utc % 3600 / 60);
+        println!("{} ({z}) walker asks to unlock: {reply:?}", self.local(utc));
         if reply != Reply::Unlocked {
-            return Ok(());
+            return Ok(1);
         }
-        self.lock.door_event(tick(utc + 5), DoorEvent::Opened)?;
-        self.lock.door_event(tick(utc + 40), DoorEvent::Closed)?;
-        let held = self.log.receipts().len();
-        for (dt, command) in [
-            (50, Command::Lock),
-            (
-                52,
-                Command::Receipts {
-                    after: self.log.receipts().last().map_or(0, |s| s.receipt.seq),
-                },
-            ),
-        ] {
-            let k = s.command(command, &mut open)?;
-            let reply = self.deliver(tick(utc + dt), &mut s, &mut open[..k])?;
-            if reply == Reply::Locked {
-                println!(
-                    "{} door opened and closed; relocked in the same session: {reply:?}",
-                    self.local(utc + 50)
-                );
-            }
-        }
-        println!(
-            "   the phone carries {} new receipts to the server",
-            self.log.receipts().len() - held
-        );
-        Ok(())
+        self.lock.door_event(tick + 5, DoorEvent::Opened)?;
+        self.lock.door_event(tick + 40, DoorEvent::Closed)?;
+        let k = s.command(Command::Lock, &mut msg)?;
+        let reply = self.deliver(utc + 50, &mut s, &mut msg[..k], &mut out)?;
+        println!("  door opened and closed; relock in the same session after 50 s: {reply:?}");
+        let after = self.newest();
+        let k = s.command(Command::Receipts { after }, &mut msg)?;
+        self.deliver(utc + 52, &mut s, &mut msg[..k], &mut out)?;
+        Ok(0)
     }
 
-    /// Hands a message to the lock and its reply to the phone; receipt bundles go to the log.
-    fn deliver(
+    /// Hands a message to the lock and its reply to the phone; a receipt bundle goes to the log.
+    fn deliver<'o>(
         &mut self,
-        tick: u64,
+        utc: u64,
         s: &mut PhoneSession,
         msg: &mut [u8],
-    ) -> Result<Reply<'static>, Error> {
-        let mut out = [0u8; 4096];
-        let outcome = self.lock.handle(tick, msg, &mut out)?;
-        Ok(match s.read_reply(&mut out[..outcome.reply])? {
-            Reply::Receipts(bundle) => {
-                let found = self.log.ingest(bundle);
-                assert!(found.is_empty(), "log findings: {found:?}");
-                Reply::Receipts(&[]) // consumed: filed in the log
-            }
-            Reply::Unlocked => Reply::Unlocked,
-            Reply::Locked => Reply::Locked,
-            Reply::Closed => Reply::Closed,
-            Reply::TimeSet(t) => Reply::TimeSet(t),
-            Reply::ConfigApplied(v) => Reply::ConfigApplied(v),
-            Reply::Ready => Reply::Ready,
-            Reply::Denied(r) => Reply::Denied(r),
-        })
+        out: &'o mut [u8],
+    ) -> Result<Reply<'o>> {
+        let outcome = self.lock.handle(utc - INSTALLED, msg, out)?;
+        let reply = s.read_reply(&mut out[..outcome.reply])?;
+        if let Reply::Receipts(bundle) = reply {
+            let found = self.log.ingest(bundle);
+            assert!(found.is_empty(), "log findings: {found:?}");
+            println!("  phone -> server: receipts up to {}", self.newest());
+        }
+        Ok(reply)
     }
 
-    /// `utc` as the lock's local wall clock reads it, e.g. `Fri 2026-03-27 12:30 CET`.
+    /// Newest receipt the server holds: a phone asks the lock only for what follows.
+    fn newest(&self) -> u64 {
+        self.log.receipts().last().map_or(0, |s| s.receipt.seq)
+    }
+
+    /// `utc` on the lock's local wall clock, e.g. `Fri 2026-03-27 12:30 CET`.
     fn local(&self, utc: u64) -> String {
         let t = self.tz.local(utc);
-        let (y, m, d) = t.date();
+        let ((y, m, d), sec) = (t.date(), t.second_of_day);
         let day = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][usize::from(t.weekday() % 7)];
-        let zone = if self.tz.is_dst_at(utc) {
-            "CEST"
-        } else {
-            "CET"
-        };
-        let (h, min) = (t.second_of_day / 3600, t.second_of_day / 60 % 60);
+        let zone = ["CET", "CEST"][usize::from(self.tz.is_dst_at(utc))];
+        let (h, min) = (sec / 3600, sec / 60 % 60);
         format!("{day} {y}-{m:02}-{d:02} {h:02}:{min:02} {zone}")
     }
-}
-
-fn tick(utc: u64) -> u64 {
-    utc - INSTALLED
-}
-
-fn utc_hm(utc: u64) -> String {
-    format!("{:02}:{:02}Z", utc % DAY / 3600, utc % 3600 / 60)
-}
-
-fn short(bytes: &[u8]) -> String {
-    bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }

@@ -8,9 +8,11 @@ mod common;
 
 use doorkey::credential::Chain;
 use doorkey::crypto::Signer;
+use doorkey::lock::DoorEvent;
 use doorkey::phone::{Credential, PhoneSession};
+use doorkey::receipt::{Event, Head, Parsed, Receipt};
 use doorkey::server::{Delivery, Issuer};
-use doorkey::session::Command;
+use doorkey::session::{Command, Reply};
 
 /// One BLE write at ATT MTU 247.
 const BLE_WRITE: usize = 244;
@@ -85,4 +87,32 @@ fn main() {
     );
     println!("size command {k}");
     println!("size reply {r}");
+
+    // Receipts as a lock sends them: a delivery unlocks, the door opens, the courier's phone
+    // fetches the bundle (signed head, then the receipts) in the same session.
+    let mut lock = common::install(&w);
+    common::set_time(&mut lock, 50, common::T0 - 50, &common::key(1), &mut w.rng);
+    let (mut session, _, _, reply) =
+        common::visit(&mut lock, 130, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(reply, Reply::Unlocked);
+    lock.door_event(135, DoorEvent::Opened).expect("door event");
+    let k = session
+        .command(Command::Receipts { after: 0 }, &mut command)
+        .expect("command");
+    let Reply::Receipts(bundle) = common::exchange(&mut lock, 140, &mut session, &command[..k]).1
+    else {
+        panic!("expected receipts");
+    };
+    let (_, mut rest) = Parsed::<Head>::take(bundle).expect("head");
+    println!("size chain_head {}", bundle.len() - rest.len());
+    while !rest.is_empty() {
+        let (receipt, next) = Parsed::<Receipt>::take(rest).expect("receipt");
+        let size = rest.len() - next.len();
+        match receipt.body.event {
+            Event::Unlocked => println!("size receipt {size}"),
+            Event::DoorOpened => println!("size receipt_door_event {size}"),
+            _ => {}
+        }
+        rest = next;
+    }
 }

@@ -385,3 +385,40 @@ fn receipts_are_for_verified_holders_and_anonymous_noise_cannot_flush_them() {
         Reply::Denied(ReasonCode::NotAuthorized)
     );
 }
+
+#[test]
+fn a_holder_refused_outside_their_window_is_named_in_the_denial() {
+    let (mut w, mut lock, _, _) = delivered();
+    let company = w.company_chain();
+    let mut link = w.courier_link();
+    link.not_before = T0 + 3600;
+    let later = company.extend(&w.company, &link).unwrap();
+    let cred = Credential::new(later.as_bytes(), key(4)).unwrap();
+    let (_, _, o, r) = visit(&mut lock, 190, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(
+        (r, o.denied),
+        (Reply::Denied(ReasonCode::NotNow), Some(Error::NotYetValid))
+    );
+    let last = *lock.state().backlog.as_slice().last().unwrap();
+    assert_eq!(last.event, Event::Denied(ReasonCode::NotNow));
+    assert_eq!(
+        last.who.map(|w| (w.id, w.holder)),
+        Some((link.id, key(4).public_key()))
+    );
+    // A thief presenting the same chain is refused without being able to name the holder.
+    let chain = later.as_bytes().to_vec();
+    struct Claims(doorkey::crypto::PublicKey, doorkey::crypto::SecretKey);
+    impl Signer for Claims {
+        fn public_key(&self) -> doorkey::crypto::PublicKey {
+            self.0
+        }
+        fn sign(&self, m: &[u8]) -> Result<doorkey::crypto::Signature, Error> {
+            self.1.sign(m)
+        }
+    }
+    let thief = Credential::new(&chain, Claims(key(4).public_key(), key(66))).unwrap();
+    let (_, _, o, _) = visit(&mut lock, 191, &thief, Command::Unlock, &mut w.rng);
+    assert_eq!(o.denied, Some(Error::NotYetValid));
+    let last = *lock.state().backlog.as_slice().last().unwrap();
+    assert_eq!(last.who, None);
+}

@@ -74,7 +74,12 @@ impl Out<'_> {
         self.blob(name, bytes);
     }
     fn array(&mut self, name: &str, bytes: &[u8]) {
-        writeln!(self.rs, "pub const {name}: [u8; {}] = {bytes:?};", bytes.len()).unwrap();
+        writeln!(
+            self.rs,
+            "pub const {name}: [u8; {}] = {bytes:?};",
+            bytes.len()
+        )
+        .unwrap();
     }
     fn list(&mut self, name: &str, items: &[Vec<u8>]) {
         for (i, item) in items.iter().enumerate() {
@@ -94,7 +99,9 @@ impl Out<'_> {
 fn handle(lock: &mut Lock<Mem>, tick: u64, msg: &[u8]) -> (Action, Vec<u8>) {
     let mut input = msg.to_vec();
     let mut reply = vec![0u8; 4096];
-    let outcome = lock.handle(tick, &mut input, &mut reply).expect("lock.handle");
+    let outcome = lock
+        .handle(tick, &mut input, &mut reply)
+        .expect("lock.handle");
     assert!(outcome.denied.is_none(), "denied: {:?}", outcome.denied);
     reply.truncate(outcome.reply);
     (outcome.action, reply)
@@ -202,7 +209,11 @@ fn generate(dir: &Path) {
     let anchor_signed = &anchor[..a - 64];
     let mut anchor_msg = labels::TIME.to_vec();
     anchor_msg.extend_from_slice(anchor_signed);
-    let anchor_verify = (owner.public_key().0.to_vec(), anchor_msg, anchor[a - 64..a].to_vec());
+    let anchor_verify = (
+        owner.public_key().0.to_vec(),
+        anchor_msg,
+        anchor[a - 64..a].to_vec(),
+    );
 
     // 2. First contact: challenge, then an open carrying the two-link chain and the unlock.
     let n = lock
@@ -305,11 +316,21 @@ fn generate(dir: &Path) {
     for (pk, m, s) in &verifies {
         let key = doorkey::crypto::PublicKey(pk.as_slice().try_into().unwrap());
         let sig = doorkey::crypto::Signature(s.as_slice().try_into().unwrap());
-        key.verify_strict(m, &sig).expect("floor vector must verify");
+        key.verify_strict(m, &sig)
+            .expect("floor vector must verify");
     }
-    o.list("VERIFY_KEY", &verifies.iter().map(|v| v.0.clone()).collect::<Vec<_>>());
-    o.list("VERIFY_MSG", &verifies.iter().map(|v| v.1.clone()).collect::<Vec<_>>());
-    o.list("VERIFY_SIG", &verifies.iter().map(|v| v.2.clone()).collect::<Vec<_>>());
+    o.list(
+        "VERIFY_KEY",
+        &verifies.iter().map(|v| v.0.clone()).collect::<Vec<_>>(),
+    );
+    o.list(
+        "VERIFY_MSG",
+        &verifies.iter().map(|v| v.1.clone()).collect::<Vec<_>>(),
+    );
+    o.list(
+        "VERIFY_SIG",
+        &verifies.iter().map(|v| v.2.clone()).collect::<Vec<_>>(),
+    );
     o.blob("CHALLENGE_SIGN_MSG", &challenge_sign_msg);
     o.list("RECEIPT_SIGN_MSG", &sign_msgs);
     writeln!(o.rs, "pub const PHONE_BYTES: usize = {};", o.phone_bytes).unwrap();

@@ -176,14 +176,19 @@ impl<'a> UnverifiedChain<'a> {
             .unwrap_or(&[])
     }
 
-    /// Checks the whole chain for this lock: structure and narrowing first (cheap), then time,
-    /// revocation and epoch, then every signature (strict Ed25519), root to leaf.
+    /// Checks the whole chain for this lock: every signature first (strict Ed25519, root to
+    /// leaf), then narrowing and scope, then revocation, epoch and time. An error other than
+    /// a decoding error, [`Error::UnknownOwner`] or [`Error::Crypto`] therefore concerns a
+    /// chain its owner really signed.
     pub fn verify<R: Revocations + ?Sized>(&self, v: &Verifier<'_, R>) -> Result<Grant> {
         let links = self.links.as_slice();
         let (root, _) = links.split_first().ok_or(Error::ChainLength)?;
         let Scope::Locks(root_locks) = root.link.scope else {
             return Err(Error::Malformed);
         };
+        // Signatures first: every later refusal is then about a chain the owner really
+        // issued, which the lock may attribute to its holder.
+        let owner = self.verify_signatures(v.owners)?;
         let mut locks: Bounded<LockId, MAX_LOCKS> = root_locks;
         for pair in links.windows(2) {
             if let [parent, child] = pair {
@@ -221,7 +226,6 @@ impl<'a> UnverifiedChain<'a> {
             };
         }
 
-        let owner = self.verify_signatures(v.owners)?;
         let leaf = links.last().ok_or(Error::ChainLength)?;
         Ok(Grant {
             owner,

@@ -18,7 +18,7 @@ pub use state::*;
 pub use storage::*;
 
 use crate::config::{ConfigUpdate, TimeAnchor};
-use crate::credential::{Grant, LockId, Rights};
+use crate::credential::{Grant, LockId, Rights, UnverifiedChain};
 use crate::crypto::channel::{SessionKeys, agree};
 use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
 use crate::error::{Error, Result};
@@ -87,6 +87,8 @@ struct Session {
     id: [u8; SESSION_ID_LEN],
     /// Whether this session already delivered its time anchor (one per challenge nonce).
     anchored: bool,
+    /// A holder whose genuine chain was refused, for the denial receipt.
+    claimed: Option<Who>,
     grant: Option<Grant>,
     received: u32,
     sent: u32,
@@ -260,6 +262,7 @@ impl<S: Storage> Lock<S> {
             nonce,
             id,
             anchored: false,
+            claimed: None,
             grant: None,
             received: 0,
             sent: 0,
@@ -282,7 +285,10 @@ impl<S: Storage> Lock<S> {
         if let Some(proof) = proof {
             match self.verify_proof(tick, &th, command_bytes, &proof) {
                 Ok(grant) => session.grant = Some(grant),
-                Err(e) => return self.finish(session, tick, Err(e), out, true),
+                Err((e, who)) => {
+                    session.claimed = who;
+                    return self.finish(session, tick, Err(e), out, true);
+                }
             }
         }
         let result = match early {
@@ -409,23 +415,39 @@ impl<S: Storage> Lock<S> {
         self.update(|state| state.record(now, event, None, session))
     }
 
+    /// Verifies the holder's chain and signature. A refused but genuine chain whose holder
+    /// signed this transcript is still attributed, so the denial receipt names who was
+    /// turned away.
     fn verify_proof(
         &self,
         tick: u64,
         th: &[u8; 32],
         command: &[u8],
         proof: &Proof<'_>,
-    ) -> Result<Grant> {
-        let grant = self
-            .state
-            .verify_chain(proof.chain, self.trusted_now(tick))?;
-        crypto::verify(
-            &grant.holder,
-            labels::HOLDER,
-            &[th, command],
-            &crypto::Signature(proof.signature),
-        )?;
-        Ok(grant)
+    ) -> core::result::Result<Grant, (Error, Option<Who>)> {
+        let holder_signed = |key: &PublicKey| {
+            let sig = crypto::Signature(proof.signature);
+            crypto::verify(key, labels::HOLDER, &[th, command], &sig)
+        };
+        match self.state.verify_chain(proof.chain, self.trusted_now(tick)) {
+            Ok(grant) => match holder_signed(&grant.holder) {
+                Ok(()) => Ok(grant),
+                Err(e) => Err((e, None)),
+            },
+            Err(e) if signed_by_owner(e) => {
+                let leaf = UnverifiedChain::decode(proof.chain)
+                    .ok()
+                    .and_then(|c| c.links().last().copied());
+                let who = leaf
+                    .filter(|l| holder_signed(&l.subject).is_ok())
+                    .map(|l| Who {
+                        id: l.id,
+                        holder: l.subject,
+                    });
+                Err((e, who))
+            }
+            Err(e) => Err((e, None)),
+        }
     }
 
     fn accept_anchor(
@@ -593,6 +615,23 @@ impl<S: Storage> Lock<S> {
     }
 }
 
+/// Whether a chain verification error can only concern a chain its owner signed (see
+/// [`crate::credential::UnverifiedChain::verify`]).
+fn signed_by_owner(e: Error) -> bool {
+    !matches!(
+        e,
+        Error::Crypto
+            | Error::UnknownOwner
+            | Error::ChainLength
+            | Error::Truncated
+            | Error::TrailingBytes
+            | Error::UnsupportedVersion
+            | Error::UnexpectedKind
+            | Error::Oversize
+            | Error::Malformed
+    )
+}
+
 /// What the lock answers before sealing: a plain reply, or a receipt bundle built into the
 /// reply only when it is sealed.
 enum Answer {
@@ -602,10 +641,11 @@ enum Answer {
 
 impl Session {
     fn who(&self) -> Option<Who> {
-        self.grant.as_ref().map(|g| Who {
+        let verified = self.grant.as_ref().map(|g| Who {
             id: g.id,
             holder: g.holder,
-        })
+        });
+        verified.or(self.claimed)
     }
 }
 

@@ -56,6 +56,7 @@ mod workload {
         &'static mut MaybeUninit<Lock<Mem>>,
     ) {
         // SAFETY: called once from `main`, single-threaded; no other reference exists.
+        #[allow(clippy::deref_addrof)]
         unsafe {
             (
                 &mut *(&raw mut BUFS),
@@ -82,14 +83,22 @@ mod workload {
 
     /// Reboot from the committed state (a copy of `storage`).
     #[inline(never)]
-    pub fn boot(slot: &'static mut MaybeUninit<Lock<Mem>>, storage: &Mem) -> Option<&'static mut Lock<Mem>> {
+    pub fn boot(
+        slot: &'static mut MaybeUninit<Lock<Mem>>,
+        storage: &Mem,
+    ) -> Option<&'static mut Lock<Mem>> {
         let identity = SecretKey::from_seed(&v::LOCK_KEY_SEED);
         let lock = Lock::boot(identity, storage.clone()).ok()?;
         Some(slot.write(lock))
     }
 
     #[inline(never)]
-    pub fn challenge(lock: &mut Lock<Mem>, tick: u64, rng: &mut ChaCha20Rng, out: &mut [u8]) -> Option<usize> {
+    pub fn challenge(
+        lock: &mut Lock<Mem>,
+        tick: u64,
+        rng: &mut ChaCha20Rng,
+        out: &mut [u8],
+    ) -> Option<usize> {
         lock.challenge(tick, rng, out).ok()
     }
 
@@ -100,8 +109,15 @@ mod workload {
     }
 
     #[inline(never)]
-    pub fn handle(lock: &mut Lock<Mem>, bufs: &mut Bufs, tick: u64, n: usize) -> Option<(Action, usize)> {
-        let outcome = lock.handle(tick, &mut bufs.input[..n], &mut bufs.out).ok()?;
+    pub fn handle(
+        lock: &mut Lock<Mem>,
+        bufs: &mut Bufs,
+        tick: u64,
+        n: usize,
+    ) -> Option<(Action, usize)> {
+        let outcome = lock
+            .handle(tick, &mut bufs.input[..n], &mut bufs.out)
+            .ok()?;
         if outcome.denied.is_some() {
             return None;
         }
@@ -127,7 +143,11 @@ mod workload {
             return false;
         }
         let n = load(bufs, v::ANCHOR_OPEN);
-        if !ok(handle(lock, bufs, v::TICK_ANCHOR, n), Action::None, v::ANCHOR_REPLY) {
+        if !ok(
+            handle(lock, bufs, v::TICK_ANCHOR, n),
+            Action::None,
+            v::ANCHOR_REPLY,
+        ) {
             return false;
         }
         let Some(c) = challenge(lock, v::TICK_OPEN, &mut rng, &mut bufs.challenge) else {
@@ -137,16 +157,27 @@ mod workload {
             return false;
         }
         let n = load(bufs, v::UNLOCK_OPEN);
-        if !ok(handle(lock, bufs, v::TICK_OPEN, n), Action::Unlock, v::UNLOCK_REPLY) {
+        if !ok(
+            handle(lock, bufs, v::TICK_OPEN, n),
+            Action::Unlock,
+            v::UNLOCK_REPLY,
+        ) {
             return false;
         }
         let n = load(bufs, v::RELOCK_CMD);
-        if !ok(handle(lock, bufs, v::TICK_RELOCK, n), Action::Lock, v::RELOCK_REPLY) {
+        if !ok(
+            handle(lock, bufs, v::TICK_RELOCK, n),
+            Action::Lock,
+            v::RELOCK_REPLY,
+        ) {
             return false;
         }
         let n = load(bufs, v::RECEIPTS_CMD);
-        ok(handle(lock, bufs, v::TICK_RECEIPTS, n), Action::None, v::RECEIPTS_REPLY)
-            && boot(rebooted, lock.storage()).is_some()
+        ok(
+            handle(lock, bufs, v::TICK_RECEIPTS, n),
+            Action::None,
+            v::RECEIPTS_REPLY,
+        ) && boot(rebooted, lock.storage()).is_some()
     }
 }
 

@@ -166,6 +166,7 @@ fn check(what: &str, ok: bool, failures: &mut u32) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn step(
     lock: &mut Lock<Mem>,
     bufs: &mut Bufs,
@@ -249,7 +250,8 @@ pub fn run() -> bool {
     };
     row("lock.install", install);
 
-    let (r, challenge_anchor) = measure(|| workload::challenge(lock, v::TICK_ANCHOR, &mut rng, &mut bufs.challenge));
+    let (r, challenge_anchor) =
+        measure(|| workload::challenge(lock, v::TICK_ANCHOR, &mut rng, &mut bufs.challenge));
     check(
         "challenge (anchor) matches host",
         r.map(|n| &bufs.challenge[..n]) == Some(v::CHALLENGE_ANCHOR),
@@ -268,7 +270,8 @@ pub fn run() -> bool {
     );
     row("lock.handle open: time anchor", anchor_open);
 
-    let (r, challenge) = measure(|| workload::challenge(lock, v::TICK_OPEN, &mut rng, &mut bufs.challenge));
+    let (r, challenge) =
+        measure(|| workload::challenge(lock, v::TICK_OPEN, &mut rng, &mut bufs.challenge));
     check(
         "challenge (unlock) matches host",
         r.map(|n| &bufs.challenge[..n]) == Some(v::CHALLENGE_UNLOCK),
@@ -368,15 +371,32 @@ pub fn run() -> bool {
     let first_contact = challenge + open;
     let floor_open = verify3 + agree;
     let floor_first = floor_open + sign_challenge + keygen;
-    ratio("challenge / (sign + x25519 keygen)", challenge, sign_challenge + keygen);
+    ratio(
+        "challenge / (sign + x25519 keygen)",
+        challenge,
+        sign_challenge + keygen,
+    );
     ratio("open->unlock / (3 verify_strict)", open, verify3);
-    ratio("open->unlock / (3 verify_strict + x25519 agree)", open, floor_open);
-    ratio("first contact (challenge + open) / floor", first_contact, floor_first);
-    ratio("anchor open / (verify_strict + x25519 agree)", anchor_open, verify[3] + agree);
+    ratio(
+        "open->unlock / (3 verify_strict + x25519 agree)",
+        open,
+        floor_open,
+    );
+    ratio(
+        "first contact (challenge + open) / floor",
+        first_contact,
+        floor_first,
+    );
+    ratio(
+        "anchor open / (verify_strict + x25519 agree)",
+        anchor_open,
+        verify[3] + agree,
+    );
     ratio("receipts fetch / (sign x bundle)", receipts, sign_receipts);
     ratio("relock / one verify_strict", relock, verify[0]);
 
-    let lock_steps = install + boot + challenge_anchor + anchor_open + challenge + open + relock + receipts;
+    let lock_steps =
+        install + boot + challenge_anchor + anchor_open + challenge + open + relock + receipts;
     let prims = sign_challenge + sign_receipts + keygen + agree + verify3 + verify[3];
     hprintln!();
     hprintln!(
