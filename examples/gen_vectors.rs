@@ -6,6 +6,9 @@
 //! - `credential.json`: credential chains and the result a lock gives for each.
 //! - `session.json`: a recorded time-anchor session and courier visit, every message in
 //!   order, with the key schedule derived from the primitives docs/PROTOCOL.md names.
+//! - `receipts.json`: the receipt bundle a courier fetches after a delivery, every receipt
+//!   decoded with its chain hash, and broken copies of the bundle with the findings the
+//!   server's receipt log reports for each.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -15,9 +18,11 @@ use common::*;
 use doorkey::config::TimeAnchor;
 use doorkey::credential::{Chain, Rights, Scope};
 use doorkey::crypto::{Signer, labels};
-use doorkey::lock::{Enrolment, Lock};
+use doorkey::lock::{DoorEvent, Enrolment, Lock};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
-use doorkey::session::{Command, DEFAULT_CHALLENGE_LIFETIME, NONCE_LEN, OPEN_CLEAR_LEN};
+use doorkey::receipt::{Head, Parsed, Receipt};
+use doorkey::server::{Finding, ReceiptLog};
+use doorkey::session::{Command, DEFAULT_CHALLENGE_LIFETIME, NONCE_LEN, OPEN_CLEAR_LEN, Reply};
 use doorkey::time::{Schedule, TzRule, WeeklyWindow};
 use doorkey::wire::{Bounded, Kind};
 use serde_json::{Value, json};
@@ -507,12 +512,167 @@ fn session_vectors() -> Value {
     })
 }
 
+/// Seed of the random number generator the lock and the phones share in `receipts.json`.
+const RECEIPT_RNG_SEED: u8 = 0x0d;
+
+/// A finding as `receipts.json` writes it: its name and its fields.
+fn finding(f: &Finding) -> Value {
+    match *f {
+        Finding::Malformed { index } => json!({"finding": "Malformed", "index": index}),
+        Finding::BadSignature { index } => json!({"finding": "BadSignature", "index": index}),
+        Finding::Fork { seq } => json!({"finding": "Fork", "seq": seq}),
+        Finding::Duplicate { seq } => json!({"finding": "Duplicate", "seq": seq}),
+        Finding::Reordered { seq } => json!({"finding": "Reordered", "seq": seq}),
+        Finding::Gap { from, to } => json!({"finding": "Gap", "from": from, "to": to}),
+        Finding::BrokenLink { seq } => json!({"finding": "BrokenLink", "seq": seq}),
+        Finding::Truncated { signed, held } => {
+            json!({"finding": "Truncated", "signed": signed, "held": held})
+        }
+    }
+}
+
+/// Splits a bundle into its items (the head first, then the receipts), each as its bytes.
+fn bundle_items(bundle: &[u8]) -> Vec<Vec<u8>> {
+    let (_, mut rest) = Parsed::<Head>::take(bundle).expect("the bundle starts with a head");
+    let mut items = vec![bundle[..bundle.len() - rest.len()].to_vec()];
+    while !rest.is_empty() {
+        let (_, tail) = Parsed::<Receipt>::take(rest).expect("a receipt");
+        items.push(rest[..rest.len() - tail.len()].to_vec());
+        rest = tail;
+    }
+    items
+}
+
+fn receipt_vectors() -> Value {
+    let mut w = World::new();
+    // The chain of docs/PROTOCOL.md 6.3: drawn first, so its ids are the ones printed there.
+    let chain = w.courier_chain();
+    let owner = key(1);
+    let mut lock = install(&w);
+    let lock_id = lock.id();
+    let lock_key = lock.public_key();
+    let mut rng = rng(RECEIPT_RNG_SEED);
+    let courier = Credential::new(chain.as_bytes(), key(4)).expect("credential");
+
+    // The delivery: the clock is set, the courier unlocks, the door opens and closes, the
+    // courier relocks in the same session, and fetches the receipts in a new one.
+    let (anchor_tick, unlock_tick, opened_tick, closed_tick, relock_tick, fetch_tick) =
+        (100, 130, 135, 165, 170, 180);
+    let steps = json!([
+        {"tick": 0, "step": "installed (lock_seed, owner_public as its only owner)"},
+        {"tick": anchor_tick, "step": format!("an anonymous phone delivers an owner-signed time anchor for {}", T0 + 10)},
+        {"tick": unlock_tick, "step": "the courier opens a session with Unlock and the chain"},
+        {"tick": opened_tick, "step": "the firmware reports the door opened"},
+        {"tick": closed_tick, "step": "the firmware reports the door closed"},
+        {"tick": relock_tick, "step": "the courier sends Lock in the same session"},
+        {"tick": fetch_tick, "step": "the courier opens a new session with Receipts { after: 0 }"},
+    ]);
+    assert_eq!(
+        set_time(&mut lock, anchor_tick, T0 + 10, &owner, &mut rng),
+        Reply::TimeSet(T0 + 10)
+    );
+    let (mut phone, _, _, reply) =
+        visit(&mut lock, unlock_tick, &courier, Command::Unlock, &mut rng);
+    assert_eq!(reply, Reply::Unlocked);
+    lock.door_event(opened_tick, DoorEvent::Opened)
+        .expect("door opened");
+    lock.door_event(closed_tick, DoorEvent::Closed)
+        .expect("door closed");
+    let mut msg = [0u8; 64];
+    let n = phone.command(Command::Lock, &mut msg).expect("command");
+    assert_eq!(
+        exchange(&mut lock, relock_tick, &mut phone, &msg[..n]).1,
+        Reply::Locked
+    );
+    let bundle = fetch_receipts(&mut lock, fetch_tick, &courier, &mut rng);
+
+    let items = bundle_items(&bundle);
+    let (head, _) = Parsed::<Head>::take(&items[0]).expect("head");
+    let head = json!({
+        "bytes": hex(&items[0]),
+        "seq": head.body.seq,
+        "hash": hex(&head.body.hash),
+        "time": head.body.time,
+    });
+    let receipts: Vec<Value> = items[1..]
+        .iter()
+        .map(|bytes| {
+            let (p, _) = Parsed::<Receipt>::take(bytes).expect("receipt");
+            p.verify(&lock_key).expect("signed by the lock");
+            let r = p.body;
+            json!({
+                "bytes": hex(bytes),
+                "seq": r.seq,
+                "prev": hex(&r.prev),
+                "time": r.time,
+                "event": format!("{:?}", r.event),
+                "who": r.who.map(|w| json!({"id": hex(&w.id.0), "holder": hex(&w.holder.0)})),
+                "session": r.session.map(|s| hex(&s)),
+                "hash": hex(&p.hash(&lock_id)),
+            })
+        })
+        .collect();
+    let mut log = ReceiptLog::new(lock_key).expect("log");
+    assert!(log.ingest(&bundle).is_empty() && log.audit().is_empty());
+
+    // Broken copies: items[0] is the head, items[k] the receipt with sequence number k.
+    let last = items.len() - 1;
+    let mut removed = items.clone();
+    removed.remove(3);
+    let mut swapped = items.clone();
+    swapped.swap(3, 4);
+    let mut duplicated = items.clone();
+    duplicated.insert(4, items[4].clone());
+    let mut flipped = items.clone();
+    let at = flipped[4].len() - 64;
+    flipped[4][at] ^= 0x01;
+    let mut dropped = items.clone();
+    dropped.remove(last);
+    let broken: Vec<Value> = [
+        ("receipt 3 removed", removed),
+        ("receipts 3 and 4 swapped", swapped),
+        ("receipt 4 sent twice in a row", duplicated),
+        (
+            "receipt 4 with the low bit of its signature's first byte flipped",
+            flipped,
+        ),
+        ("the last receipt dropped", dropped),
+    ]
+    .into_iter()
+    .map(|(name, items)| {
+        let bundle = items.concat();
+        let mut log = ReceiptLog::new(lock_key).expect("log");
+        let ingest: Vec<Value> = log.ingest(&bundle).iter().map(finding).collect();
+        let audit: Vec<Value> = log.audit().iter().map(finding).collect();
+        json!({"name": name, "bundle": hex(&bundle), "ingest": ingest, "audit": audit})
+    })
+    .collect();
+
+    json!({
+        "description": "The receipt bundle (docs/PROTOCOL.md sections 18 and 19) a courier fetches after a delivery: a signed head, then every receipt the lock holds, oldest first. Keys are RFC 8032 seeds of 32 repeated bytes. Every receipt's `hash` is its chain hash and the `prev` of the next; every item verifies under `lock_public`; each `broken` bundle, ingested into an empty receipt log for `lock_public`, gives the findings `ingest` at ingestion and `audit` after it.",
+        "lock_seed": hex(&[2; 32]),
+        "lock_public": hex(&lock_key.0),
+        "lock_id": hex(&lock_id.0),
+        "owner_public": hex(&owner.public_key().0),
+        "courier_public": hex(&w.courier.public_key().0),
+        "courier_credential_id": hex(&chain.leaf().expect("leaf").id.0),
+        "rng_seed": hex(&[RECEIPT_RNG_SEED; 32]),
+        "steps": steps,
+        "after": 0,
+        "bundle": hex(&bundle),
+        "head": head,
+        "receipts": receipts,
+        "broken": broken,
+    })
+}
+
 fn main() {
     let check = std::env::args().any(|a| a == "--check");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
     let files = [
         ("credential.json", credential_vectors()),
         ("session.json", session_vectors()),
+        ("receipts.json", receipt_vectors()),
     ];
     let mut stale = false;
     for (name, value) in files {

@@ -8,7 +8,7 @@ use doorkey::Error;
 use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
 use doorkey::credential::{Chain, Rights};
 use doorkey::crypto::{Signer, labels, sign};
-use doorkey::lock::{Action, Lock, Storage};
+use doorkey::lock::{Action, DoorEvent, Lock, Storage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::session::{Command, DEFAULT_CHALLENGE_LIFETIME, ReasonCode, Reply};
 
@@ -918,4 +918,42 @@ fn a_permanent_use_limited_grant_works_without_a_trusted_clock() {
         visit(&mut lock, 3, &cred, Command::Unlock, &mut w.rng).3,
         Reply::Denied(ReasonCode::UsedUp)
     );
+}
+
+/// Storage whose commits fail after `.1` more and whose loads fail once commits do.
+struct Dying(Mem, usize);
+
+impl Storage for Dying {
+    fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Error> {
+        if self.1 == 0 {
+            return Err(Error::Storage);
+        }
+        self.0.load(buf)
+    }
+    fn commit(&mut self, state: &[u8]) -> Result<(), Error> {
+        if self.1 == 0 {
+            return Err(Error::Storage);
+        }
+        self.1 -= 1;
+        self.0.commit(state)
+    }
+}
+
+#[test]
+fn a_lock_that_cannot_reload_its_committed_state_stops_until_reboot() {
+    let (mut w, lock, chain) = setup();
+    let mut lock = Lock::boot(key(2), Dying(lock.into_storage(), 2)).unwrap();
+    assert_eq!(
+        set_time(&mut lock, 10, T0, &key(1), &mut w.rng),
+        Reply::TimeSet(T0)
+    );
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let (_, _, o, r) = visit(&mut lock, 20, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(
+        (o.action, r),
+        (Action::None, Reply::Denied(ReasonCode::Unavailable))
+    );
+    let mut ch = [0u8; 256];
+    assert_eq!(lock.challenge(21, &mut w.rng, &mut ch), Err(Error::Storage));
+    assert_eq!(lock.door_event(22, DoorEvent::Opened), Err(Error::Storage));
 }

@@ -244,7 +244,7 @@ fn session_vectors_follow_the_key_schedule() {
             .mul_clamped(phone_secret)
             .to_bytes();
         assert_eq!(hex(&shared), d["shared_secret"].as_str().unwrap());
-        let digest = sha512_32(&[&label("doorkey/v1/challenge"), &challenge]);
+        let digest = sha512_32(&[&label("doorkey/v1/challenge-digest"), &challenge]);
         assert_eq!(hex(&digest), d["challenge_digest"].as_str().unwrap());
         let th = sha512_32(&[&label("doorkey/v1/transcript"), &digest, &open[..50]]);
         assert_eq!(hex(&th), d["transcript_hash"].as_str().unwrap());
@@ -308,4 +308,273 @@ fn session_vectors_follow_the_key_schedule() {
     let chain = bytes(&v["chain"]);
     assert_eq!(plain[1..4], [0x01, 0xb9, 0x02]);
     assert_eq!(plain[4..4 + chain.len()], chain[..]);
+}
+
+/// Reads a receipt or head field by field as docs/PROTOCOL.md 18.2 and 18.5 lay it out,
+/// independently of the crate's decoder.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn byte(&mut self) -> u8 {
+        let b = self.bytes[self.at];
+        self.at += 1;
+        b
+    }
+
+    fn array<const N: usize>(&mut self) -> [u8; N] {
+        let out = self.bytes[self.at..self.at + N].try_into().unwrap();
+        self.at += N;
+        out
+    }
+
+    /// A canonical unsigned varint of at most 10 bytes (a `u64`).
+    fn varint(&mut self) -> u64 {
+        let mut value = 0u64;
+        for i in 0..10 {
+            let b = self.byte();
+            value |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                assert!(i == 0 || b != 0, "overlong varint");
+                return value;
+            }
+        }
+        panic!("varint too long")
+    }
+
+    fn option(&mut self) -> bool {
+        match self.byte() {
+            0 => false,
+            1 => true,
+            t => panic!("option tag {t}"),
+        }
+    }
+}
+
+const EVENTS: [&str; 10] = [
+    "Installed",
+    "Boot",
+    "Unlocked",
+    "Relocked",
+    "Denied",
+    "ConfigChanged",
+    "TimeSet",
+    "DoorOpened",
+    "DoorClosed",
+    "DoorLeftOpen",
+];
+const REASONS: [&str; 7] = [
+    "NotAuthorized",
+    "NotNow",
+    "UsedUp",
+    "NeedTime",
+    "Refused",
+    "Unavailable",
+    "BadRequest",
+];
+
+/// A receipt decoded by hand from the front of `bytes`: the same JSON the generator writes
+/// (without bytes and hash), and the length of header and body (what the hash and signature
+/// cover; the 64-byte signature follows).
+fn decode_receipt(bytes: &[u8]) -> (Value, usize) {
+    let mut r = Reader { bytes, at: 0 };
+    assert_eq!([r.byte(), r.byte()], [0x01, 0x30], "receipt header");
+    let seq = r.varint();
+    let prev = r.array::<32>();
+    let time = r.option().then(|| r.varint());
+    let index = r.varint() as usize;
+    let event = match EVENTS[index] {
+        "Denied" => format!("Denied({})", REASONS[r.byte() as usize]),
+        "ConfigChanged" => format!("ConfigChanged({})", r.varint()),
+        name => name.to_string(),
+    };
+    let who = r.option().then(|| {
+        let id = r.array::<16>();
+        let holder = r.array::<32>();
+        serde_json::json!({"id": hex(&id), "holder": hex(&holder)})
+    });
+    let session = r.option().then(|| hex(&r.array::<16>()));
+    let signed = r.at;
+    let fields = serde_json::json!({
+        "seq": seq, "prev": hex(&prev), "time": time, "event": event, "who": who,
+        "session": session,
+    });
+    (fields, signed)
+}
+
+/// A head decoded by hand: sequence number, hash, time, and the signed length.
+fn decode_head(bytes: &[u8]) -> (u64, [u8; 32], Option<u64>, usize) {
+    let mut r = Reader { bytes, at: 0 };
+    assert_eq!([r.byte(), r.byte()], [0x01, 0x31], "head header");
+    let seq = r.varint();
+    let hash = r.array::<32>();
+    let time = r.option().then(|| r.varint());
+    (seq, hash, time, r.at)
+}
+
+/// The length of the bundle item at the front of `bytes`, by its kind.
+fn item_len(bytes: &[u8]) -> usize {
+    64 + match bytes[1] {
+        0x30 => decode_receipt(bytes).1,
+        _ => decode_head(bytes).3,
+    }
+}
+
+fn finding_json(f: &doorkey::server::Finding) -> Value {
+    use doorkey::server::Finding::*;
+    use serde_json::json;
+    match *f {
+        Malformed { index } => json!({"finding": "Malformed", "index": index}),
+        BadSignature { index } => json!({"finding": "BadSignature", "index": index}),
+        Fork { seq } => json!({"finding": "Fork", "seq": seq}),
+        Duplicate { seq } => json!({"finding": "Duplicate", "seq": seq}),
+        Reordered { seq } => json!({"finding": "Reordered", "seq": seq}),
+        Gap { from, to } => json!({"finding": "Gap", "from": from, "to": to}),
+        BrokenLink { seq } => json!({"finding": "BrokenLink", "seq": seq}),
+        Truncated { signed, held } => {
+            json!({"finding": "Truncated", "signed": signed, "held": held})
+        }
+    }
+}
+
+/// Every receipt of the recorded bundle decodes field by field as the spec lays it out,
+/// carries the chain hash recorded for it and links to its predecessor's, and is signed by
+/// the lock: all computed here with SHA-512 and Ed25519 directly. The head vouches for the
+/// last receipt. Each broken bundle gives the recorded findings in the server's log, and a
+/// run verifier refuses it.
+#[test]
+fn receipt_vectors_follow_the_spec() {
+    use doorkey::receipt::{RunVerifier, verify_one};
+    use doorkey::server::ReceiptLog;
+    use ed25519_dalek::{Signature, VerifyingKey};
+
+    let v = load("receipts.json");
+    let label = |s: &str| [s.as_bytes(), &[0]].concat();
+    let lock_public = arr32(v["lock_public"].as_str().unwrap());
+    assert_eq!(
+        SecretKey::from_seed(&arr32(v["lock_seed"].as_str().unwrap()))
+            .public_key()
+            .0,
+        lock_public
+    );
+    let full = {
+        use sha2::Digest;
+        let mut h = sha2::Sha512::new();
+        h.update(label("doorkey/v1/lock-id"));
+        h.update(lock_public);
+        h.finalize()
+    };
+    let lock_id = &full[..16];
+    assert_eq!(hex(lock_id), v["lock_id"].as_str().unwrap());
+    let key = VerifyingKey::from_bytes(&lock_public).unwrap();
+    let check = |label: &[u8], signed: &[u8], signature: &[u8]| {
+        let message = [label, lock_id, signed].concat();
+        key.verify_strict(&message, &Signature::from_slice(signature).unwrap())
+            .unwrap();
+    };
+
+    // The bundle is the head, then the receipts, oldest first, with nothing in between.
+    let bundle = bytes(&v["bundle"]);
+    let head = bytes(&v["head"]["bytes"]);
+    let receipts = v["receipts"].as_array().unwrap();
+    let mut concat = head.clone();
+    for r in receipts {
+        concat.extend_from_slice(&bytes(&r["bytes"]));
+    }
+    assert_eq!(concat, bundle);
+
+    let mut prev = [0u8; 32];
+    let mut seq = 0;
+    for r in receipts {
+        let item = bytes(&r["bytes"]);
+        let (fields, signed) = decode_receipt(&item);
+        assert_eq!(item.len(), signed + 64, "a receipt ends with its signature");
+        for field in ["seq", "prev", "time", "event", "who", "session"] {
+            assert_eq!(fields[field], r[field], "{field} of {r}");
+        }
+        seq += 1;
+        assert_eq!(r["seq"].as_u64(), Some(seq));
+        assert_eq!(
+            r["prev"].as_str().unwrap(),
+            hex(&prev),
+            "receipt {seq} links back"
+        );
+        let hash = sha512_32(&[&label("doorkey/v1/receipt-hash"), lock_id, &item[..signed]]);
+        assert_eq!(
+            hex(&hash),
+            r["hash"].as_str().unwrap(),
+            "hash of receipt {seq}"
+        );
+        check(
+            &label("doorkey/v1/receipt"),
+            &item[..signed],
+            &item[signed..],
+        );
+        // The same receipt under the head label, or the hash label, does not verify.
+        let message = [&label("doorkey/v1/head")[..], lock_id, &item[..signed]].concat();
+        assert!(
+            key.verify_strict(&message, &Signature::from_slice(&item[signed..]).unwrap())
+                .is_err()
+        );
+        // The crate's single-receipt verifier agrees.
+        let decoded = verify_one(&item, &PublicKey(lock_public)).unwrap();
+        assert_eq!((decoded.seq, decoded.time), (seq, r["time"].as_u64()));
+        prev = hash;
+    }
+    let (head_seq, head_hash, head_time, signed) = decode_head(&head);
+    assert_eq!(head.len(), signed + 64);
+    check(&label("doorkey/v1/head"), &head[..signed], &head[signed..]);
+    assert_eq!(
+        (head_seq, head_hash),
+        (seq, prev),
+        "the head vouches for the last receipt"
+    );
+    assert_eq!(head_seq, v["head"]["seq"].as_u64().unwrap());
+    assert_eq!(hex(&head_hash), v["head"]["hash"].as_str().unwrap());
+    assert_eq!(head_time, v["head"]["time"].as_u64());
+    assert!(receipts.len() >= 5);
+
+    let lock_key = PublicKey(lock_public);
+    let mut log = ReceiptLog::new(lock_key).unwrap();
+    assert_eq!(log.ingest(&bundle), []);
+    assert_eq!(log.audit(), []);
+    let broken = v["broken"].as_array().unwrap();
+    let mut kinds = Vec::new();
+    for case in broken {
+        let name = case["name"].as_str().unwrap();
+        let bundle = bytes(&case["bundle"]);
+        let mut log = ReceiptLog::new(lock_key).unwrap();
+        let ingest: Vec<Value> = log.ingest(&bundle).iter().map(finding_json).collect();
+        assert_eq!(Value::from(ingest), case["ingest"], "{name}: ingest");
+        let audit: Vec<Value> = log.audit().iter().map(finding_json).collect();
+        assert_eq!(Value::from(audit), case["audit"], "{name}: audit");
+        kinds.extend(
+            case["audit"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["finding"].as_str().unwrap().to_string()),
+        );
+        // A run verifier from the start of the chain refuses every broken bundle.
+        let mut rest = &bundle[..];
+        let head_len = item_len(rest);
+        let (head, tail) = rest.split_at(head_len);
+        rest = tail;
+        let mut run = RunVerifier::from_start(lock_key);
+        let mut refused = false;
+        while !rest.is_empty() && !refused {
+            let (item, tail) = rest.split_at(item_len(rest));
+            refused = run.push(item).is_err();
+            rest = tail;
+        }
+        assert!(refused || run.finish(head).is_err(), "{name}: run verifier");
+    }
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(
+        kinds,
+        ["BadSignature", "Duplicate", "Gap", "Reordered", "Truncated"]
+    );
 }

@@ -104,6 +104,9 @@ pub struct Lock<S: Storage> {
     session: Option<Session>,
     /// Tick and UTC time of the last accepted anchor; `None` until one arrives after boot.
     anchor: Option<(u64, UnixTime)>,
+    /// Memory may hold changes storage does not (a commit and the reload after it failed):
+    /// the lock refuses everything until it reboots from what is committed.
+    failed: bool,
 }
 
 impl<S: Storage> Lock<S> {
@@ -136,6 +139,7 @@ impl<S: Storage> Lock<S> {
             pending: [const { None }; MAX_PENDING],
             session: None,
             anchor: None,
+            failed: false,
         }
     }
 
@@ -179,6 +183,9 @@ impl<S: Storage> Lock<S> {
         rng: &mut R,
         out: &mut [u8],
     ) -> Result<usize> {
+        if self.failed {
+            return Err(Error::Storage);
+        }
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
         let secret = EphemeralSecret::random_from_rng(rng);
@@ -221,6 +228,9 @@ impl<S: Storage> Lock<S> {
         out: &mut [u8],
         presence: &mut P,
     ) -> Result<Outcome> {
+        if self.failed {
+            return Err(Error::Storage);
+        }
         match input.get(1).copied() {
             Some(k) if k == Kind::Open as u8 => self.handle_open(tick, input, out, presence),
             Some(k) if k == Kind::Command as u8 => self.handle_command(tick, input, out, presence),
@@ -508,11 +518,15 @@ impl<S: Storage> Lock<S> {
     /// Changes the state and commits it; on any failure the committed state is reloaded, so
     /// memory never runs ahead of storage.
     fn update(&mut self, change: impl FnOnce(&mut LockState) -> Result<()>) -> Result<()> {
+        if self.failed {
+            return Err(Error::Storage);
+        }
         let result = change(&mut self.state).and_then(|()| persist(&mut self.storage, &self.state));
-        if result.is_err()
-            && let Ok(state) = load(&mut self.storage)
-        {
-            self.state = state;
+        if result.is_err() {
+            match load(&mut self.storage) {
+                Ok(state) => self.state = state,
+                Err(_) => self.failed = true,
+            }
         }
         result
     }
@@ -541,29 +555,28 @@ impl<S: Storage> Lock<S> {
         out: &mut [u8],
         close: bool,
     ) -> Result<Outcome> {
-        let (answer, action, denied) =
-            match result {
-                Ok((answer, action)) => (answer, action, None),
-                Err(e) => {
-                    let reason = ReasonCode::from_error(e);
-                    let now = self.trusted_now(tick);
-                    let who = session.who();
-                    // Repeated anonymous denials collapse into one receipt, so nobody without a
-                    // credential can flush the backlog before its receipts are carried away.
-                    let repeat =
-                        who.is_none()
-                            && self.state.backlog.as_slice().last().is_some_and(|r| {
-                                r.who.is_none() && r.event == Event::Denied(reason)
-                            });
-                    if !repeat {
-                        // Best effort: a lock that cannot record still answers, and has not actuated.
-                        let _ = self.update(|state| {
-                            state.record(now, Event::Denied(reason), who, Some(session.id))
+        let (answer, action, denied) = match result {
+            Ok((answer, action)) => (answer, action, None),
+            Err(e) => {
+                let reason = ReasonCode::from_error(e);
+                let now = self.trusted_now(tick);
+                let who = session.who();
+                // Repeated anonymous denials collapse into one receipt, so nobody without a
+                // credential can flush the backlog before its receipts are carried away.
+                let repeat =
+                    who.is_none()
+                        && self.state.backlog.as_slice().last().is_some_and(|r| {
+                            r.who.is_none() && matches!(r.event, Event::Denied(_))
                         });
-                    }
-                    (Answer::Reply(Reply::Denied(reason)), Action::None, Some(e))
+                if !repeat {
+                    // Best effort: a lock that cannot record still answers, and has not actuated.
+                    let _ = self.update(|state| {
+                        state.record(now, Event::Denied(reason), who, Some(session.id))
+                    });
                 }
-            };
+                (Answer::Reply(Reply::Denied(reason)), Action::None, Some(e))
+            }
+        };
         let counter = session.sent;
         let at = write_sealed_header(out, Kind::Reply, counter)?;
         let body = out.get_mut(at..).ok_or(Error::BufferTooSmall)?;
