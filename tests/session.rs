@@ -776,27 +776,44 @@ fn the_lock_fails_closed_when_it_cannot_record_a_use() {
     assert_eq!(lock.state().uses.len(), 1);
 }
 
-/// Storage that refuses every commit: the lock must not unlock what it cannot record.
-/// Storage that accepts `.1` more commits (the boot receipt), then refuses every one.
-struct Broken(Mem, usize);
+/// Storage that accepts `commits` more commits, then refuses every one; its loads fail too
+/// from then on unless `reload`.
+struct Faulty {
+    store: Mem,
+    commits: usize,
+    reload: bool,
+}
 
-impl Storage for Broken {
-    fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Error> {
-        self.0.load(buf)
+impl Faulty {
+    fn new(store: Mem, commits: usize, reload: bool) -> Faulty {
+        Faulty {
+            store,
+            commits,
+            reload,
+        }
     }
-    fn commit(&mut self, state: &[u8]) -> Result<(), Error> {
-        if self.1 == 0 {
+}
+
+impl Storage for Faulty {
+    fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Error> {
+        if self.commits == 0 && !self.reload {
             return Err(Error::Storage);
         }
-        self.1 -= 1;
-        self.0.commit(state)
+        self.store.load(buf)
+    }
+    fn commit(&mut self, state: &[u8]) -> Result<(), Error> {
+        if self.commits == 0 {
+            return Err(Error::Storage);
+        }
+        self.commits -= 1;
+        self.store.commit(state)
     }
 }
 
 #[test]
 fn the_lock_persists_before_it_actuates() {
     let (mut w, lock, chain) = setup();
-    let mut lock = Lock::boot(key(2), Broken(lock.into_storage(), 1)).unwrap();
+    let mut lock = Lock::boot(key(2), Faulty::new(lock.into_storage(), 1, true)).unwrap();
     // Set time by hand-carried anchor is itself a commit: it fails, so the clock stays untrusted.
     assert_eq!(
         set_time(&mut lock, 1, T0 + 5, &key(1), &mut w.rng),
@@ -878,7 +895,7 @@ fn an_anchor_replayed_in_its_own_session_cannot_wind_the_clock_back() {
 #[test]
 fn a_relock_happens_even_when_its_receipt_cannot_be_stored() {
     let (mut w, lock, chain) = setup();
-    let mut lock = Lock::boot(key(2), Broken(lock.into_storage(), 3)).unwrap();
+    let mut lock = Lock::boot(key(2), Faulty::new(lock.into_storage(), 3, true)).unwrap();
     // Commits left after boot: the anchor and the unlock; then storage fails.
     assert_eq!(
         set_time(&mut lock, 10, T0, &key(1), &mut w.rng),
@@ -920,29 +937,10 @@ fn a_permanent_use_limited_grant_works_without_a_trusted_clock() {
     );
 }
 
-/// Storage whose commits fail after `.1` more and whose loads fail once commits do.
-struct Dying(Mem, usize);
-
-impl Storage for Dying {
-    fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Error> {
-        if self.1 == 0 {
-            return Err(Error::Storage);
-        }
-        self.0.load(buf)
-    }
-    fn commit(&mut self, state: &[u8]) -> Result<(), Error> {
-        if self.1 == 0 {
-            return Err(Error::Storage);
-        }
-        self.1 -= 1;
-        self.0.commit(state)
-    }
-}
-
 #[test]
 fn a_lock_that_cannot_reload_its_committed_state_stops_until_reboot() {
     let (mut w, lock, chain) = setup();
-    let mut lock = Lock::boot(key(2), Dying(lock.into_storage(), 2)).unwrap();
+    let mut lock = Lock::boot(key(2), Faulty::new(lock.into_storage(), 2, false)).unwrap();
     assert_eq!(
         set_time(&mut lock, 10, T0, &key(1), &mut w.rng),
         Reply::TimeSet(T0)

@@ -105,13 +105,7 @@ impl Receipt {
         signer: &S,
         out: &mut [u8],
     ) -> Result<usize> {
-        let n = encode_body(out, Kind::Receipt, self)?;
-        let sig = crypto::sign(
-            signer,
-            labels::RECEIPT,
-            &[&lock.0, out.get(..n).ok_or(Error::BufferTooSmall)?],
-        )?;
-        wire::put_bytes(out, n, &sig.0)
+        sign_body(out, Kind::Receipt, self, labels::RECEIPT, lock, signer)
     }
 }
 
@@ -123,14 +117,27 @@ impl Head {
         signer: &S,
         out: &mut [u8],
     ) -> Result<usize> {
-        let n = encode_body(out, Kind::Head, self)?;
-        let sig = crypto::sign(
-            signer,
-            labels::HEAD,
-            &[&lock.0, out.get(..n).ok_or(Error::BufferTooSmall)?],
-        )?;
-        wire::put_bytes(out, n, &sig.0)
+        sign_body(out, Kind::Head, self, labels::HEAD, lock, signer)
     }
+}
+
+/// Writes `[version][kind][body]` and the lock's signature over `label || lock id || those
+/// bytes` (the lock id is signed, not sent).
+fn sign_body<T: Serialize, S: Signer + ?Sized>(
+    out: &mut [u8],
+    kind: Kind,
+    body: &T,
+    label: &[u8],
+    lock: &LockId,
+    signer: &S,
+) -> Result<usize> {
+    let n = encode_body(out, kind, body)?;
+    let sig = crypto::sign(
+        signer,
+        label,
+        &[&lock.0, out.get(..n).ok_or(Error::BufferTooSmall)?],
+    )?;
+    wire::put_bytes(out, n, &sig.0)
 }
 
 fn body_hash(lock: &LockId, body: &[u8]) -> [u8; 32] {
