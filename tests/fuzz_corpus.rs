@@ -60,3 +60,13 @@ fn storage_recover_corpus_recovers_exactly() {
 fn phone_session_corpus_accepts_only_genuine_messages() {
     replay("phone_session", checks::phone_session);
 }
+
+#[test]
+fn receipt_decode_corpus_round_trips() {
+    replay("receipt_decode", checks::receipt_decode);
+}
+
+#[test]
+fn receipt_log_corpus_holds() {
+    replay("receipt_log", checks::receipt_log);
+}

@@ -867,3 +867,67 @@ pub fn phone_session(data: &[u8]) {
         }
     }
 }
+
+/// Receipts and heads from arbitrary bytes: single verification, run verification and
+/// decoding never panic; whatever parses re-encodes to the bytes it was parsed from, and
+/// nothing verifies under the lock key unless the lock signed it.
+pub fn receipt_decode(data: &[u8]) {
+    use doorkey::receipt::{Head, Parsed, Receipt, RunVerifier, verify_one};
+    let key = lock_key().public_key();
+    let id = lock_id();
+    if let Ok((p, rest)) = Parsed::<Receipt>::take(data) {
+        let used = &data[..data.len() - rest.len()];
+        let mut re = [0u8; 512];
+        let n = p
+            .body
+            .sign(&id, &lock_key(), &mut re)
+            .expect("a parsed receipt re-encodes");
+        // The body re-encodes identically; the signature is the lock's own.
+        assert_eq!(&re[..n - 64], p.signed);
+        if p.verify(&key).is_ok() {
+            assert_eq!(
+                &re[..n],
+                used,
+                "a verified receipt is exactly what the lock signs"
+            );
+        }
+    }
+    if let Ok((p, _)) = Parsed::<Head>::take(data) {
+        let mut re = [0u8; 512];
+        let n = p
+            .body
+            .sign(&id, &lock_key(), &mut re)
+            .expect("a parsed head re-encodes");
+        assert_eq!(&re[..n - 64], p.signed);
+    }
+    let _ = verify_one(data, &key);
+    let mut run = RunVerifier::anywhere(key);
+    let _ = run.push(data);
+    let _ = run.finish(data);
+}
+
+/// A receipt log fed arbitrary bundles (each behind a 2-byte little-endian length): it never panics,
+/// stores only receipts the lock signed, and its audit is sorted and free of duplicates.
+pub fn receipt_log(data: &[u8]) {
+    use doorkey::receipt::verify_one;
+    use doorkey::server::ReceiptLog;
+    let key = lock_key().public_key();
+    let mut log = ReceiptLog::new(key).expect("valid lock key");
+    let mut rest = data;
+    while let Some((len, tail)) = rest.split_first_chunk::<2>() {
+        let (bundle, tail) = tail.split_at(usize::from(u16::from_le_bytes(*len)).min(tail.len()));
+        log.ingest(bundle);
+        rest = tail;
+    }
+    for stored in log.receipts() {
+        assert_eq!(
+            verify_one(&stored.bytes, &key).expect("stored receipts verify"),
+            stored.receipt
+        );
+    }
+    let audit = log.audit();
+    assert!(
+        audit.windows(2).all(|w| w[0] < w[1]),
+        "audit sorted and unique: {audit:?}"
+    );
+}
