@@ -47,7 +47,7 @@ pub struct Challenge {
 }
 
 impl Challenge {
-    /// Decodes a challenge message (the signature is checked by [`Challenge::verify`]).
+    /// Decodes a challenge message (the signature is checked by [`verify_challenge`]).
     pub fn decode(bytes: &[u8]) -> Result<Signed<'_, Challenge>> {
         Signed::decode(bytes, Kind::Challenge, MAX_CHALLENGE_BYTES)
     }
