@@ -7,7 +7,7 @@ mod common;
 mod flash;
 
 use common::*;
-use doorkey::config::{Change, ConfigUpdate};
+use doorkey::config::Change;
 use doorkey::credential::Chain;
 use doorkey::crypto::Signer;
 use doorkey::lock::{Action, DoorEvent, FlashStorage, Lock};
@@ -69,16 +69,7 @@ fn configure(
     change: Change,
     seen: &mut Observed,
 ) {
-    let owner = key(1);
-    let mut buf = [0u8; 256];
-    let n = ConfigUpdate {
-        lock: lock.id(),
-        version,
-        signer: owner.public_key(),
-        change,
-    }
-    .sign(&owner, &mut buf)
-    .unwrap();
+    let update = owner_update(lock.id(), version, change);
     let mut ch = [0u8; 256];
     let Ok(c) = lock.challenge(tick, &mut w.rng, &mut ch) else {
         return;
@@ -87,7 +78,7 @@ fn configure(
     let (_, m) = PhoneSession::open_anonymous(
         &ch[..c],
         &lock.id(),
-        Command::Config(&buf[..n]),
+        Command::Config(&update),
         &mut w.rng,
         &mut open,
     )

@@ -440,23 +440,14 @@ fn config(
     version: u64,
     change: Change,
 ) -> Reply<'static> {
-    let owner = key(1);
-    let mut buf = [0u8; 256];
-    let n = ConfigUpdate {
-        lock: lock.id(),
-        version,
-        signer: owner.public_key(),
-        change,
-    }
-    .sign(&owner, &mut buf)
-    .unwrap();
+    let update = owner_update(lock.id(), version, change);
     let mut ch = [0u8; 256];
     let c = lock.challenge(tick, &mut w.rng, &mut ch).unwrap();
     let mut open = [0u8; 512];
     let (mut s, m) = PhoneSession::open_anonymous(
         &ch[..c],
         &lock.id(),
-        Command::Config(&buf[..n]),
+        Command::Config(&update),
         &mut w.rng,
         &mut open,
     )

@@ -215,3 +215,17 @@ pub fn fetch_receipts<S: Storage, K: Signer>(
         other => panic!("expected receipts, got {other:?}"),
     }
 }
+
+/// A configuration update for `lock`, signed by the owner (key 1).
+pub fn owner_update(lock: LockId, version: u64, change: doorkey::config::Change) -> Vec<u8> {
+    let owner = key(1);
+    let mut buf = [0u8; 256];
+    let update = doorkey::config::ConfigUpdate {
+        lock,
+        version,
+        signer: owner.public_key(),
+        change,
+    };
+    let n = update.sign(&owner, &mut buf).unwrap();
+    buf[..n].to_vec()
+}
