@@ -351,37 +351,15 @@ fn receipts_are_for_verified_holders_and_anonymous_noise_cannot_flush_them() {
     let before = lock.state().receipts.seq;
     // Twenty anonymous sessions asking to unlock: one receipt records them, not twenty.
     for t in 0..20 {
-        let mut ch = [0u8; 256];
-        let n = lock.challenge(190 + t, &mut w.rng, &mut ch).unwrap();
-        let mut open = [0u8; 512];
-        let (mut s, m) = PhoneSession::open_anonymous(
-            &ch[..n],
-            &lock.id(),
-            Command::Unlock,
-            &mut w.rng,
-            &mut open,
-        )
-        .unwrap();
         assert_eq!(
-            exchange(&mut lock, 190 + t, &mut s, &open[..m]).1,
+            anonymous(&mut lock, 190 + t, Command::Unlock, &mut w.rng).2,
             Reply::Denied(ReasonCode::NotAuthorized)
         );
     }
     assert_eq!(lock.state().receipts.seq, before + 1);
     // An anonymous session cannot read the audit trail.
-    let mut ch = [0u8; 256];
-    let n = lock.challenge(220, &mut w.rng, &mut ch).unwrap();
-    let mut open = [0u8; 512];
-    let (mut s, m) = PhoneSession::open_anonymous(
-        &ch[..n],
-        &lock.id(),
-        Command::Receipts { after: 0 },
-        &mut w.rng,
-        &mut open,
-    )
-    .unwrap();
     assert_eq!(
-        exchange(&mut lock, 220, &mut s, &open[..m]).1,
+        anonymous(&mut lock, 220, Command::Receipts { after: 0 }, &mut w.rng).2,
         Reply::Denied(ReasonCode::NotAuthorized)
     );
 }

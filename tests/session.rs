@@ -441,18 +441,7 @@ fn config(
     change: Change,
 ) -> Reply<'static> {
     let update = owner_update(lock.id(), version, change);
-    let mut ch = [0u8; 256];
-    let c = lock.challenge(tick, &mut w.rng, &mut ch).unwrap();
-    let mut open = [0u8; 512];
-    let (mut s, m) = PhoneSession::open_anonymous(
-        &ch[..c],
-        &lock.id(),
-        Command::Config(&update),
-        &mut w.rng,
-        &mut open,
-    )
-    .unwrap();
-    exchange(lock, tick, &mut s, &open[..m]).1
+    anonymous(lock, tick, Command::Config(&update), &mut w.rng).2
 }
 
 #[test]
@@ -607,19 +596,8 @@ fn an_update_signed_by_a_non_owner_is_refused() {
     }
     .sign(&intruder, &mut buf)
     .unwrap();
-    let mut ch = [0u8; 256];
-    let c = lock.challenge(200, &mut w.rng, &mut ch).unwrap();
-    let mut open = [0u8; 512];
-    let (mut s, m) = PhoneSession::open_anonymous(
-        &ch[..c],
-        &lock.id(),
-        Command::Config(&buf[..n]),
-        &mut w.rng,
-        &mut open,
-    )
-    .unwrap();
     assert_eq!(
-        exchange(&mut lock, 200, &mut s, &open[..m]).1,
+        anonymous(&mut lock, 200, Command::Config(&buf[..n]), &mut w.rng).2,
         Reply::Denied(ReasonCode::NotAuthorized)
     );
     // Claiming to be the owner without the owner's key fails the signature.
@@ -631,16 +609,7 @@ fn an_update_signed_by_a_non_owner_is_refused() {
     }
     .sign(&intruder, &mut buf)
     .unwrap();
-    let c = lock.challenge(200, &mut w.rng, &mut ch).unwrap();
-    let (mut s, m) = PhoneSession::open_anonymous(
-        &ch[..c],
-        &lock.id(),
-        Command::Config(&buf[..n]),
-        &mut w.rng,
-        &mut open,
-    )
-    .unwrap();
-    let (o, r) = exchange(&mut lock, 200, &mut s, &open[..m]);
+    let (_, o, r) = anonymous(&mut lock, 200, Command::Config(&buf[..n]), &mut w.rng);
     assert_eq!(
         (r, o.denied),
         (
@@ -691,15 +660,7 @@ fn policy_denials_at_and_beyond_each_boundary() {
         Reply::Locked
     );
     // Without any credential, nothing but self-authenticating messages.
-    let mut ch = [0u8; 256];
-    let c = lock
-        .challenge(tick_at(T0 + 12), &mut w.rng, &mut ch)
-        .unwrap();
-    let mut open = [0u8; 512];
-    let (mut s, m) =
-        PhoneSession::open_anonymous(&ch[..c], &lock.id(), Command::Unlock, &mut w.rng, &mut open)
-            .unwrap();
-    let (o, r) = exchange(&mut lock, tick_at(T0 + 12), &mut s, &open[..m]);
+    let (_, o, r) = anonymous(&mut lock, tick_at(T0 + 12), Command::Unlock, &mut w.rng);
     assert_eq!(
         (r, o.action),
         (Reply::Denied(ReasonCode::NotAuthorized), Action::None)

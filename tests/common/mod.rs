@@ -229,3 +229,20 @@ pub fn owner_update(lock: LockId, version: u64, change: doorkey::config::Change)
     let n = update.sign(&owner, &mut buf).unwrap();
     buf[..n].to_vec()
 }
+
+/// Opens a session with no credential asking for `command`; returns the session and the
+/// lock's outcome and reply.
+pub fn anonymous<S: Storage>(
+    lock: &mut Lock<S>,
+    tick: u64,
+    command: Command<'_>,
+    rng: &mut ChaCha20Rng,
+) -> (PhoneSession, Outcome, Reply<'static>) {
+    let mut challenge = [0u8; 256];
+    let n = lock.challenge(tick, rng, &mut challenge).unwrap();
+    let mut open = [0u8; 512];
+    let (mut session, m) =
+        PhoneSession::open_anonymous(&challenge[..n], &lock.id(), command, rng, &mut open).unwrap();
+    let (outcome, reply) = exchange(lock, tick, &mut session, &open[..m]);
+    (session, outcome, reply)
+}
