@@ -27,7 +27,7 @@ fn credential(c: &mut Criterion) {
     let mut anchor = signer;
     let mut at = 7;
     for link in parsed.links() {
-        let body = postcard::to_allocvec(link).expect("encode");
+        let body = postcard::to_allocvec(&link).expect("encode");
         let sig: [u8; 64] = bytes[at + body.len()..at + body.len() + 64]
             .try_into()
             .expect("sig");

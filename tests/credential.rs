@@ -510,7 +510,7 @@ fn decode_then_encode_is_the_identity() {
     let chain = w.courier_chain();
     let bytes = chain.as_bytes();
     let parsed = UnverifiedChain::decode(bytes).unwrap();
-    let links: Vec<Link> = parsed.links().copied().collect();
+    let links: Vec<Link> = parsed.links().collect();
     let mut re = bytes[..7].to_vec();
     let mut at = 7;
     for link in &links {

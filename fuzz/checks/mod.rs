@@ -132,9 +132,7 @@ pub fn courier_chain() -> &'static [u8] {
 pub fn courier_link_id() -> CredentialId {
     UnverifiedChain::decode(courier_chain())
         .expect("fixture chain decodes")
-        .links()
-        .last()
-        .expect("a link")
+        .leaf()
         .id
 }
 
@@ -321,7 +319,7 @@ pub fn chain_decode(data: &[u8]) {
     let mut re = data[..7].to_vec();
     let mut at = 7;
     for link in chain.links() {
-        let body = postcard::to_allocvec(link).expect("a decoded link encodes");
+        let body = postcard::to_allocvec(&link).expect("a decoded link encodes");
         re.extend_from_slice(&body);
         at += body.len();
         re.extend_from_slice(&data[at..at + 64]);

@@ -10,7 +10,7 @@ use super::{MAX_CHAIN_BYTES, MAX_CHAIN_LEN, MAX_LOCKS};
 pub(crate) const HINT_LEN: usize = 4;
 
 /// One decoded, not yet verified link, with the exact bytes its signature covers.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct ParsedLink<'a> {
     pub(crate) link: Link,
     /// The postcard body as received.
@@ -20,12 +20,6 @@ pub(crate) struct ParsedLink<'a> {
     pub(crate) sig: Signature,
 }
 
-impl Default for Signature {
-    fn default() -> Self {
-        Signature([0; 64])
-    }
-}
-
 /// The 32 bytes a link's signature binds it to: the owner key for the root, a digest of the
 /// parent link otherwise. Binding the parent stops a child being spliced under another link
 /// its issuer happens to hold.
@@ -33,7 +27,9 @@ pub(crate) fn parent_anchor(parent_whole: &[u8]) -> [u8; 32] {
     crypto::hash(&[labels::PARENT, parent_whole])
 }
 
-/// Parses one link (body then signature) off the front of `bytes`.
+/// Parses one link (body then signature) off the front of `bytes`. Out of line: decoding
+/// needs more stack than the verifier frames it would otherwise sit in.
+#[inline(never)]
 pub(crate) fn take_link(bytes: &[u8]) -> Result<(ParsedLink<'_>, &[u8])> {
     let (link, rest): (Link, _) = wire::take(bytes)?;
     let body_len = bytes.len() - rest.len();
@@ -51,11 +47,34 @@ pub(crate) fn take_link(bytes: &[u8]) -> Result<(ParsedLink<'_>, &[u8])> {
     ))
 }
 
-/// A decoded credential chain whose signatures and rules have not been checked yet.
-#[derive(Clone, Debug)]
+/// A credential chain whose structure has been checked but whose signatures and rules have
+/// not. It keeps only the received bytes: links are decoded again as they are walked, so
+/// neither decoding nor verification holds more than two links on the stack.
+#[derive(Clone, Copy, Debug)]
 pub struct UnverifiedChain<'a> {
     hint: [u8; HINT_LEN],
-    pub(crate) links: Bounded<ParsedLink<'a>, MAX_CHAIN_LEN>,
+    count: u8,
+    /// The links as received, each body followed by its signature.
+    bytes: &'a [u8],
+}
+
+/// The links of a chain, root first, parsed as they are reached.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Links<'a> {
+    rest: &'a [u8],
+    left: u8,
+}
+
+impl<'a> Iterator for Links<'a> {
+    type Item = ParsedLink<'a>;
+
+    fn next(&mut self) -> Option<ParsedLink<'a>> {
+        self.left = self.left.checked_sub(1)?;
+        // `UnverifiedChain::decode` already parsed every link, so this cannot fail.
+        let (link, rest) = take_link(self.rest).ok()?;
+        self.rest = rest;
+        Some(link)
+    }
 }
 
 /// Revocation state the verifier consults: the lock's persisted list, or nothing.
@@ -142,38 +161,76 @@ impl<'a> UnverifiedChain<'a> {
         }
         let body = wire::split_header(bytes, Kind::Chain)?;
         let (hint, rest) = wire::take_array::<HINT_LEN>(body)?;
-        let (&count, mut rest) = rest.split_first().ok_or(Error::Truncated)?;
+        let (&count, links) = rest.split_first().ok_or(Error::Truncated)?;
         if count == 0 || usize::from(count) > MAX_CHAIN_LEN {
             return Err(Error::ChainLength);
         }
-        let mut links = Bounded::new();
+        let mut rest = links;
         for _ in 0..count {
-            let (link, tail) = take_link(rest)?;
-            links.push(link).map_err(|_| Error::ChainLength)?;
-            rest = tail;
+            rest = take_link(rest)?.1;
         }
         if !rest.is_empty() {
             return Err(Error::TrailingBytes);
         }
-        Ok(UnverifiedChain { hint, links })
+        Ok(UnverifiedChain {
+            hint,
+            count,
+            bytes: links,
+        })
     }
 
-    /// The links as decoded (unverified: for display and routing only).
-    pub fn links(&self) -> impl Iterator<Item = &Link> {
-        self.links.as_slice().iter().map(|p| &p.link)
+    /// The links as decoded, root first (unverified: for display and routing only).
+    pub fn links(&self) -> impl Iterator<Item = Link> + use<'a> {
+        self.parsed().map(|p| p.link)
+    }
+
+    /// Number of links.
+    pub fn len(&self) -> usize {
+        usize::from(self.count)
+    }
+
+    /// Whether the chain has no links (never true of a decoded chain).
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The last link (the holder's), unverified.
+    pub fn leaf(&self) -> Link {
+        self.links().last().unwrap_or_default()
+    }
+
+    pub(crate) fn parsed(&self) -> Links<'a> {
+        Links {
+            rest: self.bytes,
+            left: self.count,
+        }
     }
 
     /// The locks the chain claims to cover: the last explicit scope (unverified).
-    pub fn locks(&self) -> &[LockId] {
-        self.links
-            .as_slice()
-            .iter()
-            .rev()
-            .find_map(|p| match &p.link.scope {
-                Scope::Locks(l) => Some(l.as_slice()),
+    pub fn locks(&self) -> Bounded<LockId, MAX_LOCKS> {
+        self.links()
+            .filter_map(|l| match l.scope {
+                Scope::Locks(list) => Some(list),
                 Scope::Inherit => None,
             })
-            .unwrap_or(&[])
+            .last()
+            .unwrap_or_default()
+    }
+
+    /// Walks the narrowing rules root to leaf: each link within its parent, the root naming
+    /// its locks. Returns the leaf and the locks it effectively covers.
+    #[inline(never)]
+    pub(crate) fn narrowed(&self) -> Result<(ParsedLink<'a>, Bounded<LockId, MAX_LOCKS>)> {
+        let mut links = self.parsed();
+        let mut parent = links.next().ok_or(Error::ChainLength)?;
+        let Scope::Locks(mut locks) = parent.link.scope else {
+            return Err(Error::Malformed);
+        };
+        for child in links {
+            locks = child.link.check_within(&parent.link, &locks)?;
+            parent = child;
+        }
+        Ok((parent, locks))
     }
 
     /// Checks the whole chain for this lock: every signature first (strict Ed25519, root to
@@ -181,28 +238,21 @@ impl<'a> UnverifiedChain<'a> {
     /// a decoding error, [`Error::UnknownOwner`] or [`Error::Crypto`] therefore concerns a
     /// chain its owner really signed.
     pub fn verify<R: Revocations + ?Sized>(&self, v: &Verifier<'_, R>) -> Result<Grant> {
-        let links = self.links.as_slice();
-        let (root, _) = links.split_first().ok_or(Error::ChainLength)?;
-        let Scope::Locks(root_locks) = root.link.scope else {
+        let root = self.parsed().next().ok_or(Error::ChainLength)?;
+        if !matches!(root.link.scope, Scope::Locks(_)) {
             return Err(Error::Malformed);
-        };
+        }
         // Signatures first: every later refusal is then about a chain the owner really
         // issued, which the lock may attribute to its holder.
         let owner = self.verify_signatures(v.owners)?;
-        let mut locks: Bounded<LockId, MAX_LOCKS> = root_locks;
-        for pair in links.windows(2) {
-            if let [parent, child] = pair {
-                locks = child.link.check_within(&parent.link, &locks)?;
-            }
-        }
+        let (leaf, locks) = self.narrowed()?;
         if !locks.as_slice().contains(&v.lock) {
             return Err(Error::WrongLock);
         }
 
         let mut limits = Bounded::new();
         let mut expires: Option<UnixTime> = None;
-        for p in links {
-            let l = &p.link;
+        for l in self.links() {
             if l.epoch < v.epoch
                 || v.revocations.id_revoked(&l.id)
                 || v.revocations.key_revoked(&l.subject)
@@ -226,7 +276,6 @@ impl<'a> UnverifiedChain<'a> {
             };
         }
 
-        let leaf = links.last().ok_or(Error::ChainLength)?;
         Ok(Grant {
             owner,
             holder: leaf.link.subject,
@@ -240,9 +289,11 @@ impl<'a> UnverifiedChain<'a> {
 
     /// Verifies the root against the enrolled owners matching the hint, then each child
     /// against its parent's subject. Returns the owner key that signed the root.
+    // Out of line, with one link alive at a time: this frame sits under the Ed25519 verifier.
+    #[inline(never)]
     fn verify_signatures(&self, owners: &[PublicKey]) -> Result<PublicKey> {
-        let links = self.links.as_slice();
-        let root = links.first().ok_or(Error::ChainLength)?;
+        let mut links = self.parsed();
+        let root = links.next().ok_or(Error::ChainLength)?;
         let version = [VERSION];
         let mut candidates = owners
             .iter()
@@ -257,16 +308,17 @@ impl<'a> UnverifiedChain<'a> {
             })
             .copied()
             .ok_or(Error::Crypto)?;
-        for pair in links.windows(2) {
-            if let [parent, child] = pair {
-                let anchor = parent_anchor(parent.whole);
-                crypto::verify(
-                    &parent.link.subject,
-                    labels::LINK,
-                    &[&version, &anchor, child.body],
-                    &child.sig,
-                )?;
-            }
+        let mut issuer = root.link.subject;
+        let mut anchor = parent_anchor(root.whole);
+        for child in links {
+            crypto::verify(
+                &issuer,
+                labels::LINK,
+                &[&version, &anchor, child.body],
+                &child.sig,
+            )?;
+            issuer = child.link.subject;
+            anchor = parent_anchor(child.whole);
         }
         Ok(owner)
     }

@@ -2,11 +2,11 @@ use alloc::vec::Vec;
 
 use crate::crypto::{self, Signer, labels};
 use crate::error::{Error, Result};
-use crate::wire::{self, Bounded, Kind, VERSION};
+use crate::wire::{self, Kind, VERSION};
 
 use super::chain::{HINT_LEN, UnverifiedChain, parent_anchor};
-use super::link::{Link, LockId, Scope};
-use super::{MAX_CHAIN_BYTES, MAX_CHAIN_LEN, MAX_LOCKS};
+use super::link::{Link, Scope};
+use super::{MAX_CHAIN_BYTES, MAX_CHAIN_LEN};
 
 /// An encoded credential chain, owned: what an issuer holds and hands to the next delegate or
 /// to the holder's phone. Built only through [`Chain::root`] and [`Chain::extend`], which
@@ -40,20 +40,10 @@ impl Chain {
         link.validate().map_err(|_| Error::Misuse)?;
         link.subject.validate()?;
         let parsed = UnverifiedChain::decode(&self.bytes)?;
-        let links = parsed.links.as_slice();
-        if links.len() >= MAX_CHAIN_LEN {
+        if parsed.len() >= MAX_CHAIN_LEN {
             return Err(Error::ChainLength);
         }
-        let mut locks: Bounded<LockId, MAX_LOCKS> = match links.first().map(|p| p.link.scope) {
-            Some(Scope::Locks(l)) => l,
-            _ => return Err(Error::Malformed),
-        };
-        for pair in links.windows(2) {
-            if let [parent, child] = pair {
-                locks = child.link.check_within(&parent.link, &locks)?;
-            }
-        }
-        let parent = links.last().ok_or(Error::ChainLength)?;
+        let (parent, locks) = parsed.narrowed()?;
         if !issuer.public_key().ct_eq(&parent.link.subject) {
             return Err(Error::Misuse);
         }
@@ -91,11 +81,7 @@ impl Chain {
 
     /// The last link (the holder's, once issuance is complete).
     pub fn leaf(&self) -> Result<Link> {
-        self.decode()?
-            .links()
-            .last()
-            .copied()
-            .ok_or(Error::ChainLength)
+        Ok(self.decode()?.leaf())
     }
 }
 

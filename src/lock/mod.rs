@@ -104,43 +104,82 @@ pub struct Lock<S: Storage> {
     session: Option<Session>,
     /// Tick and UTC time of the last accepted anchor; `None` until one arrives after boot.
     anchor: Option<(u64, UnixTime)>,
-    /// Memory may hold changes storage does not (a commit and the reload after it failed):
-    /// the lock refuses everything until it reboots from what is committed.
+    /// Memory may not match what storage holds (not started yet, or a commit and the reload
+    /// after it failed): the lock refuses everything until it (re)starts from storage.
     failed: bool,
 }
 
 impl<S: Storage> Lock<S> {
-    /// Factory installation: a fresh state trusting `owner`, committed to `storage`.
-    pub fn install(identity: SecretKey, owner: PublicKey, mut storage: S) -> Result<Lock<S>> {
-        let mut state = LockState::new(identity.public_key(), owner)?;
-        state.record(None, Event::Installed, None, None)?;
-        persist(&mut storage, &state)?;
-        Ok(Lock::with_state(identity, state, storage))
-    }
-
-    /// Starts after a reboot from the committed state and records a boot receipt. The clock
-    /// is untrusted until a time anchor arrives, and nothing from before the reboot can be
-    /// answered.
-    pub fn boot(identity: SecretKey, mut storage: S) -> Result<Lock<S>> {
-        let state = load(&mut storage)?;
-        if !state.enrolment.public_key().ct_eq(&identity.public_key()) {
-            return Err(Error::Misuse);
-        }
-        let mut lock = Lock::with_state(identity, state, storage);
-        lock.update(|state| state.record(None, Event::Boot, None, None))?;
-        Ok(lock)
-    }
-
-    fn with_state(identity: SecretKey, state: LockState, storage: S) -> Lock<S> {
+    /// A lock that has not started: it refuses everything with [`Error::Storage`] until
+    /// [`Lock::provision`] or [`Lock::start`] succeeds. Building it touches no storage, so
+    /// firmware can create it where it will live (a static) and start it there, never moving
+    /// its kilobytes of state across the stack.
+    pub fn new(identity: SecretKey, storage: S) -> Lock<S> {
         Lock {
+            state: LockState::blank(identity.public_key()),
             identity,
-            state,
             storage,
             pending: [const { None }; MAX_PENDING],
             session: None,
             anchor: None,
-            failed: false,
+            failed: true,
         }
+    }
+
+    /// Factory installation: [`Lock::new`] then [`Lock::provision`].
+    pub fn install(identity: SecretKey, owner: PublicKey, storage: S) -> Result<Lock<S>> {
+        let mut lock = Lock::new(identity, storage);
+        lock.provision(owner)?;
+        Ok(lock)
+    }
+
+    /// Starts after a reboot: [`Lock::new`] then [`Lock::start`].
+    pub fn boot(identity: SecretKey, storage: S) -> Result<Lock<S>> {
+        let mut lock = Lock::new(identity, storage);
+        lock.start()?;
+        Ok(lock)
+    }
+
+    /// Factory installation in place: a fresh state trusting `owner` replaces whatever
+    /// storage held, and is committed with an installed receipt.
+    pub fn provision(&mut self, owner: PublicKey) -> Result<()> {
+        self.forget_sessions();
+        self.state = LockState::blank(self.identity.public_key());
+        self.state.enrolment.enrol_owner(owner)?;
+        self.state.record(None, Event::Installed, None, None)?;
+        persist(&mut self.storage, &self.state)?;
+        self.failed = false;
+        Ok(())
+    }
+
+    /// Starts from the committed state, in place, and records a boot receipt; also the way
+    /// back after a failed commit stopped the lock. The clock is untrusted until a time anchor
+    /// arrives, and nothing from before the restart can be answered. On error the lock stays
+    /// stopped.
+    pub fn start(&mut self) -> Result<()> {
+        self.forget_sessions();
+        load(&mut self.storage, &mut self.state)?;
+        if !self
+            .state
+            .enrolment
+            .public_key()
+            .ct_eq(&self.identity.public_key())
+        {
+            return Err(Error::Misuse);
+        }
+        self.failed = false;
+        let result = self.update(|state| state.record(None, Event::Boot, None, None));
+        self.failed = result.is_err();
+        result
+    }
+
+    /// Drops every challenge, session and time anchor, and stops the lock until it has
+    /// (re)started.
+    fn forget_sessions(&mut self) {
+        self.failed = true;
+        self.pending = [const { None }; MAX_PENDING];
+        self.session = None;
+        self.anchor = None;
     }
 
     /// This lock's id.
@@ -435,27 +474,12 @@ impl<S: Storage> Lock<S> {
         command: &[u8],
         proof: &Proof<'_>,
     ) -> core::result::Result<Grant, (Error, Option<Who>)> {
-        let holder_signed = |key: &PublicKey| {
-            let sig = crypto::Signature(proof.signature);
-            crypto::verify(key, labels::HOLDER, &[th, command], &sig)
-        };
         match self.state.verify_chain(proof.chain, self.trusted_now(tick)) {
-            Ok(grant) => match holder_signed(&grant.holder) {
+            Ok(grant) => match holder_signed(&grant.holder, th, command, proof) {
                 Ok(()) => Ok(grant),
                 Err(e) => Err((e, None)),
             },
-            Err(e) if signed_by_owner(e) => {
-                let leaf = UnverifiedChain::decode(proof.chain)
-                    .ok()
-                    .and_then(|c| c.links().last().copied());
-                let who = leaf
-                    .filter(|l| holder_signed(&l.subject).is_ok())
-                    .map(|l| Who {
-                        id: l.id,
-                        holder: l.subject,
-                    });
-                Err((e, who))
-            }
+            Err(e) if signed_by_owner(e) => Err((e, attribute(th, command, proof))),
             Err(e) => Err((e, None)),
         }
     }
@@ -522,11 +546,8 @@ impl<S: Storage> Lock<S> {
             return Err(Error::Storage);
         }
         let result = change(&mut self.state).and_then(|()| persist(&mut self.storage, &self.state));
-        if result.is_err() {
-            match load(&mut self.storage) {
-                Ok(state) => self.state = state,
-                Err(_) => self.failed = true,
-            }
+        if result.is_err() && load(&mut self.storage, &mut self.state).is_err() {
+            self.failed = true;
         }
         result
     }
@@ -628,6 +649,25 @@ impl<S: Storage> Lock<S> {
     }
 }
 
+/// Checks the holder's signature over the transcript hash and the first command.
+fn holder_signed(key: &PublicKey, th: &[u8; 32], command: &[u8], proof: &Proof<'_>) -> Result<()> {
+    let sig = crypto::Signature(proof.signature);
+    crypto::verify(key, labels::HOLDER, &[th, command], &sig)
+}
+
+/// Who presented a chain the owner signed but the lock refused: its holder, if the holder
+/// really signed this transcript (so a thief holding only the chain is not named). Out of
+/// line: only denials need it.
+#[inline(never)]
+fn attribute(th: &[u8; 32], command: &[u8], proof: &Proof<'_>) -> Option<Who> {
+    let leaf = UnverifiedChain::decode(proof.chain).ok()?.leaf();
+    holder_signed(&leaf.subject, th, command, proof).ok()?;
+    Some(Who {
+        id: leaf.id,
+        holder: leaf.subject,
+    })
+}
+
 /// Whether a chain verification error can only concern a chain its owner signed (see
 /// [`crate::credential::UnverifiedChain::verify`]).
 fn signed_by_owner(e: Error) -> bool {
@@ -675,10 +715,12 @@ pub enum DoorEvent {
 
 // Kept out of line so their state-sized buffers never share a stack frame.
 #[inline(never)]
-fn load<S: Storage>(storage: &mut S) -> Result<LockState> {
+fn load<S: Storage>(storage: &mut S, state: &mut LockState) -> Result<()> {
     let mut buf = [0u8; MAX_STATE_BYTES];
     let len = storage.load(&mut buf)?.ok_or(Error::Storage)?;
-    LockState::decode(buf.get(..len).ok_or(Error::Storage)?).map_err(|_| Error::Storage)
+    state
+        .decode_from(buf.get(..len).ok_or(Error::Storage)?)
+        .map_err(|_| Error::Storage)
 }
 
 #[inline(never)]

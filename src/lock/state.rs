@@ -9,8 +9,10 @@ use crate::error::{Error, Result};
 use crate::receipt::{Event, Receipt, SESSION_ID_LEN, Who};
 use crate::session::{DEFAULT_CHALLENGE_LIFETIME, MAX_CHALLENGE_LIFETIME};
 use crate::time::TzRule;
-use crate::wire::{self, Bounded, UnixTime};
-use serde::{Deserialize, Serialize};
+use crate::wire::{self, Bounded, InPlace, UnixTime};
+use core::fmt;
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Most owner keys one lock can have enrolled.
 pub const MAX_OWNERS: usize = 4;
@@ -177,7 +179,10 @@ pub struct ChainHead {
 }
 
 /// Everything a lock persists, written through [`super::Storage`] before any actuation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Encoded as a postcard tuple of its fields in declaration order; decoded in place
+/// ([`wire::DecodeInPlace`]) so that loading it never needs a second copy on the stack.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LockState {
     /// Trust anchors and settings.
     pub enrolment: Enrolment,
@@ -195,6 +200,44 @@ pub struct LockState {
     pub backlog: Bounded<Receipt, MAX_BACKLOG>,
 }
 
+impl wire::DecodeInPlace for LockState {
+    fn decode_in_place<'de, D: Deserializer<'de>>(
+        &mut self,
+        d: D,
+    ) -> core::result::Result<(), D::Error> {
+        struct Fields<'a>(&'a mut LockState);
+
+        impl<'de> Visitor<'de> for Fields<'_> {
+            type Value = ();
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a lock state")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> core::result::Result<(), A::Error> {
+                let missing = || de::Error::invalid_length(0, &"7 fields");
+                let s = self.0;
+                s.enrolment = seq.next_element()?.ok_or_else(missing)?;
+                seq.next_element_seed(InPlace(&mut s.revoked_ids))?
+                    .ok_or_else(missing)?;
+                seq.next_element_seed(InPlace(&mut s.revoked_keys))?
+                    .ok_or_else(missing)?;
+                seq.next_element_seed(InPlace(&mut s.uses))?
+                    .ok_or_else(missing)?;
+                s.high_water = seq.next_element()?.ok_or_else(missing)?;
+                s.receipts = seq.next_element()?.ok_or_else(missing)?;
+                seq.next_element_seed(InPlace(&mut s.backlog))?
+                    .ok_or_else(missing)
+            }
+        }
+
+        d.deserialize_tuple(7, Fields(self))
+    }
+}
+
 impl Revocations for LockState {
     fn id_revoked(&self, id: &CredentialId) -> bool {
         self.revoked_ids.as_slice().iter().any(|r| r.id == *id)
@@ -208,17 +251,23 @@ impl Revocations for LockState {
 impl LockState {
     /// A factory-fresh state for a lock with identity `lock_key`, trusting `owner`.
     pub fn new(lock_key: PublicKey, owner: PublicKey) -> Result<LockState> {
-        let mut enrolment = Enrolment::new(lock_key);
-        enrolment.enrol_owner(owner)?;
-        Ok(LockState {
-            enrolment,
+        let mut state = LockState::blank(lock_key);
+        state.enrolment.enrol_owner(owner)?;
+        Ok(state)
+    }
+
+    /// A state with no owner, nothing recorded and empty tables: what a lock holds before it
+    /// is installed or has loaded its committed state.
+    pub fn blank(lock_key: PublicKey) -> LockState {
+        LockState {
+            enrolment: Enrolment::new(lock_key),
             revoked_ids: Bounded::new(),
             revoked_keys: Bounded::new(),
             uses: Bounded::new(),
             high_water: 0,
             receipts: ChainHead::default(),
             backlog: Bounded::new(),
-        })
+        }
     }
 
     /// Appends a receipt for `event` to the chain and the backlog (dropping the oldest
@@ -261,7 +310,15 @@ impl LockState {
 
     /// Decodes stored state.
     pub fn decode(bytes: &[u8]) -> Result<LockState> {
-        wire::take_all(bytes)
+        let mut state = LockState::blank(PublicKey([0; 32]));
+        state.decode_from(bytes)?;
+        Ok(state)
+    }
+
+    /// Overwrites this state with the stored state in `bytes`, in place. On error the state
+    /// is a mix of old and new fields and must be discarded.
+    pub fn decode_from(&mut self, bytes: &[u8]) -> Result<()> {
+        wire::take_all_into(bytes, self)
     }
 
     /// Verifies a chain against this state's trust anchors and revocations.

@@ -27,10 +27,7 @@ pub struct Credential<'a, S: Signer> {
 impl<'a, S: Signer> Credential<'a, S> {
     /// Pairs received chain bytes with the device key, refusing a chain issued to another key.
     pub fn new(chain: &'a [u8], device: S) -> Result<Self> {
-        let leaf = *UnverifiedChain::decode(chain)?
-            .links()
-            .last()
-            .ok_or(Error::ChainLength)?;
+        let leaf = UnverifiedChain::decode(chain)?.leaf();
         if !leaf.subject.ct_eq(&device.public_key()) {
             return Err(Error::Misuse);
         }
@@ -63,6 +60,6 @@ impl<'a, S: Signer> Credential<'a, S> {
 
     /// Whether this credential names `lock` (as the root scope says; the lock decides).
     pub fn names_lock(&self, lock: &LockId) -> bool {
-        UnverifiedChain::decode(self.chain).is_ok_and(|c| c.locks().contains(lock))
+        UnverifiedChain::decode(self.chain).is_ok_and(|c| c.locks().as_slice().contains(lock))
     }
 }

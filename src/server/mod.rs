@@ -88,7 +88,7 @@ impl<S: Signer> Issuer<S> {
             return Err(Error::Expired);
         }
         // Name the lock explicitly only when the parent covers more than this one.
-        let scope = if self.chain.decode()?.locks() == [delivery.lock] {
+        let scope = if self.chain.decode()?.locks().as_slice() == [delivery.lock] {
             Scope::Inherit
         } else {
             Scope::Locks(Bounded::from_slice(&[delivery.lock]).ok_or(Error::Misuse)?)

@@ -2,10 +2,11 @@
 //! elements when decoding, so a lock can parse lists with no heap and a hard bound.
 
 use core::fmt;
-use core::marker::PhantomData;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::DecodeInPlace;
 
 /// Up to `N` values of `T`, stored inline.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,18 +104,22 @@ impl<T: Copy + Default + Serialize, const N: usize> Serialize for Bounded<T, N> 
     }
 }
 
-impl<'de, T: Copy + Default + Deserialize<'de>, const N: usize> Deserialize<'de> for Bounded<T, N> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ListVisitor<T, const N: usize>(PhantomData<T>);
+impl<T: Copy + Default + Serialize + for<'de> Deserialize<'de>, const N: usize> DecodeInPlace
+    for Bounded<T, N>
+{
+    fn decode_in_place<'de, D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
+        struct ListVisitor<'a, T: Copy + Default, const N: usize>(&'a mut Bounded<T, N>);
 
-        impl<'de, T: Copy + Default + Deserialize<'de>, const N: usize> Visitor<'de> for ListVisitor<T, N> {
-            type Value = Bounded<T, N>;
+        impl<'de, T: Copy + Default + Deserialize<'de>, const N: usize> Visitor<'de>
+            for ListVisitor<'_, T, N>
+        {
+            type Value = ();
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, "at most {N} elements")
             }
 
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
                 // Check the declared length before reading anything so an oversize list is
                 // refused without touching its elements.
                 if seq.size_hint().is_some_and(|n| n > N) {
@@ -123,15 +128,26 @@ impl<'de, T: Copy + Default + Deserialize<'de>, const N: usize> Deserialize<'de>
                         &self,
                     ));
                 }
-                let mut list = Bounded::new();
+                self.0.len = 0;
                 while let Some(item) = seq.next_element()? {
-                    list.push(item)
+                    self.0
+                        .push(item)
                         .map_err(|_| de::Error::invalid_length(N + 1, &self))?;
                 }
-                Ok(list)
+                Ok(())
             }
         }
 
-        deserializer.deserialize_seq(ListVisitor::<T, N>(PhantomData))
+        d.deserialize_seq(ListVisitor(self))
+    }
+}
+
+impl<'de, T: Copy + Default + Serialize + for<'a> Deserialize<'a>, const N: usize> Deserialize<'de>
+    for Bounded<T, N>
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut list = Bounded::new();
+        list.decode_in_place(deserializer)?;
+        Ok(list)
     }
 }

@@ -12,7 +12,8 @@ mod bounded;
 pub use bounded::Bounded;
 
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeSeed;
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// The protocol version this build speaks, and the only one it accepts.
 pub const VERSION: u8 = 1;
@@ -89,18 +90,60 @@ pub fn write_header(out: &mut [u8], kind: Kind) -> Result<usize> {
 /// encoding but the one postcard itself writes, making decode -> encode the identity.
 pub fn take<'a, T: Deserialize<'a> + Serialize>(bytes: &'a [u8]) -> Result<(T, &'a [u8])> {
     let (value, rest) = postcard::take_from_bytes::<T>(bytes).map_err(map_postcard)?;
+    check_canonical(&value, bytes, rest)?;
+    Ok((value, rest))
+}
+
+/// A value decoded into storage it already occupies rather than returned: the lock's state is
+/// kilobytes, and a small stack must never hold two copies of it.
+pub trait DecodeInPlace: Serialize {
+    /// Overwrites `self` with the value `deserializer` yields. On error `self` holds a mix of
+    /// old and new fields and must not be used.
+    fn decode_in_place<'de, D: Deserializer<'de>>(
+        &mut self,
+        deserializer: D,
+    ) -> core::result::Result<(), D::Error>;
+}
+
+/// [`take_all`] into existing storage (see [`DecodeInPlace`]), with the same canonical and
+/// trailing-byte checks.
+pub fn take_all_into<T: DecodeInPlace>(bytes: &[u8], into: &mut T) -> Result<()> {
+    let mut de = postcard::Deserializer::from_bytes(bytes);
+    into.decode_in_place(&mut de).map_err(map_postcard)?;
+    let rest = de.finalize().map_err(map_postcard)?;
+    if !rest.is_empty() {
+        return Err(Error::TrailingBytes);
+    }
+    check_canonical(into, bytes, rest)
+}
+
+/// A seed that decodes into `&mut T` (see [`DecodeInPlace`]), for a field of a larger value.
+pub struct InPlace<'a, T>(pub &'a mut T);
+
+impl<'de, T: DecodeInPlace> DeserializeSeed<'de> for InPlace<'_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> core::result::Result<(), D::Error> {
+        self.0.decode_in_place(d)
+    }
+}
+
+/// Refuses `bytes` unless the value decoded from them (which left `rest`) re-encodes to
+/// exactly the bytes consumed.
+fn check_canonical<T: Serialize + ?Sized>(value: &T, bytes: &[u8], rest: &[u8]) -> Result<()> {
     let used = bytes.len() - rest.len();
     let matched = postcard::serialize_with_flavor(
-        &value,
+        value,
         Matches {
             expected: bytes,
             at: 0,
         },
     );
-    if matched != Ok(used) {
-        return Err(Error::Malformed);
+    if matched == Ok(used) {
+        Ok(())
+    } else {
+        Err(Error::Malformed)
     }
-    Ok((value, rest))
 }
 
 /// A postcard output that writes nothing and fails at the first byte differing from

@@ -25,12 +25,67 @@ mod workload {
     use super::vectors as v;
     use chacha20::ChaCha20Rng;
     use core::mem::MaybeUninit;
+    use doorkey::Result;
     use doorkey::crypto::{PublicKey, SecretKey};
-    use doorkey::lock::{Action, Lock, MAX_STATE_BYTES, MemoryStorage};
+    use doorkey::lock::{
+        Action, Flash, FlashStorage, Lock, MAX_STATE_BYTES, Region, STORAGE_HEADER_LEN,
+    };
     use doorkey::session::MAX_MESSAGE_BYTES;
     use rand_core::SeedableRng;
 
-    pub type Mem = MemoryStorage<MAX_STATE_BYTES>;
+    /// Bytes in each of the two flash regions: one record of the largest state.
+    const REGION: usize = STORAGE_HEADER_LEN + MAX_STATE_BYTES;
+
+    /// The lock's flash, simulated in RAM; it outlives the lock, so a reboot finds what the
+    /// lock committed, as it would on real flash.
+    static mut FLASH: [[u8; REGION]; 2] = [[0; REGION]; 2];
+
+    /// A handle to [`FLASH`]. Only one lock uses it at a time (the rebooted lock replaces
+    /// the first, which is never called again).
+    pub struct RamFlash;
+
+    impl RamFlash {
+        fn region(&mut self, region: Region) -> &mut [u8; REGION] {
+            // SAFETY: single-threaded, and only the one live lock's handle calls this.
+            #[allow(clippy::deref_addrof)]
+            let flash = unsafe { &mut *(&raw mut FLASH) };
+            match region {
+                Region::A => &mut flash[0],
+                Region::B => &mut flash[1],
+            }
+        }
+
+        fn range(&mut self, region: Region, at: usize, len: usize) -> Result<&mut [u8]> {
+            let end = at.checked_add(len).ok_or(doorkey::Error::Storage)?;
+            self.region(region)
+                .get_mut(at..end)
+                .ok_or(doorkey::Error::Storage)
+        }
+    }
+
+    impl Flash for RamFlash {
+        fn region_size(&self) -> usize {
+            REGION
+        }
+
+        fn read(&mut self, region: Region, offset: usize, buf: &mut [u8]) -> Result<()> {
+            buf.copy_from_slice(self.range(region, offset, buf.len())?);
+            Ok(())
+        }
+
+        fn erase(&mut self, region: Region) -> Result<()> {
+            self.region(region).fill(0xFF);
+            Ok(())
+        }
+
+        fn write(&mut self, region: Region, offset: usize, data: &[u8]) -> Result<()> {
+            self.range(region, offset, data.len())?
+                .copy_from_slice(data);
+            Ok(())
+        }
+    }
+
+    pub type Mem = FlashStorage<RamFlash>;
 
     /// Message buffers and the lock live in statics, so the stack holds only what the lock
     /// role itself puts there.
@@ -73,23 +128,22 @@ mod workload {
     // The lock's entry points, each kept out of line under its own name so the stack report
     // (benches/mcu.sh) can root its static call-graph analysis at them.
 
-    /// Factory install: identity key (expanded from its seed), owner, empty RAM storage.
+    /// Factory install: identity key (expanded from its seed), owner, erased flash.
     #[inline(never)]
     pub fn install(slot: &'static mut MaybeUninit<Lock<Mem>>) -> Option<&'static mut Lock<Mem>> {
         let identity = SecretKey::from_seed(&v::LOCK_KEY_SEED);
-        let lock = Lock::install(identity, PublicKey(v::OWNER_PUBLIC), Mem::new()).ok()?;
-        Some(slot.write(lock))
+        let lock = slot.write(Lock::new(identity, Mem::new(RamFlash)));
+        lock.provision(PublicKey(v::OWNER_PUBLIC)).ok()?;
+        Some(lock)
     }
 
-    /// Reboot from the committed state (a copy of `storage`).
+    /// Reboot: a new lock over the same flash, starting from what is committed there.
     #[inline(never)]
-    pub fn boot(
-        slot: &'static mut MaybeUninit<Lock<Mem>>,
-        storage: &Mem,
-    ) -> Option<&'static mut Lock<Mem>> {
+    pub fn boot(slot: &'static mut MaybeUninit<Lock<Mem>>) -> Option<&'static mut Lock<Mem>> {
         let identity = SecretKey::from_seed(&v::LOCK_KEY_SEED);
-        let lock = Lock::boot(identity, storage.clone()).ok()?;
-        Some(slot.write(lock))
+        let lock = slot.write(Lock::new(identity, Mem::new(RamFlash)));
+        lock.start().ok()?;
+        Some(lock)
     }
 
     #[inline(never)]
@@ -177,7 +231,7 @@ mod workload {
             handle(lock, bufs, v::TICK_RECEIPTS, n),
             Action::None,
             v::RECEIPTS_REPLY,
-        ) && boot(rebooted, lock.storage()).is_some()
+        ) && boot(rebooted).is_some()
     }
 }
 

@@ -216,7 +216,7 @@ pub fn run() -> bool {
         INSNS_PER_TICK
     );
     hprintln!(
-        "sizes: Lock<MemoryStorage<4096>> {} B (static), phone messages {} B, state {} B, bundle {} B ({} signatures)",
+        "sizes: Lock<FlashStorage<RamFlash>> {} B (static), phone messages {} B, state {} B, bundle {} B ({} signatures)",
         core::mem::size_of::<Lock<Mem>>(),
         v::PHONE_BYTES,
         v::STATE_BYTES,
@@ -311,7 +311,7 @@ pub fn run() -> bool {
         &mut failures,
     );
     row("lock.handle command: receipts", receipts);
-    let (r, boot) = measure(|| workload::boot(rebooted, lock.storage()));
+    let (r, boot) = measure(|| workload::boot(rebooted));
     check(
         "reboot restores the state",
         r.is_some_and(|l| {
