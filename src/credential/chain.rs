@@ -65,6 +65,31 @@ pub(crate) struct Links<'a> {
     left: u8,
 }
 
+/// What the signature walk needs of a link.
+struct Signed<'a> {
+    subject: PublicKey,
+    /// Whether the link names its locks (a root must).
+    names_locks: bool,
+    body: &'a [u8],
+    whole: &'a [u8],
+    sig: Signature,
+}
+
+impl<'a> Links<'a> {
+    /// The next link reduced to what its signature check needs; the decoded link stays in
+    /// this frame.
+    #[inline(never)]
+    fn next_signed(&mut self) -> Option<Signed<'a>> {
+        self.next().map(|p| Signed {
+            subject: p.link.subject,
+            names_locks: matches!(p.link.scope, Scope::Locks(_)),
+            body: p.body,
+            whole: p.whole,
+            sig: p.sig,
+        })
+    }
+}
+
 impl<'a> Iterator for Links<'a> {
     type Item = ParsedLink<'a>;
 
@@ -238,13 +263,20 @@ impl<'a> UnverifiedChain<'a> {
     /// a decoding error, [`Error::UnknownOwner`] or [`Error::Crypto`] therefore concerns a
     /// chain its owner really signed.
     pub fn verify<R: Revocations + ?Sized>(&self, v: &Verifier<'_, R>) -> Result<Grant> {
-        let root = self.parsed().next().ok_or(Error::ChainLength)?;
-        if !matches!(root.link.scope, Scope::Locks(_)) {
-            return Err(Error::Malformed);
-        }
         // Signatures first: every later refusal is then about a chain the owner really
         // issued, which the lock may attribute to its holder.
         let owner = self.verify_signatures(v.owners)?;
+        self.check_rules(v, owner)
+    }
+
+    /// Everything but signatures, for a chain whose signatures `owner` and its delegates made.
+    /// Out of line so its links never sit on the stack under the Ed25519 verifier.
+    #[inline(never)]
+    fn check_rules<R: Revocations + ?Sized>(
+        &self,
+        v: &Verifier<'_, R>,
+        owner: PublicKey,
+    ) -> Result<Grant> {
         let (leaf, locks) = self.narrowed()?;
         if !locks.as_slice().contains(&v.lock) {
             return Err(Error::WrongLock);
@@ -289,11 +321,17 @@ impl<'a> UnverifiedChain<'a> {
 
     /// Verifies the root against the enrolled owners matching the hint, then each child
     /// against its parent's subject. Returns the owner key that signed the root.
-    // Out of line, with one link alive at a time: this frame sits under the Ed25519 verifier.
+    /// Checks that the root names its locks, then verifies the root against the enrolled
+    /// owners matching the hint and each child against its parent's subject. Returns the owner
+    /// key that signed the root. Keeps only [`Signed`] views, so little sits on the stack
+    /// under the Ed25519 verifier.
     #[inline(never)]
     fn verify_signatures(&self, owners: &[PublicKey]) -> Result<PublicKey> {
         let mut links = self.parsed();
-        let root = links.next().ok_or(Error::ChainLength)?;
+        let root = links.next_signed().ok_or(Error::ChainLength)?;
+        if !root.names_locks {
+            return Err(Error::Malformed);
+        }
         let version = [VERSION];
         let mut candidates = owners
             .iter()
@@ -308,16 +346,16 @@ impl<'a> UnverifiedChain<'a> {
             })
             .copied()
             .ok_or(Error::Crypto)?;
-        let mut issuer = root.link.subject;
+        let mut issuer = root.subject;
         let mut anchor = parent_anchor(root.whole);
-        for child in links {
+        while let Some(child) = links.next_signed() {
             crypto::verify(
                 &issuer,
                 labels::LINK,
                 &[&version, &anchor, child.body],
                 &child.sig,
             )?;
-            issuer = child.link.subject;
+            issuer = child.subject;
             anchor = parent_anchor(child.whole);
         }
         Ok(owner)

@@ -144,7 +144,7 @@ impl<S: Storage> Lock<S> {
     /// storage held, and is committed with an installed receipt.
     pub fn provision(&mut self, owner: PublicKey) -> Result<()> {
         self.forget_sessions();
-        self.state = LockState::blank(self.identity.public_key());
+        self.state.clear(self.identity.public_key());
         self.state.enrolment.enrol_owner(owner)?;
         self.state.record(None, Event::Installed, None, None)?;
         persist(&mut self.storage, &self.state)?;

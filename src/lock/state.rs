@@ -25,7 +25,8 @@ pub const MAX_REVOKED_KEYS: usize = 8;
 /// Most use-limited credentials tracked at once.
 pub const MAX_USE_ENTRIES: usize = 32;
 /// Upper bound on the encoded state, for the buffer the lock serializes it into.
-pub const MAX_STATE_BYTES: usize = 4096;
+/// The widest state encodes to 3,015 bytes (every table full, every varint at its longest).
+pub const MAX_STATE_BYTES: usize = 3072;
 /// Receipts the lock keeps until a phone carries them away; older ones are dropped (and show
 /// as a gap to the verifier).
 pub const MAX_BACKLOG: usize = 8;
@@ -257,7 +258,9 @@ impl LockState {
     }
 
     /// A state with no owner, nothing recorded and empty tables: what a lock holds before it
-    /// is installed or has loaded its committed state.
+    /// is installed or has loaded its committed state. Always inlined, so a lock built in
+    /// place builds its state in place too.
+    #[inline(always)]
     pub fn blank(lock_key: PublicKey) -> LockState {
         LockState {
             enrolment: Enrolment::new(lock_key),
@@ -301,6 +304,18 @@ impl LockState {
         self.backlog.push(receipt).map_err(|_| Error::StorageFull)?;
         self.receipts = ChainHead { seq, hash };
         Ok(())
+    }
+
+    /// Returns this state to [`LockState::blank`] in place, without a second state on the
+    /// stack.
+    pub fn clear(&mut self, lock_key: PublicKey) {
+        self.enrolment = Enrolment::new(lock_key);
+        self.revoked_ids.clear();
+        self.revoked_keys.clear();
+        self.uses.clear();
+        self.high_water = 0;
+        self.receipts = ChainHead::default();
+        self.backlog.clear();
     }
 
     /// Encodes the state for storage.

@@ -2,14 +2,16 @@
 //! elements when decoding, so a lock can parse lists with no heap and a hard bound.
 
 use core::fmt;
+use core::hash::{Hash, Hasher};
 use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::DecodeInPlace;
 
-/// Up to `N` values of `T`, stored inline.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// Up to `N` values of `T`, stored inline. Equality and hashing look only at the stored
+/// values, never at what is left in unused slots.
+#[derive(Clone, Copy)]
 pub struct Bounded<T: Copy + Default, const N: usize> {
     len: usize,
     items: [T; N],
@@ -77,6 +79,11 @@ impl<T: Copy + Default, const N: usize> Bounded<T, N> {
         self.len = kept;
     }
 
+    /// Removes every value.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+
     /// Number of stored values.
     pub fn len(&self) -> usize {
         self.len
@@ -85,6 +92,20 @@ impl<T: Copy + Default, const N: usize> Bounded<T, N> {
     /// Whether the list is empty.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+impl<T: Copy + Default + PartialEq, const N: usize> PartialEq for Bounded<T, N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl<T: Copy + Default + Eq, const N: usize> Eq for Bounded<T, N> {}
+
+impl<T: Copy + Default + Hash, const N: usize> Hash for Bounded<T, N> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
     }
 }
 
@@ -128,7 +149,7 @@ impl<T: Copy + Default + Serialize + for<'de> Deserialize<'de>, const N: usize> 
                         &self,
                     ));
                 }
-                self.0.len = 0;
+                self.0.clear();
                 while let Some(item) = seq.next_element()? {
                     self.0
                         .push(item)

@@ -132,32 +132,37 @@ impl<'de, T: DecodeInPlace> DeserializeSeed<'de> for InPlace<'_, T> {
 /// exactly the bytes consumed.
 fn check_canonical<T: Serialize + ?Sized>(value: &T, bytes: &[u8], rest: &[u8]) -> Result<()> {
     let used = bytes.len() - rest.len();
-    let matched = postcard::serialize_with_flavor(
-        value,
-        Matches {
-            expected: bytes,
-            at: 0,
-        },
-    );
-    if matched == Ok(used) {
-        Ok(())
-    } else {
-        Err(Error::Malformed)
+    match encode(value, Dest::Compare(bytes)) {
+        Ok(n) if n == used => Ok(()),
+        _ => Err(Error::Malformed),
     }
 }
 
-/// A postcard output that writes nothing and fails at the first byte differing from
-/// `expected`: canonicality is checked without a buffer.
-struct Matches<'a> {
-    expected: &'a [u8],
+/// Where [`Out`] sends bytes.
+enum Dest<'a> {
+    /// Into a buffer.
+    Write(&'a mut [u8]),
+    /// Nowhere: each byte must equal the next expected one, so canonicality is checked
+    /// without a buffer.
+    Compare(&'a [u8]),
+}
+
+/// The one postcard output every encoding goes through, so each type's serializer is
+/// compiled once (flash on a lock is tight).
+struct Out<'a> {
+    dest: Dest<'a>,
     at: usize,
 }
 
-impl postcard::ser_flavors::Flavor for Matches<'_> {
+impl postcard::ser_flavors::Flavor for Out<'_> {
     type Output = usize;
 
     fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
-        if self.expected.get(self.at) == Some(&byte) {
+        let ok = match &mut self.dest {
+            Dest::Write(buf) => buf.get_mut(self.at).map(|b| *b = byte).is_some(),
+            Dest::Compare(expected) => expected.get(self.at) == Some(&byte),
+        };
+        if ok {
             self.at += 1;
             Ok(())
         } else {
@@ -168,6 +173,10 @@ impl postcard::ser_flavors::Flavor for Matches<'_> {
     fn finalize(self) -> postcard::Result<usize> {
         Ok(self.at)
     }
+}
+
+fn encode<T: Serialize + ?Sized>(value: &T, dest: Dest<'_>) -> postcard::Result<usize> {
+    postcard::serialize_with_flavor(value, Out { dest, at: 0 })
 }
 
 /// Decodes exactly one postcard value: trailing bytes are an error.
@@ -182,9 +191,7 @@ pub fn take_all<'a, T: Deserialize<'a> + Serialize>(bytes: &'a [u8]) -> Result<T
 
 /// Encodes `value` into the front of `out`, returning the number of bytes written.
 pub fn put<T: Serialize>(value: &T, out: &mut [u8]) -> Result<usize> {
-    postcard::to_slice(value, out)
-        .map(|used| used.len())
-        .map_err(map_postcard)
+    encode(value, Dest::Write(out)).map_err(map_postcard)
 }
 
 /// Splits a fixed-size array off the front of `bytes`.
