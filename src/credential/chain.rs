@@ -17,7 +17,6 @@ pub(crate) struct ParsedLink<'a> {
     pub(crate) body: &'a [u8],
     /// Body and signature: what the child's parent digest covers.
     pub(crate) whole: &'a [u8],
-    pub(crate) sig: Signature,
 }
 
 /// The 32 bytes a link's signature binds it to: the owner key for the root, a digest of the
@@ -33,7 +32,7 @@ pub(crate) fn parent_anchor(parent_whole: &[u8]) -> [u8; 32] {
 pub(crate) fn take_link(bytes: &[u8]) -> Result<(ParsedLink<'_>, &[u8])> {
     let (link, rest): (Link, _) = wire::take(bytes)?;
     let body_len = bytes.len() - rest.len();
-    let (sig, rest) = wire::take_array::<64>(rest)?;
+    let (_, rest) = wire::take_array::<64>(rest)?;
     link.validate()?;
     let whole_len = body_len + 64;
     Ok((
@@ -41,21 +40,32 @@ pub(crate) fn take_link(bytes: &[u8]) -> Result<(ParsedLink<'_>, &[u8])> {
             link,
             body: bytes.get(..body_len).ok_or(Error::Truncated)?,
             whole: bytes.get(..whole_len).ok_or(Error::Truncated)?,
-            sig: Signature(sig),
         },
         rest,
     ))
 }
 
 /// A credential chain whose structure has been checked but whose signatures and rules have
-/// not. It keeps only the received bytes: links are decoded again as they are walked, so
-/// neither decoding nor verification holds more than two links on the stack.
+/// not. It keeps the received bytes and, per link, where it sits and its subject key: the
+/// signature walk decodes nothing, and the rule walk decodes one link at a time, so a lock
+/// never holds more than two decoded links on its stack.
 #[derive(Clone, Copy, Debug)]
 pub struct UnverifiedChain<'a> {
     hint: [u8; HINT_LEN],
     count: u8,
     /// The links as received, each body followed by its signature.
     bytes: &'a [u8],
+    spans: [Span; MAX_CHAIN_LEN],
+    /// Whether the root names its locks, as a root must.
+    root_names_locks: bool,
+}
+
+/// Where one link sits in the chain's bytes, and its subject: what the signature walk needs.
+#[derive(Clone, Copy, Debug, Default)]
+struct Span {
+    start: u16,
+    body_end: u16,
+    subject: PublicKey,
 }
 
 /// The links of a chain, root first, parsed as they are reached.
@@ -68,26 +78,9 @@ pub(crate) struct Links<'a> {
 /// What the signature walk needs of a link.
 struct Signed<'a> {
     subject: PublicKey,
-    /// Whether the link names its locks (a root must).
-    names_locks: bool,
     body: &'a [u8],
     whole: &'a [u8],
     sig: Signature,
-}
-
-impl<'a> Links<'a> {
-    /// The next link reduced to what its signature check needs; the decoded link stays in
-    /// this frame.
-    #[inline(never)]
-    fn next_signed(&mut self) -> Option<Signed<'a>> {
-        self.next().map(|p| Signed {
-            subject: p.link.subject,
-            names_locks: matches!(p.link.scope, Scope::Locks(_)),
-            body: p.body,
-            whole: p.whole,
-            sig: p.sig,
-        })
-    }
 }
 
 impl<'a> Iterator for Links<'a> {
@@ -100,6 +93,18 @@ impl<'a> Iterator for Links<'a> {
         self.rest = rest;
         Some(link)
     }
+}
+
+/// The checks one link must pass on its own: revocation, epoch and time.
+fn check_link<R: Revocations + ?Sized>(l: &Link, v: &Verifier<'_, R>) -> Result<()> {
+    if l.epoch < v.epoch || v.revocations.id_revoked(&l.id) || v.revocations.key_revoked(&l.subject)
+    {
+        return Err(Error::Revoked);
+    }
+    if l.is_time_bounded() {
+        l.check_time(v.now.ok_or(Error::ClockUntrusted)?, &v.tz)?;
+    }
+    Ok(())
 }
 
 /// Revocation state the verifier consults: the lock's persisted list, or nothing.
@@ -190,17 +195,46 @@ impl<'a> UnverifiedChain<'a> {
         if count == 0 || usize::from(count) > MAX_CHAIN_LEN {
             return Err(Error::ChainLength);
         }
-        let mut rest = links;
-        for _ in 0..count {
-            rest = take_link(rest)?.1;
+        let mut spans = [Span::default(); MAX_CHAIN_LEN];
+        let mut root_names_locks = false;
+        let mut at = 0;
+        for (i, span) in spans.iter_mut().take(usize::from(count)).enumerate() {
+            let (p, _) = take_link(links.get(at..).ok_or(Error::Truncated)?)?;
+            if i == 0 {
+                root_names_locks = matches!(p.link.scope, Scope::Locks(_));
+            }
+            let offset = |n: usize| u16::try_from(n).map_err(|_| Error::Oversize);
+            *span = Span {
+                start: offset(at)?,
+                body_end: offset(at + p.body.len())?,
+                subject: p.link.subject,
+            };
+            at += p.whole.len();
         }
-        if !rest.is_empty() {
+        if at != links.len() {
             return Err(Error::TrailingBytes);
         }
         Ok(UnverifiedChain {
             hint,
             count,
             bytes: links,
+            spans,
+            root_names_locks,
+        })
+    }
+
+    /// The signed parts of the link at `span`.
+    fn signed(&self, span: &Span) -> Result<Signed<'a>> {
+        let (start, end) = (usize::from(span.start), usize::from(span.body_end));
+        let whole = self.bytes.get(start..end + 64).ok_or(Error::Truncated)?;
+        let (body, sig) = whole
+            .split_at_checked(end - start)
+            .ok_or(Error::Truncated)?;
+        Ok(Signed {
+            subject: span.subject,
+            body,
+            whole,
+            sig: Signature(sig.try_into().map_err(|_| Error::Truncated)?),
         })
     }
 
@@ -242,17 +276,22 @@ impl<'a> UnverifiedChain<'a> {
             .unwrap_or_default()
     }
 
-    /// Walks the narrowing rules root to leaf: each link within its parent, the root naming
-    /// its locks. Returns the leaf and the locks it effectively covers.
-    #[inline(never)]
-    pub(crate) fn narrowed(&self) -> Result<(ParsedLink<'a>, Bounded<LockId, MAX_LOCKS>)> {
+    /// Walks the narrowing rules root to leaf (each link within its parent, the root naming
+    /// its locks), showing each link to `visit` as it goes. Returns the leaf and the locks it
+    /// effectively covers.
+    pub(crate) fn narrowed(
+        &self,
+        mut visit: impl FnMut(&Link),
+    ) -> Result<(ParsedLink<'a>, Bounded<LockId, MAX_LOCKS>)> {
         let mut links = self.parsed();
         let mut parent = links.next().ok_or(Error::ChainLength)?;
         let Scope::Locks(mut locks) = parent.link.scope else {
             return Err(Error::Malformed);
         };
+        visit(&parent.link);
         for child in links {
             locks = child.link.check_within(&parent.link, &locks)?;
+            visit(&child.link);
             parent = child;
         }
         Ok((parent, locks))
@@ -277,22 +316,18 @@ impl<'a> UnverifiedChain<'a> {
         v: &Verifier<'_, R>,
         owner: PublicKey,
     ) -> Result<Grant> {
-        let (leaf, locks) = self.narrowed()?;
-        if !locks.as_slice().contains(&v.lock) {
-            return Err(Error::WrongLock);
-        }
-
+        // One walk: a narrowing error wins over everything, then a wrong lock, then the
+        // first per-link refusal (revocation, epoch, time), as if checked in that order.
         let mut limits = Bounded::new();
         let mut expires: Option<UnixTime> = None;
-        for l in self.links() {
-            if l.epoch < v.epoch
-                || v.revocations.id_revoked(&l.id)
-                || v.revocations.key_revoked(&l.subject)
-            {
-                return Err(Error::Revoked);
+        let mut refused = None;
+        let (leaf, locks) = self.narrowed(|l| {
+            if refused.is_some() {
+                return;
             }
-            if l.is_time_bounded() {
-                l.check_time(v.now.ok_or(Error::ClockUntrusted)?, &v.tz)?;
+            if let Err(e) = check_link(l, v) {
+                refused = Some(e);
+                return;
             }
             if let Some(uses) = l.uses {
                 let limit = UseLimit {
@@ -300,12 +335,20 @@ impl<'a> UnverifiedChain<'a> {
                     uses,
                     expires: l.not_after(),
                 };
-                limits.push(limit).map_err(|_| Error::ChainLength)?;
+                if limits.push(limit).is_err() {
+                    refused = Some(Error::ChainLength);
+                }
             }
             expires = match (expires, l.not_after()) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
+        })?;
+        if !locks.as_slice().contains(&v.lock) {
+            return Err(Error::WrongLock);
+        }
+        if let Some(e) = refused {
+            return Err(e);
         }
 
         Ok(Grant {
@@ -323,13 +366,13 @@ impl<'a> UnverifiedChain<'a> {
     /// against its parent's subject. Returns the owner key that signed the root.
     /// Checks that the root names its locks, then verifies the root against the enrolled
     /// owners matching the hint and each child against its parent's subject. Returns the owner
-    /// key that signed the root. Keeps only [`Signed`] views, so little sits on the stack
-    /// under the Ed25519 verifier.
+    /// key that signed the root. Decodes nothing, so little sits on the stack under the
+    /// Ed25519 verifier.
     #[inline(never)]
     fn verify_signatures(&self, owners: &[PublicKey]) -> Result<PublicKey> {
-        let mut links = self.parsed();
-        let root = links.next_signed().ok_or(Error::ChainLength)?;
-        if !root.names_locks {
+        let mut spans = self.spans.iter().take(usize::from(self.count));
+        let root = self.signed(spans.next().ok_or(Error::ChainLength)?)?;
+        if !self.root_names_locks {
             return Err(Error::Malformed);
         }
         let version = [VERSION];
@@ -348,7 +391,8 @@ impl<'a> UnverifiedChain<'a> {
             .ok_or(Error::Crypto)?;
         let mut issuer = root.subject;
         let mut anchor = parent_anchor(root.whole);
-        while let Some(child) = links.next_signed() {
+        for span in spans {
+            let child = self.signed(span)?;
             crypto::verify(
                 &issuer,
                 labels::LINK,

@@ -15,16 +15,22 @@ use sha2::{Digest, Sha512};
 
 /// SHA-512 over the concatenation of `parts`, truncated to `N` bytes (`N` <= 64).
 pub fn hash<const N: usize>(parts: &[&[u8]]) -> [u8; N] {
-    let mut h = Sha512::new();
-    for p in parts {
-        h.update(p);
-    }
-    let full = h.finalize();
+    let full = sha512(parts);
     let mut out = [0u8; N];
     for (o, i) in out.iter_mut().zip(full.iter()) {
         *o = *i;
     }
     out
+}
+
+/// The one SHA-512 body every truncation shares (compiled once, not per length).
+#[inline(never)]
+fn sha512(parts: &[&[u8]]) -> [u8; 64] {
+    let mut h = Sha512::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
 }
 
 /// Largest message this crate ever signs (label plus body), so signing and verifying need
