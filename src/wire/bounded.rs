@@ -125,7 +125,7 @@ impl<T: Copy + Default + Serialize, const N: usize> Serialize for Bounded<T, N> 
     }
 }
 
-impl<T: Copy + Default + Serialize + for<'de> Deserialize<'de>, const N: usize> DecodeInPlace
+impl<T: Copy + Default + for<'de> Deserialize<'de>, const N: usize> DecodeInPlace
     for Bounded<T, N>
 {
     fn decode_in_place<'de, D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
@@ -163,7 +163,7 @@ impl<T: Copy + Default + Serialize + for<'de> Deserialize<'de>, const N: usize> 
     }
 }
 
-impl<'de, T: Copy + Default + Serialize + for<'a> Deserialize<'a>, const N: usize> Deserialize<'de>
+impl<'de, T: Copy + Default + for<'a> Deserialize<'a>, const N: usize> Deserialize<'de>
     for Bounded<T, N>
 {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

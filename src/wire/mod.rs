@@ -8,6 +8,7 @@
 
 pub mod array;
 mod bounded;
+mod de;
 
 pub use bounded::Bounded;
 
@@ -86,17 +87,18 @@ pub fn write_header(out: &mut [u8], kind: Kind) -> Result<usize> {
 
 /// Decodes one postcard value from the front of `bytes`, returning it and the rest.
 ///
-/// Postcard accepts overlong varints, so one value has many encodings; this refuses every
-/// encoding but the one postcard itself writes, making decode -> encode the identity.
-pub fn take<'a, T: Deserialize<'a> + Serialize>(bytes: &'a [u8]) -> Result<(T, &'a [u8])> {
-    let (value, rest) = postcard::take_from_bytes::<T>(bytes).map_err(map_postcard)?;
-    check_canonical(&value, bytes, rest)?;
-    Ok((value, rest))
+/// The reader is strict ([`de`]): postcard itself accepts overlong varints, so one value
+/// would have many encodings; this accepts only the one postcard writes, making
+/// decode -> encode the identity.
+pub fn take<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<(T, &'a [u8])> {
+    let mut reader = de::Reader::new(bytes);
+    let value = T::deserialize(&mut reader).map_err(|e| e.0)?;
+    Ok((value, reader.rest()))
 }
 
 /// A value decoded into storage it already occupies rather than returned: the lock's state is
 /// kilobytes, and a small stack must never hold two copies of it.
-pub trait DecodeInPlace: Serialize {
+pub trait DecodeInPlace {
     /// Overwrites `self` with the value `deserializer` yields. On error `self` holds a mix of
     /// old and new fields and must not be used.
     fn decode_in_place<'de, D: Deserializer<'de>>(
@@ -105,16 +107,15 @@ pub trait DecodeInPlace: Serialize {
     ) -> core::result::Result<(), D::Error>;
 }
 
-/// [`take_all`] into existing storage (see [`DecodeInPlace`]), with the same canonical and
-/// trailing-byte checks.
+/// [`take_all`] into existing storage (see [`DecodeInPlace`]).
 pub fn take_all_into<T: DecodeInPlace>(bytes: &[u8], into: &mut T) -> Result<()> {
-    let mut de = postcard::Deserializer::from_bytes(bytes);
-    into.decode_in_place(&mut de).map_err(map_postcard)?;
-    let rest = de.finalize().map_err(map_postcard)?;
-    if !rest.is_empty() {
-        return Err(Error::TrailingBytes);
+    let mut reader = de::Reader::new(bytes);
+    into.decode_in_place(&mut reader).map_err(|e| e.0)?;
+    if reader.rest().is_empty() {
+        Ok(())
+    } else {
+        Err(Error::TrailingBytes)
     }
-    check_canonical(into, bytes, rest)
 }
 
 /// A seed that decodes into `&mut T` (see [`DecodeInPlace`]), for a field of a larger value.
@@ -128,59 +129,8 @@ impl<'de, T: DecodeInPlace> DeserializeSeed<'de> for InPlace<'_, T> {
     }
 }
 
-/// Refuses `bytes` unless the value decoded from them (which left `rest`) re-encodes to
-/// exactly the bytes consumed.
-fn check_canonical<T: Serialize + ?Sized>(value: &T, bytes: &[u8], rest: &[u8]) -> Result<()> {
-    let used = bytes.len() - rest.len();
-    match encode(value, Dest::Compare(bytes)) {
-        Ok(n) if n == used => Ok(()),
-        _ => Err(Error::Malformed),
-    }
-}
-
-/// Where [`Out`] sends bytes.
-enum Dest<'a> {
-    /// Into a buffer.
-    Write(&'a mut [u8]),
-    /// Nowhere: each byte must equal the next expected one, so canonicality is checked
-    /// without a buffer.
-    Compare(&'a [u8]),
-}
-
-/// The one postcard output every encoding goes through, so each type's serializer is
-/// compiled once (flash on a lock is tight).
-struct Out<'a> {
-    dest: Dest<'a>,
-    at: usize,
-}
-
-impl postcard::ser_flavors::Flavor for Out<'_> {
-    type Output = usize;
-
-    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
-        let ok = match &mut self.dest {
-            Dest::Write(buf) => buf.get_mut(self.at).map(|b| *b = byte).is_some(),
-            Dest::Compare(expected) => expected.get(self.at) == Some(&byte),
-        };
-        if ok {
-            self.at += 1;
-            Ok(())
-        } else {
-            Err(postcard::Error::SerializeBufferFull)
-        }
-    }
-
-    fn finalize(self) -> postcard::Result<usize> {
-        Ok(self.at)
-    }
-}
-
-fn encode<T: Serialize + ?Sized>(value: &T, dest: Dest<'_>) -> postcard::Result<usize> {
-    postcard::serialize_with_flavor(value, Out { dest, at: 0 })
-}
-
 /// Decodes exactly one postcard value: trailing bytes are an error.
-pub fn take_all<'a, T: Deserialize<'a> + Serialize>(bytes: &'a [u8]) -> Result<T> {
+pub fn take_all<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T> {
     let (value, rest) = take(bytes)?;
     if rest.is_empty() {
         Ok(value)
@@ -191,7 +141,12 @@ pub fn take_all<'a, T: Deserialize<'a> + Serialize>(bytes: &'a [u8]) -> Result<T
 
 /// Encodes `value` into the front of `out`, returning the number of bytes written.
 pub fn put<T: Serialize>(value: &T, out: &mut [u8]) -> Result<usize> {
-    encode(value, Dest::Write(out)).map_err(map_postcard)
+    postcard::to_slice(value, out)
+        .map(|used| used.len())
+        .map_err(|e| match e {
+            postcard::Error::SerializeBufferFull => Error::BufferTooSmall,
+            _ => Error::Malformed,
+        })
 }
 
 /// Splits a fixed-size array off the front of `bytes`.
@@ -207,14 +162,6 @@ pub fn put_bytes(out: &mut [u8], at: usize, bytes: &[u8]) -> Result<usize> {
         .ok_or(Error::BufferTooSmall)?
         .copy_from_slice(bytes);
     Ok(end)
-}
-
-fn map_postcard(e: postcard::Error) -> Error {
-    match e {
-        postcard::Error::DeserializeUnexpectedEnd => Error::Truncated,
-        postcard::Error::SerializeBufferFull => Error::BufferTooSmall,
-        _ => Error::Malformed,
-    }
 }
 
 /// A seconds-since-1970 UTC instant as carried on the wire (a postcard varint).
