@@ -112,7 +112,7 @@ by_crate() { # elf
         END { for (c in s) printf "%8d  %s\n", s[c], c; printf "%8d  (sum of symbols)\n", tot }' | sort -rn
 }
 largest_doorkey() { # elf count
-    symbols "$1" | awk -F'\t' '$2 ~ /^doorkey/ {printf "%8d  %s\n", $1, $3}' | sort -rn | head -"$2"
+    symbols "$1" | awk -F'\t' '$2 ~ /^doorkey/ {printf "%8d  %s\n", $1, $3}' | sort -rn | awk -v n="$2" 'NR <= n'
 }
 
 status=0

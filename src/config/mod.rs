@@ -60,6 +60,7 @@ pub struct TimeAnchor {
     /// The lock it is for.
     pub lock: LockId,
     /// The nonce of the challenge that opened the session carrying it.
+    #[serde(with = "crate::wire::array")]
     pub nonce: [u8; 16],
     /// UTC seconds at signing.
     pub time: UnixTime,

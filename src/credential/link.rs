@@ -11,7 +11,7 @@ use super::MAX_LOCKS;
 /// public key, so a credential names its lock compactly and the phone can check the lock key.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct LockId(pub [u8; 16]);
+pub struct LockId(#[serde(with = "crate::wire::array")] pub [u8; 16]);
 
 impl LockId {
     /// The id of the lock whose public key is `key`.
@@ -25,7 +25,7 @@ impl LockId {
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
 #[serde(transparent)]
-pub struct CredentialId(pub [u8; 16]);
+pub struct CredentialId(#[serde(with = "crate::wire::array")] pub [u8; 16]);
 
 impl CredentialId {
     /// A fresh id from `rng`.
@@ -110,6 +110,7 @@ pub struct Link {
     /// The owner's revocation epoch at issuance; links older than the lock's epoch are refused.
     pub epoch: u32,
     /// Optional binding to a purpose, such as a hash of an order or package id.
+    #[serde(with = "crate::wire::array::option")]
     pub purpose: Option<[u8; 32]>,
 }
 

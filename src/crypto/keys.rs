@@ -12,7 +12,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// is enrolled or vouched for calls [`PublicKey::validate`], and every signature check is strict.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct PublicKey(pub [u8; 32]);
+pub struct PublicKey(#[serde(with = "crate::wire::array")] pub [u8; 32]);
 
 impl PublicKey {
     /// Refuses keys that are not canonical encodings, have small order (weak), or carry a

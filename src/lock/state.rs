@@ -176,6 +176,7 @@ pub struct ChainHead {
     /// Sequence number of the last receipt (0: none yet).
     pub seq: u64,
     /// Hash of the last receipt (all zero before the first).
+    #[serde(with = "crate::wire::array")]
     pub hash: [u8; 32],
 }
 

@@ -61,6 +61,7 @@ pub struct Receipt {
     /// 1 for the first receipt, then +1 per receipt, never reused.
     pub seq: u64,
     /// Hash of the previous receipt (all zero for the first).
+    #[serde(with = "crate::wire::array")]
     pub prev: [u8; 32],
     /// Trusted lock time, or `None` while the lock's clock was untrusted.
     pub time: Option<UnixTime>,
@@ -69,6 +70,7 @@ pub struct Receipt {
     /// The credential and holder involved, if any.
     pub who: Option<Who>,
     /// The session it happened in (first 16 bytes of the transcript hash), if any.
+    #[serde(with = "crate::wire::array::option")]
     pub session: Option<[u8; SESSION_ID_LEN]>,
 }
 
@@ -79,6 +81,7 @@ pub struct Head {
     /// Sequence number of the newest receipt.
     pub seq: u64,
     /// Its hash.
+    #[serde(with = "crate::wire::array")]
     pub hash: [u8; 32],
     /// Trusted lock time when the head was signed, if the clock was trusted.
     pub time: Option<UnixTime>,

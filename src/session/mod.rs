@@ -39,8 +39,10 @@ pub struct Challenge {
     /// The lock's identity key: the phone checks its id is one its credential names.
     pub lock_key: PublicKey,
     /// Fresh random nonce: accepted at most once, within the challenge lifetime.
+    #[serde(with = "wire::array")]
     pub nonce: [u8; NONCE_LEN],
     /// The lock's ephemeral X25519 key for this session.
+    #[serde(with = "wire::array")]
     pub ephemeral: [u8; 32],
     /// Whether the lock trusts its clock; if not, the phone should bring a time anchor.
     pub clock_trusted: bool,

@@ -285,10 +285,13 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
         self,
-        _: &'static str,
+        name: &'static str,
         len: usize,
         visitor: V,
     ) -> Result<V::Value> {
+        if name == super::array::BYTES {
+            return visitor.visit_borrowed_bytes(self.bytes(len)?);
+        }
         self.deserialize_tuple(len, visitor)
     }
 
