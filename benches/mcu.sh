@@ -148,7 +148,7 @@ for setting in $SETTINGS; do
     echo "-- flash (text + rodata, bytes)"
     printf "  %-58s %7d  (text %d, rodata %d)\n" "whole measuring firmware" "$ftot" "$ft" "$fr"
     printf "  %-58s %7d  (text %d, rodata %d)\n" "lock-only firmware (install, sessions, boot; no printing)" "$ltot" "$lt" "$lr"
-    printf "  %-58s %7d\n" "baseline firmware (runtime, exit; no doorkey)" "$btot"
+    printf "  %-58s %7d\n" "baseline firmware (runtime, platform RNG, exit; no doorkey)" "$btot"
     printf "  %-58s %7d  = %d.%d KiB  [target <= 64 KiB]\n" "lock role share = lock-only - baseline - phone msgs ($pb B)" \
         "$share" $((share / 1024)) $(((share % 1024) * 10 / 1024))
     printf "  %-58s %7d\n" "RAM of the measuring firmware (.data+.bss, statics)" "$(ram_of "$OUT/$setting-full.elf")"

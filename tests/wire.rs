@@ -1,8 +1,9 @@
-//! The strict postcard reader: it decodes everything postcard writes, and accepts no other
-//! encoding of any value.
+//! The crate's postcard reader and writer against the reference implementation: the writer
+//! writes postcard's bytes, the reader decodes everything postcard writes and accepts no
+//! other encoding of any value.
 
 use doorkey::Error;
-use doorkey::wire::{Bounded, take, take_all};
+use doorkey::wire::{Bounded, put, take, take_all};
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -62,7 +63,12 @@ proptest! {
             array,
         };
         let encoded = encode(&sample);
-        prop_assert_eq!(take_all::<Sample<'_>>(&encoded), Ok(sample));
+        prop_assert_eq!(take_all::<Sample<'_>>(&encoded), Ok(sample.clone()));
+        // The crate's own writer produces postcard's bytes exactly, and reports a short buffer.
+        let mut out = [0u8; 512];
+        let n = put(&sample, &mut out).unwrap();
+        prop_assert_eq!(&out[..n], &encoded[..]);
+        prop_assert_eq!(put(&sample, &mut out[..n - 1]), Err(Error::BufferTooSmall));
     }
 
     /// Canonical by construction: any bytes the reader accepts are exactly what postcard

@@ -290,7 +290,7 @@ impl<'a> UnverifiedChain<'a> {
         };
         visit(&parent.link);
         for child in links {
-            locks = child.link.check_within(&parent.link, &locks)?;
+            child.link.check_within(&parent.link, &mut locks)?;
             visit(&child.link);
             parent = child;
         }

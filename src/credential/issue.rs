@@ -43,11 +43,11 @@ impl Chain {
         if parsed.len() >= MAX_CHAIN_LEN {
             return Err(Error::ChainLength);
         }
-        let (parent, locks) = parsed.narrowed(|_| ())?;
+        let (parent, mut locks) = parsed.narrowed(|_| ())?;
         if !issuer.public_key().ct_eq(&parent.link.subject) {
             return Err(Error::Misuse);
         }
-        link.check_within(&parent.link, &locks)?;
+        link.check_within(&parent.link, &mut locks)?;
 
         let mut bytes = self.bytes.clone();
         let count_at = 2 + HINT_LEN;

@@ -148,12 +148,12 @@ impl Link {
     }
 
     /// Checks that this link grants nothing its parent does not, given the locks the parent
-    /// effectively covers, and returns the locks this link effectively covers.
+    /// effectively covers, and narrows `locks` to the ones this link effectively covers.
     pub fn check_within(
         &self,
         parent: &Link,
-        parent_locks: &Bounded<LockId, MAX_LOCKS>,
-    ) -> Result<Bounded<LockId, MAX_LOCKS>> {
+        locks: &mut Bounded<LockId, MAX_LOCKS>,
+    ) -> Result<()> {
         let may_delegate = parent.rights.contains(Rights::DELEGATE) && parent.depth > 0;
         let window_ok = self.not_before >= parent.not_before
             && match (parent.not_after(), self.not_after()) {
@@ -172,19 +172,11 @@ impl Link {
             (Some(p), Some(c)) => c <= p,
         };
         let purpose_ok = parent.purpose.is_none() || parent.purpose == self.purpose;
-        let locks = match &self.scope {
-            Scope::Inherit => *parent_locks,
-            Scope::Locks(list) => {
-                if !list
-                    .as_slice()
-                    .iter()
-                    .all(|l| parent_locks.as_slice().contains(l))
-                {
-                    return Err(Error::Widened);
-                }
-                *list
-            }
-        };
+        if let Scope::Locks(list) = &self.scope
+            && !list.as_slice().iter().all(|l| locks.as_slice().contains(l))
+        {
+            return Err(Error::Widened);
+        }
         if may_delegate
             && self.depth < parent.depth
             && parent.rights.contains(self.rights)
@@ -194,7 +186,10 @@ impl Link {
             && purpose_ok
             && self.epoch == parent.epoch
         {
-            Ok(locks)
+            if let Scope::Locks(list) = &self.scope {
+                *locks = *list;
+            }
+            Ok(())
         } else {
             Err(Error::Widened)
         }

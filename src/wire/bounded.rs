@@ -63,15 +63,20 @@ impl<T: Copy + Default, const N: usize> Bounded<T, N> {
         self.items.iter_mut().take(self.len)
     }
 
-    /// Keeps only the values for which `keep` is true, in order.
+    /// Keeps only the values for which `keep` is true, in order. A kept value is swapped
+    /// forward between disjoint borrows, so no overlapping copy (`memmove`) is linked.
     pub fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
         let mut kept = 0;
         for i in 0..self.len {
-            if let Some(&item) = self.items.get(i)
-                && keep(&item)
-            {
-                if let Some(slot) = self.items.get_mut(kept) {
-                    *slot = item;
+            let Some((front, back)) = self.items.split_at_mut_checked(i) else {
+                break;
+            };
+            let Some(item) = back.first_mut() else {
+                break;
+            };
+            if keep(item) {
+                if let Some(slot) = front.get_mut(kept) {
+                    core::mem::swap(slot, item);
                 }
                 kept += 1;
             }

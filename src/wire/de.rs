@@ -3,28 +3,10 @@
 //! value therefore has one encoding, decode -> encode is the identity, and nothing needs to be
 //! re-encoded to check it.
 
-use core::fmt;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
+use super::Failure as DeError;
 use crate::error::Error;
-
-/// A decoding failure as serde carries it; unwrapped to [`Error`] at the edge of [`super`].
-#[derive(Debug)]
-pub(crate) struct DeError(pub(crate) Error);
-
-impl fmt::Display for DeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
-}
-
-impl core::error::Error for DeError {}
-
-impl de::Error for DeError {
-    fn custom<T: fmt::Display>(_: T) -> Self {
-        DeError(Error::Malformed)
-    }
-}
 
 type Result<T> = core::result::Result<T, DeError>;
 

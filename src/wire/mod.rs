@@ -9,10 +9,12 @@
 pub mod array;
 mod bounded;
 mod de;
+mod ser;
 
 pub use bounded::Bounded;
 
 use crate::error::{Error, Result};
+use core::fmt;
 use serde::de::DeserializeSeed;
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -140,13 +142,35 @@ pub fn take_all<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T> {
 }
 
 /// Encodes `value` into the front of `out`, returning the number of bytes written.
-pub fn put<T: Serialize>(value: &T, out: &mut [u8]) -> Result<usize> {
-    postcard::to_slice(value, out)
-        .map(|used| used.len())
-        .map_err(|e| match e {
-            postcard::Error::SerializeBufferFull => Error::BufferTooSmall,
-            _ => Error::Malformed,
-        })
+pub fn put<T: Serialize + ?Sized>(value: &T, out: &mut [u8]) -> Result<usize> {
+    let mut writer = ser::Writer::new(out);
+    value.serialize(&mut writer).map_err(|e| e.0)?;
+    Ok(writer.written())
+}
+
+/// An encoding or decoding failure as serde carries it; unwrapped to [`Error`] by [`take`],
+/// [`take_all_into`] and [`put`].
+#[derive(Debug)]
+pub(crate) struct Failure(pub(crate) Error);
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl core::error::Error for Failure {}
+
+impl serde::de::Error for Failure {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Failure(Error::Malformed)
+    }
+}
+
+impl serde::ser::Error for Failure {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Failure(Error::Malformed)
+    }
 }
 
 /// Splits a fixed-size array off the front of `bytes`.
