@@ -26,6 +26,18 @@ impl<'a> Writer<'a> {
         self.at
     }
 
+    /// One byte: inline, as byte arrays are written a byte at a time.
+    #[inline]
+    fn byte(&mut self, b: u8) -> Result<()> {
+        let slot = self
+            .out
+            .get_mut(self.at)
+            .ok_or(Failure(Error::BufferTooSmall))?;
+        *slot = b;
+        self.at += 1;
+        Ok(())
+    }
+
     #[inline(never)]
     fn raw(&mut self, bytes: &[u8]) -> Result<()> {
         let end = self.at + bytes.len();
@@ -82,11 +94,11 @@ impl ser::Serializer for &mut Writer<'_> {
     type SerializeStructVariant = Self;
 
     fn serialize_bool(self, v: bool) -> Result<()> {
-        self.raw(&[u8::from(v)])
+        self.byte(u8::from(v))
     }
 
     fn serialize_i8(self, v: i8) -> Result<()> {
-        self.raw(&v.to_le_bytes())
+        self.byte(v.to_le_bytes()[0])
     }
 
     fn serialize_i16(self, v: i16) -> Result<()> {
@@ -102,7 +114,7 @@ impl ser::Serializer for &mut Writer<'_> {
     }
 
     fn serialize_u8(self, v: u8) -> Result<()> {
-        self.raw(&[v])
+        self.byte(v)
     }
 
     fn serialize_u16(self, v: u16) -> Result<()> {
@@ -140,11 +152,11 @@ impl ser::Serializer for &mut Writer<'_> {
     }
 
     fn serialize_none(self) -> Result<()> {
-        self.raw(&[0])
+        self.byte(0)
     }
 
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<()> {
-        self.raw(&[1])?;
+        self.byte(1)?;
         value.serialize(self)
     }
 
