@@ -3,7 +3,8 @@
 //! 1. Link set-up for cortex-m-rt (`memory.x`, `-Tlink.x`), done here rather than in
 //!    `.cargo/config.toml` so that `RUSTFLAGS` (the size-optimized build) does not drop it.
 //! 2. The generator: runs the SAME lock code (doorkey, built for the host) with the SAME lock
-//!    identity, storage type, ticks and RNG seed as the firmware, plays the phone against it,
+//!    identity, ticks and RNG seed as the firmware (storage changes no answer, so the host keeps
+//!    state in `MemoryStorage`), plays the phone against it,
 //!    and writes the phone's messages (what the firmware replays) and the lock's answers (what
 //!    the firmware must reproduce byte for byte) into `$OUT_DIR`. The phone's randomness comes
 //!    from a separate RNG, so the lock's RNG stream is exactly the one the firmware sees.
