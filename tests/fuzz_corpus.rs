@@ -67,6 +67,11 @@ fn receipt_decode_corpus_round_trips() {
 }
 
 #[test]
+fn wire_differential_corpus_agrees_with_postcard() {
+    replay("wire_differential", checks::wire_differential);
+}
+
+#[test]
 fn receipt_log_corpus_holds() {
     replay("receipt_log", checks::receipt_log);
 }

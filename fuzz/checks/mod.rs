@@ -929,3 +929,65 @@ pub fn receipt_log(data: &[u8]) {
         "audit sorted and unique: {audit:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// wire_differential: the crate's strict postcard reader and writer against postcard itself.
+// ---------------------------------------------------------------------------------------------
+
+/// The first byte picks a wire type; the rest is decoded as that type by both the crate's
+/// reader (`wire::take`) and postcard. The crate must accept exactly the canonical encodings
+/// postcard accepts, decode them to the same value, and write postcard's bytes back.
+pub fn wire_differential(data: &[u8]) {
+    let Some((&which, body)) = data.split_first() else {
+        return;
+    };
+    match which % 10 {
+        0 => differential::<Link>(body),
+        1 => differential::<Receipt>(body),
+        2 => differential::<Head>(body),
+        3 => differential::<Command<'_>>(body),
+        4 => differential::<Reply<'_>>(body),
+        5 => differential::<Challenge>(body),
+        6 => differential::<ConfigUpdate>(body),
+        7 => differential::<TimeAnchor>(body),
+        8 => differential::<doorkey::time::Schedule>(body),
+        _ => differential::<(u64, i64, u16, i32, Option<u32>, bool, u8)>(body),
+    }
+}
+
+fn differential<'a, T>(data: &'a [u8])
+where
+    T: serde::Deserialize<'a> + serde::Serialize + PartialEq + std::fmt::Debug,
+{
+    let ours = doorkey::wire::take::<T>(data);
+    let reference = postcard::take_from_bytes::<T>(data);
+    match (ours, reference) {
+        (Ok((value, rest)), Ok((expected, postcard_rest))) => {
+            assert_eq!(value, expected, "the two readers disagree on the value");
+            assert_eq!(
+                rest.len(),
+                postcard_rest.len(),
+                "the two readers disagree on the length"
+            );
+            let used = &data[..data.len() - rest.len()];
+            assert_eq!(
+                postcard::to_allocvec(&value).expect("encodes"),
+                used,
+                "accepted a non-canonical encoding"
+            );
+            let mut out = vec![0u8; used.len()];
+            let n = doorkey::wire::put(&value, &mut out).expect("the crate's writer encodes");
+            assert_eq!(&out[..n], used, "the crate's writer differs from postcard");
+        }
+        (Ok((value, _)), Err(e)) => panic!("accepted {value:?}, which postcard refuses ({e:?})"),
+        (Err(e), Ok((value, postcard_rest))) => {
+            let used = &data[..data.len() - postcard_rest.len()];
+            assert_ne!(
+                postcard::to_allocvec(&value).expect("encodes"),
+                used,
+                "refused ({e:?}) the canonical encoding of {value:?}"
+            );
+        }
+        (Err(_), Err(_)) => {}
+    }
+}
