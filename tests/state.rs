@@ -6,7 +6,7 @@ mod common;
 use common::{T0, key};
 use doorkey::Error;
 use doorkey::config::{Change, ConfigUpdate};
-use doorkey::credential::CredentialId;
+use doorkey::credential::{CredentialId, UseLimit};
 use doorkey::crypto::Signer;
 use doorkey::lock::{
     ChainHead, Lock, LockState, MAX_BACKLOG, MAX_OWNERS, MAX_REVOKED_IDS, MAX_REVOKED_KEYS,
@@ -157,6 +157,37 @@ fn a_truncated_or_extended_state_is_refused_in_place() {
         target.decode_from(&buf[..len + 1]),
         Err(Error::TrailingBytes)
     );
+}
+
+#[test]
+fn limits_sharing_an_id_count_one_use_against_the_smallest() {
+    let mut state = LockState::new(key(2).public_key(), key(1).public_key()).unwrap();
+    let id = CredentialId([7; 16]);
+    let limit = |uses| UseLimit {
+        id,
+        uses,
+        expires: Some(T0),
+    };
+    // A delegate reused its parent's id with a smaller limit.
+    let limits = [limit(5), limit(2)];
+    state.consume(&limits, None).unwrap();
+    state.consume(&limits, None).unwrap();
+    assert_eq!(state.consume(&limits, None), Err(Error::UsedUp));
+    assert_eq!(state.uses.as_slice().len(), 1);
+    assert_eq!(state.uses.as_slice()[0].used, 2);
+    // At the top of the range the shared counter stops at the limit instead of wrapping.
+    let mut state = LockState::new(key(2).public_key(), key(1).public_key()).unwrap();
+    let entry = UseEntry {
+        id,
+        used: u16::MAX - 1,
+        expires: None,
+    };
+    state.uses.push(entry).unwrap();
+    let limits = [limit(u16::MAX), limit(u16::MAX)];
+    state.consume(&limits, None).unwrap();
+    assert_eq!(state.uses.as_slice()[0].used, u16::MAX);
+    assert_eq!(state.consume(&limits, None), Err(Error::UsedUp));
+    assert_eq!(state.uses.as_slice()[0].used, u16::MAX);
 }
 
 #[test]

@@ -126,6 +126,18 @@ fn varints_past_their_type_are_refused() {
 }
 
 #[test]
+fn a_varint_is_refused_once_it_runs_past_its_longest_form() {
+    // Still continuing after 3 bytes (u16) or 5 (u32): malformed there, whatever follows.
+    assert_eq!(take::<u16>(&[0x80, 0x80, 0x80]), Err(Error::Malformed));
+    assert_eq!(take::<u32>(&[0x80; 5]), Err(Error::Malformed));
+    assert_eq!(take::<i32>(&[0xFF; 5]), Err(Error::Malformed));
+    // Cut off within its longest form: truncated.
+    assert_eq!(take::<u16>(&[0x80, 0x80]), Err(Error::Truncated));
+    assert_eq!(take::<u32>(&[0x80; 4]), Err(Error::Truncated));
+    assert_eq!(take::<u64>(&[0x80; 9]), Err(Error::Truncated));
+}
+
+#[test]
 fn tags_other_than_zero_or_one_are_refused() {
     assert_eq!(take_all::<bool>(&[2]), Err(Error::Malformed));
     assert_eq!(take_all::<Option<u8>>(&[2, 0]), Err(Error::Malformed));

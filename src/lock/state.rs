@@ -343,9 +343,10 @@ impl LockState {
     }
 
     /// Counts one use against every limited link of a grant, refusing if any is spent.
-    /// Entries whose link has expired by trusted time `now` are dropped to make room (none
-    /// while the clock is untrusted); if there is still none, the lock fails closed with
-    /// [`Error::StorageFull`].
+    /// Limits naming the same id (a delegate may reuse its parent's id) count once, against
+    /// the smallest of their limits. Entries whose link has expired by trusted time `now` are
+    /// dropped to make room (none while the clock is untrusted); if there is still none, the
+    /// lock fails closed with [`Error::StorageFull`].
     pub fn consume(&mut self, limits: &[UseLimit], now: Option<UnixTime>) -> Result<()> {
         for limit in limits {
             let used = self
@@ -358,9 +359,12 @@ impl LockState {
                 return Err(Error::UsedUp);
             }
         }
+        // Each id once, at its first (outermost) limit: by narrowing, its expiry is the latest.
+        let first = |i: usize, l: &UseLimit| !limits.iter().take(i).any(|p| p.id == l.id);
         let missing = limits
             .iter()
-            .filter(|l| !self.uses.as_slice().iter().any(|e| e.id == l.id))
+            .enumerate()
+            .filter(|&(i, l)| first(i, l) && !self.uses.as_slice().iter().any(|e| e.id == l.id))
             .count();
         if self.uses.len() + missing > MAX_USE_ENTRIES {
             self.uses.retain(|e| match (e.expires, now) {
@@ -371,9 +375,13 @@ impl LockState {
                 return Err(Error::StorageFull);
             }
         }
-        for limit in limits {
+        for (i, limit) in limits.iter().enumerate() {
+            if !first(i, limit) {
+                continue;
+            }
             if let Some(e) = self.uses.iter_mut().find(|e| e.id == limit.id) {
-                e.used += 1;
+                // Below `limit.uses` (checked above), so this cannot overflow.
+                e.used = e.used.checked_add(1).ok_or(Error::UsedUp)?;
                 continue;
             }
             let entry = UseEntry {

@@ -44,10 +44,13 @@ impl<'de> Reader<'de> {
         Ok(head)
     }
 
-    /// An unsigned LEB128 varint of at most `max`, refusing any but the shortest form.
+    /// An unsigned LEB128 varint of at most `max`, refusing any but the shortest form, and
+    /// refusing as soon as it runs past the longest encoding of a value that large (three
+    /// bytes for a `u16`, five for a `u32`, ten for a `u64`).
     fn varint(&mut self, max: u64) -> Result<u64> {
+        let bits = u64::BITS - max.leading_zeros();
         let mut value = 0u64;
-        for shift in (0..64).step_by(7) {
+        for shift in (0..bits.max(1)).step_by(7) {
             let b = self.byte()?;
             let part = u64::from(b & 0x7F);
             // The tenth byte holds only the top bit of a u64.
