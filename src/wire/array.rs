@@ -1,6 +1,6 @@
 //! Serde for byte arrays of any length as exactly `N` raw bytes (postcard tuple encoding).
 //! serde's own impls stop at 32 elements (signatures are 64) and read element by element;
-//! these hand the crate's reader the whole array at once (see [`BYTES`]).
+//! these hand the crate's reader the whole array at once.
 
 use core::fmt;
 use serde::de::{self, SeqAccess, Visitor};
