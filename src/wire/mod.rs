@@ -89,8 +89,8 @@ pub fn write_header(out: &mut [u8], kind: Kind) -> Result<usize> {
 
 /// Decodes one postcard value from the front of `bytes`, returning it and the rest.
 ///
-/// The reader is strict (`src/wire/de.rs`): postcard itself accepts overlong varints, so one value
-/// would have many encodings; this accepts only the one postcard writes, making
+/// The reader is strict (`src/wire/de.rs`): postcard itself accepts overlong varints, so one
+/// value would have many encodings; this accepts only the one postcard writes, making
 /// decode -> encode the identity.
 pub fn take<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<(T, &'a [u8])> {
     let mut reader = de::Reader::new(bytes);
