@@ -26,8 +26,8 @@ pub(crate) fn parent_anchor(parent_whole: &[u8]) -> [u8; 32] {
     crypto::hash(&[labels::PARENT, parent_whole])
 }
 
-/// Parses one link (body then signature) off the front of `bytes`. Out of line: decoding
-/// needs more stack than the verifier frames it would otherwise sit in.
+/// Parses one link (body then signature) off the front of `bytes`. Out of line, so the frames
+/// that walk a chain never carry a link's decoding on top of their own.
 #[inline(never)]
 pub(crate) fn take_link(bytes: &[u8]) -> Result<(ParsedLink<'_>, &[u8])> {
     let (link, rest): (Link, _) = wire::take(bytes)?;
@@ -362,8 +362,6 @@ impl<'a> UnverifiedChain<'a> {
         })
     }
 
-    /// Verifies the root against the enrolled owners matching the hint, then each child
-    /// against its parent's subject. Returns the owner key that signed the root.
     /// Checks that the root names its locks, then verifies the root against the enrolled
     /// owners matching the hint and each child against its parent's subject. Returns the owner
     /// key that signed the root. Decodes nothing, so little sits on the stack under the
@@ -389,18 +387,17 @@ impl<'a> UnverifiedChain<'a> {
             })
             .copied()
             .ok_or(Error::Crypto)?;
-        let mut issuer = root.subject;
-        let mut anchor = parent_anchor(root.whole);
+        let (mut issuer, mut issued) = (root.subject, root.whole);
         for span in spans {
             let child = self.signed(span)?;
+            let anchor = parent_anchor(issued);
             crypto::verify(
                 &issuer,
                 labels::LINK,
                 &[&version, &anchor, child.body],
                 &child.sig,
             )?;
-            issuer = child.subject;
-            anchor = parent_anchor(child.whole);
+            (issuer, issued) = (child.subject, child.whole);
         }
         Ok(owner)
     }

@@ -25,7 +25,8 @@ pub const MAX_REVOKED_KEYS: usize = 8;
 /// Most use-limited credentials tracked at once.
 pub const MAX_USE_ENTRIES: usize = 32;
 /// Upper bound on the encoded state, for the buffer the lock serializes it into.
-/// The widest state encodes to 3,015 bytes (every table full, every varint at its longest).
+/// The widest valid state encodes to 3,005 bytes (every table full, every varint at its
+/// longest; `tests/state.rs` builds it).
 pub const MAX_STATE_BYTES: usize = 3072;
 /// Receipts the lock keeps until a phone carries them away; older ones are dropped (and show
 /// as a gap to the verifier).

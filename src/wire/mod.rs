@@ -113,11 +113,7 @@ pub trait DecodeInPlace {
 pub fn take_all_into<T: DecodeInPlace>(bytes: &[u8], into: &mut T) -> Result<()> {
     let mut reader = de::Reader::new(bytes);
     into.decode_in_place(&mut reader).map_err(|e| e.0)?;
-    if reader.rest().is_empty() {
-        Ok(())
-    } else {
-        Err(Error::TrailingBytes)
-    }
+    nothing_after(reader.rest())
 }
 
 /// A seed that decodes into `&mut T` (see [`DecodeInPlace`]), for a field of a larger value.
@@ -134,8 +130,13 @@ impl<'de, T: DecodeInPlace> DeserializeSeed<'de> for InPlace<'_, T> {
 /// Decodes exactly one postcard value: trailing bytes are an error.
 pub fn take_all<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T> {
     let (value, rest) = take(bytes)?;
+    nothing_after(rest)?;
+    Ok(value)
+}
+
+fn nothing_after(rest: &[u8]) -> Result<()> {
     if rest.is_empty() {
-        Ok(value)
+        Ok(())
     } else {
         Err(Error::TrailingBytes)
     }
