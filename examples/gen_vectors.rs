@@ -44,9 +44,10 @@ fn expect(lock: &Enrolment, chain: &[u8], now: Option<u64>) -> Value {
 
 fn credential_vectors() -> Value {
     let mut w = World::new();
-    w.lock
-        .set_time_zone(TzRule::parse(TZ).expect("tz"))
-        .expect("tz");
+    let tz = TzRule::parse(TZ).expect("tz");
+    w.lock.set_time_zone(tz).expect("tz");
+    let mut tz_bytes = [0u8; 64];
+    let tz_len = doorkey::wire::put(&tz, &mut tz_bytes).expect("tz encodes");
     let owner = w.owner.public_key();
     let company_link = w.company_link();
     let company = Chain::root(&w.owner, &company_link).expect("root");
@@ -154,7 +155,7 @@ fn credential_vectors() -> Value {
         .map(|(name, chain, now)| json!({"name": name, "chain": hex(chain), "now": now, "expect": expect(&w.lock, chain, now)}))
         .collect();
     json!({
-        "description": "doorkey credential chains (docs/PROTOCOL.md). Keys are RFC 8032 seeds of 32 repeated bytes. A lock with `lock_seed`, owner `owner_public` enrolled, epoch 0, time zone `time_zone`, verifying `chain` at UTC second `now` (null: clock untrusted) must give `expect.result`: ok, or the error named.",
+        "description": "doorkey credential chains (docs/PROTOCOL.md). Keys are RFC 8032 seeds of 32 repeated bytes. A lock with `lock_seed`, owner `owner_public` enrolled, epoch 0, time zone `time_zone_rule` (the encoded `TzRule`; `time_zone` is the same rule as a POSIX TZ string), verifying `chain` at UTC second `now` (null: clock untrusted) must give `expect.result`: ok, or the error named.",
         "owner_seed": hex(&[1; 32]),
         "owner_public": hex(&owner.0),
         "lock_seed": hex(&[2; 32]),
@@ -163,6 +164,7 @@ fn credential_vectors() -> Value {
         "company_public": hex(&w.company.public_key().0),
         "courier_public": hex(&w.courier.public_key().0),
         "time_zone": TZ,
+        "time_zone_rule": hex(&tz_bytes[..tz_len]),
         "cases": cases,
     })
 }

@@ -106,6 +106,22 @@ fn record_layout_matches_the_documented_format() {
     assert_eq!(&header[12..16], &6u32.to_le_bytes());
 }
 
+/// The example record of docs/PROTOCOL.md 16.5, byte for byte (its check bytes computed
+/// outside the crate).
+#[test]
+fn the_documented_example_record_is_exact() {
+    let flash = SimFlash::new(64, 1);
+    FlashStorage::new(flash.clone()).commit(&[1, 2, 3]).unwrap();
+    let mut expected = vec![
+        0x44, 0x4b, 0x53, 0x31, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, // magic, seq, len
+        0xd1, 0x8a, 0x2a, 0x1f, 0x0e, 0xde, 0xf9, 0xbd, 0x3f, 0x8a, 0x9f, 0xf6, 0xb3, 0x26, 0x7a,
+        0x18, // check
+        1, 2, 3,
+    ];
+    expected.resize(64, 0xff);
+    assert_eq!(flash.region(Region::A), expected);
+}
+
 #[test]
 fn flash_storage_round_trip_and_alternation() {
     let flash = SimFlash::new(SIZE, 1);

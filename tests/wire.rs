@@ -169,3 +169,28 @@ fn lists_longer_than_their_bound_are_refused() {
     // A declared length beyond the data is truncation.
     assert_eq!(take_all::<Bounded<u32, 4>>(&[3, 1]), Err(Error::Truncated));
 }
+
+/// Byte-string lengths and list counts are `u32` varints (docs/PROTOCOL.md 1.2): an
+/// unterminated one is `Malformed` at its fifth byte, one cut off before that `Truncated`.
+#[test]
+fn lengths_and_counts_are_u32_varints() {
+    let unterminated = [0x80, 0x80, 0x80, 0x80, 0x80, 0x01];
+    assert_eq!(take::<&[u8]>(&unterminated), Err(Error::Malformed));
+    assert_eq!(
+        take::<Bounded<u32, 4>>(&unterminated),
+        Err(Error::Malformed)
+    );
+    assert_eq!(
+        take::<&[u8]>(&[0xFF, 0xFF, 0xFF, 0xFF, 0x10]),
+        Err(Error::Malformed)
+    );
+    assert_eq!(
+        take::<&[u8]>(&[0xFF, 0xFF, 0xFF, 0xFF, 0x0F]),
+        Err(Error::Truncated)
+    );
+    assert_eq!(take::<&[u8]>(&[0x80, 0x80, 0x80]), Err(Error::Truncated));
+    assert_eq!(
+        take::<Bounded<u32, 4>>(&[0x80, 0x80, 0x80]),
+        Err(Error::Truncated)
+    );
+}
