@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use doorkey::Error;
 use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
-use doorkey::credential::{Chain, Rights};
+use doorkey::credential::{Chain, CredentialId, Rights};
 use doorkey::crypto::{Signer, labels, sign};
 use doorkey::lock::{Action, DoorEvent, Lock, Storage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
@@ -906,4 +906,141 @@ fn a_lock_that_cannot_reload_its_committed_state_stops_until_reboot() {
     let mut ch = [0u8; 256];
     assert_eq!(lock.challenge(21, &mut w.rng, &mut ch), Err(Error::Storage));
     assert_eq!(lock.door_event(22, DoorEvent::Opened), Err(Error::Storage));
+}
+
+/// In an open session, sends `command` at `tick` and returns the reply and the detailed
+/// refusal.
+fn in_session(
+    lock: &mut Lock<Mem>,
+    tick: u64,
+    s: &mut PhoneSession,
+    command: Command<'_>,
+) -> (Reply<'static>, Option<Error>) {
+    let mut msg = [0u8; 512];
+    let n = s.command(command, &mut msg).unwrap();
+    let (o, r) = exchange(lock, tick, s, &msg[..n]);
+    (r, o.denied)
+}
+
+/// A root link from the owner (key 1) straight to the holder (key 4) for `w`'s lock.
+fn direct_link(w: &mut World) -> doorkey::credential::Link {
+    let mut link = w.company_link();
+    link.subject = key(4).public_key();
+    link.depth = 0;
+    link.rights = Rights::UNLOCK.union(Rights::LOCK);
+    link
+}
+
+#[test]
+fn a_schedule_window_that_closes_during_a_session_stops_its_unlocks() {
+    use doorkey::time::{Schedule, WeeklyWindow};
+    let (mut w, mut lock, _) = setup();
+    // Mondays 12:00 to 13:00 UTC, no lifetime: T0 is a Monday, 12:00.
+    let mut link = direct_link(&mut w);
+    link.not_before = 0;
+    link.lifetime = None;
+    link.schedule = Some(
+        Schedule::new(
+            &[WeeklyWindow::new(WeeklyWindow::MONDAY, 720, 60).unwrap()],
+            &[],
+        )
+        .unwrap(),
+    );
+    let chain = Chain::root(&key(1), &link).unwrap();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let opened = tick_at(T0 + 3590);
+    let (mut s, _, _, reply) = visit(&mut lock, opened, &cred, Command::Hello, &mut w.rng);
+    assert_eq!(reply, Reply::Ready);
+    assert_eq!(
+        in_session(&mut lock, opened + 5, &mut s, Command::Unlock),
+        (Reply::Unlocked, None)
+    );
+    // 13:01:40, 110 seconds into the session: the window has closed.
+    assert_eq!(
+        in_session(&mut lock, tick_at(T0 + 3700), &mut s, Command::Unlock),
+        (
+            Reply::Denied(ReasonCode::NotNow),
+            Some(Error::OutsideSchedule)
+        )
+    );
+}
+
+#[test]
+fn a_revocation_applied_during_a_session_stops_its_unlocks() {
+    let (mut w, mut lock, _) = setup();
+    let company = w.company_chain();
+    let mut link = w.courier_link();
+    link.uses = None;
+    let chain = company.extend(&w.company, &link).unwrap();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let t = tick_at(T0 + 30);
+    let changes = [
+        // Unrelated revocations leave the session's grant alone.
+        (
+            Change::RevokeId {
+                id: CredentialId([9; 16]),
+                until: None,
+            },
+            None,
+        ),
+        (Change::RevokeKey(key(9).public_key()), None),
+        (
+            Change::RevokeId {
+                id: link.id,
+                until: None,
+            },
+            Some(Error::Revoked),
+        ),
+        (Change::RevokeKey(key(3).public_key()), Some(Error::Revoked)),
+        (Change::SetEpoch(1), Some(Error::Revoked)),
+    ];
+    for (version, (change, denied)) in (1..).zip(changes) {
+        let mut lock = Lock::boot(key(2), lock.storage().clone()).unwrap();
+        set_time(&mut lock, t - 1, T0 + 29, &key(1), &mut w.rng);
+        let (mut s, _, _, reply) = visit(&mut lock, t, &cred, Command::Hello, &mut w.rng);
+        assert_eq!(reply, Reply::Ready);
+        let update = owner_update(lock.id(), version, change);
+        assert_eq!(
+            in_session(&mut lock, t + 1, &mut s, Command::Config(&update)),
+            (Reply::ConfigApplied(version), None)
+        );
+        let expected = match denied {
+            None => Reply::Unlocked,
+            Some(_) => Reply::Denied(ReasonCode::NotAuthorized),
+        };
+        assert_eq!(
+            in_session(&mut lock, t + 2, &mut s, Command::Unlock),
+            (expected, denied),
+            "{change:?}"
+        );
+    }
+    // An owner removed during the session no longer vouches for the chains it signed.
+    let owner2 = key(8);
+    let mut link = direct_link(&mut w);
+    link.subject = key(4).public_key();
+    let chain = Chain::root(&owner2, &link).unwrap();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let add = owner_update(lock.id(), 1, Change::AddOwner(owner2.public_key()));
+    assert_eq!(
+        anonymous(&mut lock, t, Command::Config(&add), &mut w.rng).2,
+        Reply::ConfigApplied(1)
+    );
+    let (mut s, _, _, reply) = visit(&mut lock, t, &cred, Command::Hello, &mut w.rng);
+    assert_eq!(reply, Reply::Ready);
+    assert_eq!(
+        in_session(&mut lock, t + 1, &mut s, Command::Unlock),
+        (Reply::Unlocked, None)
+    );
+    let remove = owner_update(lock.id(), 2, Change::RemoveOwner(owner2.public_key()));
+    assert_eq!(
+        in_session(&mut lock, t + 2, &mut s, Command::Config(&remove)),
+        (Reply::ConfigApplied(2), None)
+    );
+    assert_eq!(
+        in_session(&mut lock, t + 3, &mut s, Command::Unlock),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::UnknownOwner)
+        )
+    );
 }

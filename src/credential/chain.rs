@@ -308,6 +308,21 @@ impl<'a> UnverifiedChain<'a> {
         self.check_rules(v, owner)
     }
 
+    /// Runs every check of [`UnverifiedChain::verify`] but the signatures again, for a chain
+    /// whose signatures `owner` and its delegates were found to have made: a lock repeats
+    /// them at every command that moves the bolt, against its state and clock of that moment.
+    /// Refuses with [`Error::UnknownOwner`] once `owner` is no longer enrolled.
+    pub(crate) fn recheck<R: Revocations + ?Sized>(
+        &self,
+        v: &Verifier<'_, R>,
+        owner: &PublicKey,
+    ) -> Result<Grant> {
+        if !v.owners.iter().any(|o| o.ct_eq(owner)) {
+            return Err(Error::UnknownOwner);
+        }
+        self.check_rules(v, *owner)
+    }
+
     /// Everything but signatures, for a chain whose signatures `owner` and its delegates made.
     /// Out of line so its links never sit on the stack under the Ed25519 verifier.
     #[inline(never)]

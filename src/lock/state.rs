@@ -128,14 +128,34 @@ impl Enrolment {
         now: Option<UnixTime>,
         revocations: &R,
     ) -> Result<Grant> {
-        UnverifiedChain::decode(chain)?.verify(&Verifier {
+        UnverifiedChain::decode(chain)?.verify(&self.verifier(now, revocations))
+    }
+
+    /// Checks again, without its signatures, a chain that [`Enrolment::verify_chain`]
+    /// accepted earlier as signed by `owner`.
+    pub(crate) fn recheck_chain<R: Revocations + ?Sized>(
+        &self,
+        chain: &[u8],
+        owner: &PublicKey,
+        now: Option<UnixTime>,
+        revocations: &R,
+    ) -> Result<Grant> {
+        UnverifiedChain::decode(chain)?.recheck(&self.verifier(now, revocations), owner)
+    }
+
+    fn verifier<'a, R: Revocations + ?Sized>(
+        &'a self,
+        now: Option<UnixTime>,
+        revocations: &'a R,
+    ) -> Verifier<'a, R> {
+        Verifier {
             lock: self.id(),
             owners: self.owners.as_slice(),
             epoch: self.epoch,
             revocations,
             now,
             tz: self.tz,
-        })
+        }
     }
 }
 
@@ -341,6 +361,17 @@ impl LockState {
     /// Verifies a chain against this state's trust anchors and revocations.
     pub fn verify_chain(&self, chain: &[u8], now: Option<UnixTime>) -> Result<Grant> {
         self.enrolment.verify_chain(chain, now, self)
+    }
+
+    /// Checks again, against this state and without its signatures, a chain that
+    /// [`LockState::verify_chain`] accepted earlier as signed by `owner`.
+    pub(crate) fn recheck_chain(
+        &self,
+        chain: &[u8],
+        owner: &PublicKey,
+        now: Option<UnixTime>,
+    ) -> Result<Grant> {
+        self.enrolment.recheck_chain(chain, owner, now, self)
     }
 
     /// Counts one use against every limited link of a grant, refusing if any is spent.
