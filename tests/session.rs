@@ -1044,3 +1044,202 @@ fn a_revocation_applied_during_a_session_stops_its_unlocks() {
         )
     );
 }
+
+/// A configuration update for `lock` signed by `signer`.
+fn update_by(
+    signer: &doorkey::crypto::SecretKey,
+    lock: doorkey::credential::LockId,
+    version: u64,
+    change: Change,
+) -> Vec<u8> {
+    let mut buf = [0u8; 256];
+    let update = ConfigUpdate {
+        lock,
+        version,
+        signer: signer.public_key(),
+        change,
+    };
+    let n = update.sign(signer, &mut buf).unwrap();
+    buf[..n].to_vec()
+}
+
+/// Applies `update` through an anonymous session; returns the reply and the detailed refusal.
+fn apply(
+    lock: &mut Lock<Mem>,
+    w: &mut World,
+    tick: u64,
+    update: &[u8],
+) -> (Reply<'static>, Option<Error>) {
+    let (_, o, r) = anonymous(lock, tick, Command::Config(update), &mut w.rng);
+    (r, o.denied)
+}
+
+#[test]
+fn a_revoked_co_owner_key_is_refused_wherever_it_signs() {
+    let (mut w, mut lock, chain) = setup();
+    let t = tick_at(T0 + 30);
+    let (k1, k2, k6) = (key(1), key(8), key(6));
+    let id = lock.id();
+    for (version, change) in [
+        (1, Change::AddOwner(k2.public_key())),
+        (2, Change::AddTimeKey(k6.public_key())),
+    ] {
+        assert_eq!(
+            apply(&mut lock, &mut w, t, &update_by(&k1, id, version, change)),
+            (Reply::ConfigApplied(version), None)
+        );
+    }
+    let mut link = direct_link(&mut w);
+    link.uses = None;
+    let rooted_at_k2 = Chain::root(&k2, &link).unwrap();
+    let cred2 = Credential::new(rooted_at_k2.as_bytes(), key(4)).unwrap();
+    // Before the revocation, k2 roots chains and signs anchors and updates.
+    assert_eq!(
+        visit(&mut lock, t, &cred2, Command::Unlock, &mut w.rng).3,
+        Reply::Unlocked
+    );
+    assert_eq!(
+        set_time(&mut lock, t, T0 + 30, &k2, &mut w.rng),
+        Reply::TimeSet(T0 + 30)
+    );
+    assert_eq!(
+        set_time(&mut lock, t, T0 + 30, &k6, &mut w.rng),
+        Reply::TimeSet(T0 + 30)
+    );
+    assert_eq!(
+        apply(
+            &mut lock,
+            &mut w,
+            t,
+            &update_by(&k2, id, 3, Change::SetEpoch(0))
+        ),
+        (Reply::ConfigApplied(3), None)
+    );
+    for (version, k) in [(4, &k2), (5, &k6)] {
+        assert_eq!(
+            apply(
+                &mut lock,
+                &mut w,
+                t,
+                &update_by(&k1, id, version, Change::RevokeKey(k.public_key()))
+            ),
+            (Reply::ConfigApplied(version), None)
+        );
+    }
+    // A chain rooted at the revoked owner key.
+    let (_, _, o, r) = visit(&mut lock, t, &cred2, Command::Unlock, &mut w.rng);
+    assert_eq!(
+        (r, o.denied),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::Revoked)
+        )
+    );
+    // Its configuration updates: it cannot lock the real owner out.
+    assert_eq!(
+        apply(
+            &mut lock,
+            &mut w,
+            t,
+            &update_by(&k2, id, 6, Change::RemoveOwner(k1.public_key()))
+        ),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::Revoked)
+        )
+    );
+    assert!(lock.state().enrolment.owners().contains(&k1.public_key()));
+    // Its anchors, and those of a revoked time key.
+    for k in [&k2, &k6] {
+        let mut ch = [0u8; 256];
+        let n = lock.challenge(t + 1, &mut w.rng, &mut ch).unwrap();
+        let nonce = inspect_challenge(&ch[..n], &lock.id()).unwrap().nonce;
+        let mut a = [0u8; 256];
+        let len = TimeAnchor {
+            lock: lock.id(),
+            nonce,
+            time: T0 + 40,
+            signer: k.public_key(),
+        }
+        .sign(k, &mut a)
+        .unwrap();
+        let mut open = [0u8; 512];
+        let (mut s, m) = PhoneSession::open_anonymous(
+            &ch[..n],
+            &lock.id(),
+            Command::Time(&a[..len]),
+            &mut w.rng,
+            &mut open,
+        )
+        .unwrap();
+        let (o, r) = exchange(&mut lock, t + 1, &mut s, &open[..m]);
+        assert_eq!(
+            (r, o.denied),
+            (
+                Reply::Denied(ReasonCode::NotAuthorized),
+                Some(Error::Revoked)
+            )
+        );
+    }
+    // The unrevoked owner still roots chains, signs anchors and updates.
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    assert_eq!(
+        visit(&mut lock, t + 2, &cred, Command::Unlock, &mut w.rng).3,
+        Reply::Unlocked
+    );
+    assert_eq!(
+        set_time(&mut lock, t + 2, T0 + 40, &k1, &mut w.rng),
+        Reply::TimeSet(T0 + 40)
+    );
+    // It may not revoke or remove itself while it is the only unrevoked owner left.
+    for change in [
+        Change::RevokeKey(k1.public_key()),
+        Change::RemoveOwner(k1.public_key()),
+    ] {
+        assert_eq!(
+            apply(&mut lock, &mut w, t + 2, &update_by(&k1, id, 6, change)),
+            (
+                Reply::Denied(ReasonCode::NotAuthorized),
+                Some(Error::NotPermitted)
+            ),
+            "{change:?}"
+        );
+    }
+    // Removing the revoked co-owner is fine.
+    assert_eq!(
+        apply(
+            &mut lock,
+            &mut w,
+            t + 2,
+            &update_by(&k1, id, 6, Change::RemoveOwner(k2.public_key()))
+        ),
+        (Reply::ConfigApplied(6), None)
+    );
+    assert_eq!(lock.state().enrolment.owners(), &[k1.public_key()]);
+}
+
+#[test]
+fn a_revoked_holder_or_delegate_key_is_refused_and_others_still_pass() {
+    let (mut w, lock, _) = setup();
+    let company = w.company_chain();
+    let mut link = w.courier_link();
+    link.uses = None;
+    let chain = company.extend(&w.company, &link).unwrap();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let t = tick_at(T0 + 30);
+    for (version, k, denied) in [
+        (1, key(9), None),
+        (2, key(4), Some(Error::Revoked)),
+        (3, key(3), Some(Error::Revoked)),
+    ] {
+        let mut lock = Lock::boot(key(2), lock.storage().clone()).unwrap();
+        set_time(&mut lock, t, T0 + 30, &key(1), &mut w.rng);
+        let update = owner_update(lock.id(), version, Change::RevokeKey(k.public_key()));
+        assert_eq!(
+            apply(&mut lock, &mut w, t, &update),
+            (Reply::ConfigApplied(version), None)
+        );
+        let (_, _, o, _) = visit(&mut lock, t, &cred, Command::Unlock, &mut w.rng);
+        assert_eq!(o.denied, denied, "revoked {version}");
+    }
+}

@@ -335,7 +335,8 @@ impl<'a> UnverifiedChain<'a> {
         // first per-link refusal (revocation, epoch, time), as if checked in that order.
         let mut limits = Bounded::new();
         let mut expires: Option<UnixTime> = None;
-        let mut refused = None;
+        // A revoked owner key is refused like a revoked subject, as part of the root's checks.
+        let mut refused = v.revocations.key_revoked(&owner).then_some(Error::Revoked);
         let (leaf, locks) = self.narrowed(|l| {
             if refused.is_some() {
                 return;

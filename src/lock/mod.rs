@@ -18,7 +18,7 @@ pub use state::*;
 pub use storage::*;
 
 use crate::config::{ConfigUpdate, TimeAnchor};
-use crate::credential::{Grant, LockId, MAX_CHAIN_BYTES, Rights, UnverifiedChain};
+use crate::credential::{Grant, LockId, MAX_CHAIN_BYTES, Revocations, Rights, UnverifiedChain};
 use crate::crypto::channel::{SessionKeys, agree};
 use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
 use crate::error::{Error, Result};
@@ -518,6 +518,9 @@ impl<S: Storage> Lock<S> {
             return Err(Error::NotPermitted);
         }
         anchor.verify(&a.signer, labels::TIME)?;
+        if self.state.key_revoked(&a.signer) {
+            return Err(Error::Revoked);
+        }
         if a.time < self.state.high_water {
             return Err(Error::Stale);
         }
