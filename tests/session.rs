@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use doorkey::Error;
 use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
-use doorkey::credential::{Chain, Rights};
+use doorkey::credential::{Chain, CredentialId, Rights};
 use doorkey::crypto::{Signer, labels, sign};
 use doorkey::lock::{Action, DoorEvent, Lock, Storage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
@@ -906,4 +906,340 @@ fn a_lock_that_cannot_reload_its_committed_state_stops_until_reboot() {
     let mut ch = [0u8; 256];
     assert_eq!(lock.challenge(21, &mut w.rng, &mut ch), Err(Error::Storage));
     assert_eq!(lock.door_event(22, DoorEvent::Opened), Err(Error::Storage));
+}
+
+/// In an open session, sends `command` at `tick` and returns the reply and the detailed
+/// refusal.
+fn in_session(
+    lock: &mut Lock<Mem>,
+    tick: u64,
+    s: &mut PhoneSession,
+    command: Command<'_>,
+) -> (Reply<'static>, Option<Error>) {
+    let mut msg = [0u8; 512];
+    let n = s.command(command, &mut msg).unwrap();
+    let (o, r) = exchange(lock, tick, s, &msg[..n]);
+    (r, o.denied)
+}
+
+/// A root link from the owner (key 1) straight to the holder (key 4) for `w`'s lock.
+fn direct_link(w: &mut World) -> doorkey::credential::Link {
+    let mut link = w.company_link();
+    link.subject = key(4).public_key();
+    link.depth = 0;
+    link.rights = Rights::UNLOCK.union(Rights::LOCK);
+    link
+}
+
+#[test]
+fn a_schedule_window_that_closes_during_a_session_stops_its_unlocks() {
+    use doorkey::time::{Schedule, WeeklyWindow};
+    let (mut w, mut lock, _) = setup();
+    // Mondays 12:00 to 13:00 UTC, no lifetime: T0 is a Monday, 12:00.
+    let mut link = direct_link(&mut w);
+    link.not_before = 0;
+    link.lifetime = None;
+    link.schedule = Some(
+        Schedule::new(
+            &[WeeklyWindow::new(WeeklyWindow::MONDAY, 720, 60).unwrap()],
+            &[],
+        )
+        .unwrap(),
+    );
+    let chain = Chain::root(&key(1), &link).unwrap();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let opened = tick_at(T0 + 3590);
+    let (mut s, _, _, reply) = visit(&mut lock, opened, &cred, Command::Hello, &mut w.rng);
+    assert_eq!(reply, Reply::Ready);
+    assert_eq!(
+        in_session(&mut lock, opened + 5, &mut s, Command::Unlock),
+        (Reply::Unlocked, None)
+    );
+    // 13:01:40, 110 seconds into the session: the window has closed.
+    assert_eq!(
+        in_session(&mut lock, tick_at(T0 + 3700), &mut s, Command::Unlock),
+        (
+            Reply::Denied(ReasonCode::NotNow),
+            Some(Error::OutsideSchedule)
+        )
+    );
+}
+
+#[test]
+fn a_revocation_applied_during_a_session_stops_its_unlocks() {
+    let (mut w, mut lock, _) = setup();
+    let company = w.company_chain();
+    let mut link = w.courier_link();
+    link.uses = None;
+    let chain = company.extend(&w.company, &link).unwrap();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let t = tick_at(T0 + 30);
+    let changes = [
+        // Unrelated revocations leave the session's grant alone.
+        (
+            Change::RevokeId {
+                id: CredentialId([9; 16]),
+                until: None,
+            },
+            None,
+        ),
+        (Change::RevokeKey(key(9).public_key()), None),
+        (
+            Change::RevokeId {
+                id: link.id,
+                until: None,
+            },
+            Some(Error::Revoked),
+        ),
+        (Change::RevokeKey(key(3).public_key()), Some(Error::Revoked)),
+        (Change::SetEpoch(1), Some(Error::Revoked)),
+    ];
+    for (version, (change, denied)) in (1..).zip(changes) {
+        let mut lock = Lock::boot(key(2), lock.storage().clone()).unwrap();
+        set_time(&mut lock, t - 1, T0 + 29, &key(1), &mut w.rng);
+        let (mut s, _, _, reply) = visit(&mut lock, t, &cred, Command::Hello, &mut w.rng);
+        assert_eq!(reply, Reply::Ready);
+        let update = owner_update(lock.id(), version, change);
+        assert_eq!(
+            in_session(&mut lock, t + 1, &mut s, Command::Config(&update)),
+            (Reply::ConfigApplied(version), None)
+        );
+        let expected = match denied {
+            None => Reply::Unlocked,
+            Some(_) => Reply::Denied(ReasonCode::NotAuthorized),
+        };
+        assert_eq!(
+            in_session(&mut lock, t + 2, &mut s, Command::Unlock),
+            (expected, denied),
+            "{change:?}"
+        );
+    }
+    // An owner removed during the session no longer vouches for the chains it signed.
+    let owner2 = key(8);
+    let mut link = direct_link(&mut w);
+    link.subject = key(4).public_key();
+    let chain = Chain::root(&owner2, &link).unwrap();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let add = owner_update(lock.id(), 1, Change::AddOwner(owner2.public_key()));
+    assert_eq!(
+        anonymous(&mut lock, t, Command::Config(&add), &mut w.rng).2,
+        Reply::ConfigApplied(1)
+    );
+    let (mut s, _, _, reply) = visit(&mut lock, t, &cred, Command::Hello, &mut w.rng);
+    assert_eq!(reply, Reply::Ready);
+    assert_eq!(
+        in_session(&mut lock, t + 1, &mut s, Command::Unlock),
+        (Reply::Unlocked, None)
+    );
+    let remove = owner_update(lock.id(), 2, Change::RemoveOwner(owner2.public_key()));
+    assert_eq!(
+        in_session(&mut lock, t + 2, &mut s, Command::Config(&remove)),
+        (Reply::ConfigApplied(2), None)
+    );
+    assert_eq!(
+        in_session(&mut lock, t + 3, &mut s, Command::Unlock),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::UnknownOwner)
+        )
+    );
+}
+
+/// A configuration update for `lock` signed by `signer`.
+fn update_by(
+    signer: &doorkey::crypto::SecretKey,
+    lock: doorkey::credential::LockId,
+    version: u64,
+    change: Change,
+) -> Vec<u8> {
+    let mut buf = [0u8; 256];
+    let update = ConfigUpdate {
+        lock,
+        version,
+        signer: signer.public_key(),
+        change,
+    };
+    let n = update.sign(signer, &mut buf).unwrap();
+    buf[..n].to_vec()
+}
+
+/// Applies `update` through an anonymous session; returns the reply and the detailed refusal.
+fn apply(
+    lock: &mut Lock<Mem>,
+    w: &mut World,
+    tick: u64,
+    update: &[u8],
+) -> (Reply<'static>, Option<Error>) {
+    let (_, o, r) = anonymous(lock, tick, Command::Config(update), &mut w.rng);
+    (r, o.denied)
+}
+
+#[test]
+fn a_revoked_co_owner_key_is_refused_wherever_it_signs() {
+    let (mut w, mut lock, chain) = setup();
+    let t = tick_at(T0 + 30);
+    let (k1, k2, k6) = (key(1), key(8), key(6));
+    let id = lock.id();
+    for (version, change) in [
+        (1, Change::AddOwner(k2.public_key())),
+        (2, Change::AddTimeKey(k6.public_key())),
+    ] {
+        assert_eq!(
+            apply(&mut lock, &mut w, t, &update_by(&k1, id, version, change)),
+            (Reply::ConfigApplied(version), None)
+        );
+    }
+    let mut link = direct_link(&mut w);
+    link.uses = None;
+    let rooted_at_k2 = Chain::root(&k2, &link).unwrap();
+    let cred2 = Credential::new(rooted_at_k2.as_bytes(), key(4)).unwrap();
+    // Before the revocation, k2 roots chains and signs anchors and updates.
+    assert_eq!(
+        visit(&mut lock, t, &cred2, Command::Unlock, &mut w.rng).3,
+        Reply::Unlocked
+    );
+    assert_eq!(
+        set_time(&mut lock, t, T0 + 30, &k2, &mut w.rng),
+        Reply::TimeSet(T0 + 30)
+    );
+    assert_eq!(
+        set_time(&mut lock, t, T0 + 30, &k6, &mut w.rng),
+        Reply::TimeSet(T0 + 30)
+    );
+    assert_eq!(
+        apply(
+            &mut lock,
+            &mut w,
+            t,
+            &update_by(&k2, id, 3, Change::SetEpoch(0))
+        ),
+        (Reply::ConfigApplied(3), None)
+    );
+    for (version, k) in [(4, &k2), (5, &k6)] {
+        assert_eq!(
+            apply(
+                &mut lock,
+                &mut w,
+                t,
+                &update_by(&k1, id, version, Change::RevokeKey(k.public_key()))
+            ),
+            (Reply::ConfigApplied(version), None)
+        );
+    }
+    // A chain rooted at the revoked owner key.
+    let (_, _, o, r) = visit(&mut lock, t, &cred2, Command::Unlock, &mut w.rng);
+    assert_eq!(
+        (r, o.denied),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::Revoked)
+        )
+    );
+    // Its configuration updates: it cannot lock the real owner out.
+    assert_eq!(
+        apply(
+            &mut lock,
+            &mut w,
+            t,
+            &update_by(&k2, id, 6, Change::RemoveOwner(k1.public_key()))
+        ),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::Revoked)
+        )
+    );
+    assert!(lock.state().enrolment.owners().contains(&k1.public_key()));
+    // Its anchors, and those of a revoked time key.
+    for k in [&k2, &k6] {
+        let mut ch = [0u8; 256];
+        let n = lock.challenge(t + 1, &mut w.rng, &mut ch).unwrap();
+        let nonce = inspect_challenge(&ch[..n], &lock.id()).unwrap().nonce;
+        let mut a = [0u8; 256];
+        let len = TimeAnchor {
+            lock: lock.id(),
+            nonce,
+            time: T0 + 40,
+            signer: k.public_key(),
+        }
+        .sign(k, &mut a)
+        .unwrap();
+        let mut open = [0u8; 512];
+        let (mut s, m) = PhoneSession::open_anonymous(
+            &ch[..n],
+            &lock.id(),
+            Command::Time(&a[..len]),
+            &mut w.rng,
+            &mut open,
+        )
+        .unwrap();
+        let (o, r) = exchange(&mut lock, t + 1, &mut s, &open[..m]);
+        assert_eq!(
+            (r, o.denied),
+            (
+                Reply::Denied(ReasonCode::NotAuthorized),
+                Some(Error::Revoked)
+            )
+        );
+    }
+    // The unrevoked owner still roots chains, signs anchors and updates.
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    assert_eq!(
+        visit(&mut lock, t + 2, &cred, Command::Unlock, &mut w.rng).3,
+        Reply::Unlocked
+    );
+    assert_eq!(
+        set_time(&mut lock, t + 2, T0 + 40, &k1, &mut w.rng),
+        Reply::TimeSet(T0 + 40)
+    );
+    // It may not revoke or remove itself while it is the only unrevoked owner left.
+    for change in [
+        Change::RevokeKey(k1.public_key()),
+        Change::RemoveOwner(k1.public_key()),
+    ] {
+        assert_eq!(
+            apply(&mut lock, &mut w, t + 2, &update_by(&k1, id, 6, change)),
+            (
+                Reply::Denied(ReasonCode::NotAuthorized),
+                Some(Error::NotPermitted)
+            ),
+            "{change:?}"
+        );
+    }
+    // Removing the revoked co-owner is fine.
+    assert_eq!(
+        apply(
+            &mut lock,
+            &mut w,
+            t + 2,
+            &update_by(&k1, id, 6, Change::RemoveOwner(k2.public_key()))
+        ),
+        (Reply::ConfigApplied(6), None)
+    );
+    assert_eq!(lock.state().enrolment.owners(), &[k1.public_key()]);
+}
+
+#[test]
+fn a_revoked_holder_or_delegate_key_is_refused_and_others_still_pass() {
+    let (mut w, lock, _) = setup();
+    let company = w.company_chain();
+    let mut link = w.courier_link();
+    link.uses = None;
+    let chain = company.extend(&w.company, &link).unwrap();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let t = tick_at(T0 + 30);
+    for (version, k, denied) in [
+        (1, key(9), None),
+        (2, key(4), Some(Error::Revoked)),
+        (3, key(3), Some(Error::Revoked)),
+    ] {
+        let mut lock = Lock::boot(key(2), lock.storage().clone()).unwrap();
+        set_time(&mut lock, t, T0 + 30, &key(1), &mut w.rng);
+        let update = owner_update(lock.id(), version, Change::RevokeKey(k.public_key()));
+        assert_eq!(
+            apply(&mut lock, &mut w, t, &update),
+            (Reply::ConfigApplied(version), None)
+        );
+        let (_, _, o, _) = visit(&mut lock, t, &cred, Command::Unlock, &mut w.rng);
+        assert_eq!(o.denied, denied, "revoked {version}");
+    }
 }

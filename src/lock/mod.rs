@@ -18,7 +18,7 @@ pub use state::*;
 pub use storage::*;
 
 use crate::config::{ConfigUpdate, TimeAnchor};
-use crate::credential::{Grant, LockId, Rights, UnverifiedChain};
+use crate::credential::{Grant, LockId, MAX_CHAIN_BYTES, Revocations, Rights, UnverifiedChain};
 use crate::crypto::channel::{SessionKeys, agree};
 use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
 use crate::error::{Error, Result};
@@ -90,6 +90,8 @@ struct Session {
     /// A holder whose genuine chain was refused, for the denial receipt.
     claimed: Option<Who>,
     grant: Option<Grant>,
+    /// Length of the grant's chain, held in [`Lock`]'s chain buffer.
+    chain: usize,
     received: u32,
     sent: u32,
     opened: u64,
@@ -102,6 +104,10 @@ pub struct Lock<S: Storage> {
     storage: S,
     pending: [Option<Pending>; MAX_PENDING],
     session: Option<Session>,
+    /// The chain of the session's grant as verified at the open: every command that moves
+    /// the bolt checks its rules again, against the state of that moment. Kept out of the
+    /// session so the session never carries it across the stack.
+    chain: [u8; MAX_CHAIN_BYTES],
     /// Tick and UTC time of the last accepted anchor; `None` until one arrives after boot.
     anchor: Option<(u64, UnixTime)>,
     /// Memory may not match what storage holds (not started yet, or a commit and the reload
@@ -121,6 +127,7 @@ impl<S: Storage> Lock<S> {
             storage,
             pending: [const { None }; MAX_PENDING],
             session: None,
+            chain: [0; MAX_CHAIN_BYTES],
             anchor: None,
             failed: true,
         }
@@ -313,6 +320,7 @@ impl<S: Storage> Lock<S> {
             anchored: false,
             claimed: None,
             grant: None,
+            chain: 0,
             received: 0,
             sent: 0,
             opened: tick,
@@ -333,7 +341,14 @@ impl<S: Storage> Lock<S> {
         let early = self.administer(tick, &mut session, command);
         if let Some(proof) = proof {
             match self.verify_proof(tick, &th, command_bytes, &proof) {
-                Ok(grant) => session.grant = Some(grant),
+                Ok(grant) => {
+                    let Some(held) = self.chain.get_mut(..proof.chain.len()) else {
+                        return self.finish(session, tick, Err(Error::Oversize), out, true);
+                    };
+                    held.copy_from_slice(proof.chain);
+                    session.chain = proof.chain.len();
+                    session.grant = Some(grant);
+                }
                 Err((e, who)) => {
                     session.claimed = who;
                     return self.finish(session, tick, Err(e), out, true);
@@ -422,12 +437,11 @@ impl<S: Storage> Lock<S> {
             Command::Unlock => {
                 let grant = session.grant.as_ref().ok_or(Error::NotPermitted)?;
                 grant.require(Rights::UNLOCK)?;
-                if let Some(end) = grant.expires
-                    && now.ok_or(Error::ClockUntrusted)? >= end
-                {
-                    return Err(Error::Expired);
-                }
-                if !presence.confirm(grant) {
+                // The open's checks once more, at this command's time and state: a schedule
+                // window may have closed, a revocation been applied.
+                let chain = self.chain.get(..session.chain).ok_or(Error::Misuse)?;
+                let grant = self.state.recheck_chain(chain, &grant.owner, now)?;
+                if !presence.confirm(&grant) {
                     return Err(Error::NotPermitted);
                 }
                 let limits = grant.limits;
@@ -504,6 +518,9 @@ impl<S: Storage> Lock<S> {
             return Err(Error::NotPermitted);
         }
         anchor.verify(&a.signer, labels::TIME)?;
+        if self.state.key_revoked(&a.signer) {
+            return Err(Error::Revoked);
+        }
         if a.time < self.state.high_water {
             return Err(Error::Stale);
         }

@@ -128,14 +128,34 @@ impl Enrolment {
         now: Option<UnixTime>,
         revocations: &R,
     ) -> Result<Grant> {
-        UnverifiedChain::decode(chain)?.verify(&Verifier {
+        UnverifiedChain::decode(chain)?.verify(&self.verifier(now, revocations))
+    }
+
+    /// Checks again, without its signatures, a chain that [`Enrolment::verify_chain`]
+    /// accepted earlier as signed by `owner`.
+    pub(crate) fn recheck_chain<R: Revocations + ?Sized>(
+        &self,
+        chain: &[u8],
+        owner: &PublicKey,
+        now: Option<UnixTime>,
+        revocations: &R,
+    ) -> Result<Grant> {
+        UnverifiedChain::decode(chain)?.recheck(&self.verifier(now, revocations), owner)
+    }
+
+    fn verifier<'a, R: Revocations + ?Sized>(
+        &'a self,
+        now: Option<UnixTime>,
+        revocations: &'a R,
+    ) -> Verifier<'a, R> {
+        Verifier {
             lock: self.id(),
             owners: self.owners.as_slice(),
             epoch: self.epoch,
             revocations,
             now,
             tz: self.tz,
-        })
+        }
     }
 }
 
@@ -343,6 +363,17 @@ impl LockState {
         self.enrolment.verify_chain(chain, now, self)
     }
 
+    /// Checks again, against this state and without its signatures, a chain that
+    /// [`LockState::verify_chain`] accepted earlier as signed by `owner`.
+    pub(crate) fn recheck_chain(
+        &self,
+        chain: &[u8],
+        owner: &PublicKey,
+        now: Option<UnixTime>,
+    ) -> Result<Grant> {
+        self.enrolment.recheck_chain(chain, owner, now, self)
+    }
+
     /// Counts one use against every limited link of a grant, refusing if any is spent.
     /// Limits naming the same id (a delegate may reuse its parent's id) count once, against
     /// the smallest of their limits. Entries whose link has expired by trusted time `now` are
@@ -396,24 +427,34 @@ impl LockState {
     }
 
     /// Applies a configuration update whose signature the caller has checked against
-    /// `update.signer`. Refuses an update that is not newer, not for this lock, or not signed
-    /// by an enrolled owner.
+    /// `update.signer`. Refuses an update that is not newer, not for this lock, not signed by
+    /// an enrolled owner, or signed by a revoked key; and a change that would leave no
+    /// enrolled owner key unrevoked, so the lock always has an owner who can administer it.
     pub fn apply(&mut self, update: &ConfigUpdate, now: Option<UnixTime>) -> Result<()> {
-        let e = &mut self.enrolment;
+        let revoked = |k: &PublicKey| self.key_revoked(k);
+        let e = &self.enrolment;
         if update.lock != e.id() || !e.owners.as_slice().iter().any(|o| o.ct_eq(&update.signer)) {
             return Err(Error::NotPermitted);
+        }
+        if revoked(&update.signer) {
+            return Err(Error::Revoked);
         }
         if update.version <= e.config_version {
             return Err(Error::Stale);
         }
+        if let Change::RemoveOwner(gone) | Change::RevokeKey(gone) = update.change
+            && !e
+                .owners
+                .as_slice()
+                .iter()
+                .any(|o| !o.ct_eq(&gone) && !revoked(o))
+        {
+            return Err(Error::NotPermitted);
+        }
+        let e = &mut self.enrolment;
         match update.change {
             Change::AddOwner(k) => add_key(&mut e.owners, k)?,
-            Change::RemoveOwner(k) => {
-                if e.owners.len() == 1 && e.owners.as_slice().iter().any(|o| o.ct_eq(&k)) {
-                    return Err(Error::NotPermitted);
-                }
-                remove_key(&mut e.owners, &k);
-            }
+            Change::RemoveOwner(k) => remove_key(&mut e.owners, &k),
             Change::RevokeId { id, until } => {
                 if !self.revoked_ids.as_slice().iter().any(|r| r.id == id) {
                     if self.revoked_ids.len() == MAX_REVOKED_IDS {
