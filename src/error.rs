@@ -72,6 +72,15 @@ pub enum Error {
     Stale,
     /// Receipts do not follow one another: a gap, reordering, fork or truncation.
     ChainBroken,
+    /// Storage holds no state: the lock was never provisioned (not an unreadable or corrupt
+    /// store, which is [`Error::Storage`]).
+    NotProvisioned,
+    /// Storage already holds a lock's state; provisioning would overwrite it (only an
+    /// owner-signed factory reset may).
+    AlreadyProvisioned,
+    /// The lock booted from a state older than one it had committed, and refuses use-limited
+    /// and time-bounded grants until an owner confirms its state.
+    RolledBack,
 
     // -- caller mistakes -------------------------------------------------------------------
     /// The API was used incorrectly by the calling code (never caused by peer input).
@@ -107,6 +116,9 @@ impl fmt::Display for Error {
             Error::Storage => "persistent storage failure",
             Error::Stale => "update older than the applied one",
             Error::ChainBroken => "receipt chain broken",
+            Error::NotProvisioned => "lock not provisioned",
+            Error::AlreadyProvisioned => "lock already provisioned",
+            Error::RolledBack => "lock state rolled back; awaiting owner confirmation",
             Error::Misuse => "API misuse",
         };
         f.write_str(text)

@@ -760,6 +760,9 @@ impl Storage for Faulty {
         self.commits -= 1;
         self.store.commit(state)
     }
+    fn rolled_back(&self) -> bool {
+        self.store.rolled_back()
+    }
 }
 
 #[test]

@@ -106,6 +106,7 @@ fn widest_state() -> LockState {
         };
         state.backlog.push(receipt).unwrap();
     }
+    state.recovery = true;
     state
 }
 
@@ -116,6 +117,7 @@ fn the_widest_state_fits_max_state_bytes() {
     let len = state.encode(&mut buf).unwrap();
     // Counted from PROTOCOL.md's encoding (varints: u64 at most 10 bytes, u32 5, u16 3;
     // offsets within ±MAX_OFFSET and transition times zigzag to 3 bytes):
+    //   magic and version 4 + 1                                                =   5
     //   enrolment     32 key + (1 + 4*32) owners + (1 + 2*32) time keys + 5 epoch
     //                 + (3 + 1 + 3 + 2*(3 + 3)) tz + 1 lifetime + 10 version   = 261
     //   revoked ids   1 + 16*(16 + 1 + 10)                                     = 433
@@ -123,7 +125,8 @@ fn the_widest_state_fits_max_state_bytes() {
     //   uses          1 + 32*(16 + 3 + 1 + 10)                                 = 961
     //   high water 10, chain head 10 + 32                                      =  52
     //   backlog       1 + 8*(10 + 32 + 11 + 11 + (1 + 16 + 32) + 17)           = 1041
-    assert_eq!(len, 261 + 433 + 257 + 961 + 52 + 1041);
+    //   recovery flag                                                          =    1
+    assert_eq!(len, 5 + 261 + 433 + 257 + 961 + 52 + 1041 + 1);
     assert!(len <= MAX_STATE_BYTES);
     let decoded = LockState::decode(&buf[..len]).unwrap();
     assert_eq!(decoded, state);
@@ -200,8 +203,8 @@ fn a_new_lock_refuses_everything_until_started() {
         lock.handle(0, &mut [1, 0x11], &mut out),
         Err(Error::Storage)
     );
-    // Nothing committed yet: it cannot start.
-    assert_eq!(lock.start(), Err(Error::Storage));
+    // Nothing committed yet: it cannot start, and says why.
+    assert_eq!(lock.start(), Err(Error::NotProvisioned));
     assert_eq!(lock.challenge(0, &mut rng, &mut out), Err(Error::Storage));
     lock.provision(key(1).public_key()).unwrap();
     assert!(lock.challenge(0, &mut rng, &mut out).is_ok());

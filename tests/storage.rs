@@ -175,6 +175,12 @@ fn flash_storage_limits_and_buffers() {
     assert_eq!(exact.load(&mut []), Ok(Some(0)));
 }
 
+/// `region` with the superseded mark written after its `len` bytes of data.
+fn superseded(mut region: Vec<u8>, len: usize) -> Vec<u8> {
+    region[HEADER + len] = 0;
+    region
+}
+
 #[test]
 fn commit_before_load_continues_the_sequence() {
     let a = region_with(SIZE, 41, b"older");
@@ -183,7 +189,10 @@ fn commit_before_load_continues_the_sequence() {
     let mut s = FlashStorage::new(flash.clone());
     s.commit(b"next").unwrap();
     assert_eq!(flash.region(Region::A), region_with(SIZE, 43, b"next"));
-    assert_eq!(flash.region(Region::B), region_with(SIZE, 42, b"newer"));
+    assert_eq!(
+        flash.region(Region::B),
+        superseded(region_with(SIZE, 42, b"newer"), 5)
+    );
     assert_eq!(
         load_vec(&mut FlashStorage::new(flash)),
         Some(b"next".to_vec())
@@ -228,7 +237,10 @@ fn a_failed_commit_that_landed_is_not_overwritten() {
     flash.0.borrow_mut().spurious_error_at = Some(header_write);
     assert_eq!(s.commit(b"maybe"), Err(Error::Storage));
     s.commit(b"third").unwrap();
-    assert_eq!(flash.region(Region::B), region_with(SIZE, 1, b"maybe"));
+    assert_eq!(
+        flash.region(Region::B),
+        superseded(region_with(SIZE, 1, b"maybe"), 5)
+    );
     assert_eq!(flash.region(Region::A), region_with(SIZE, 2, b"third"));
     assert_eq!(load_vec(&mut s), Some(b"third".to_vec()));
 }
@@ -272,7 +284,13 @@ fn recover(
     let flash = s.into_inner();
     flash.reboot();
     let mut s = FlashStorage::new(flash);
-    let loaded = load_vec(&mut s);
+    let mut buf = vec![0u8; CAPACITY];
+    let loaded = match s.load(&mut buf) {
+        // The first record's header was torn: not blank, and nothing valid.
+        Err(Error::Storage) if m.committed.is_none() => None,
+        other => other.expect("load").map(|n| buf[..n].to_vec()),
+    };
+    assert!(!s.rolled_back(), "a power cut is no rollback");
     let seq = newest_seq(s.flash());
     if loaded.as_ref() == Some(&pending) {
         assert!(
@@ -360,9 +378,9 @@ fn every_single_bit_flip_is_refused() {
         );
         let mut s = FlashStorage::new(SimFlash::with_contents(vec![0xFF; 256], flipped));
         assert_eq!(
-            load_vec(&mut s),
-            None,
-            "bit {bit}: nothing else to fall back to"
+            s.load(&mut [0u8; 256]),
+            Err(Error::Storage),
+            "bit {bit}: nothing else to fall back to, and not blank"
         );
     }
     // Bytes after the record are not part of it.
@@ -424,8 +442,11 @@ proptest! {
         if size < HEADER {
             prop_assert_eq!(s.load(&mut buf), Err(Error::Misuse));
         } else {
-            prop_assert_eq!(s.load(&mut buf), Ok(None));
-            prop_assert_eq!(s.load(&mut []), Ok(None));
+            let erased = |r: &[u8]| r[..HEADER].iter().all(|b| *b == 0xFF);
+            let blank = erased(&s.flash().region(Region::A)) && erased(&s.flash().region(Region::B));
+            let expected = if blank { Ok(None) } else { Err(Error::Storage) };
+            prop_assert_eq!(s.load(&mut buf), expected);
+            prop_assert_eq!(s.load(&mut []), expected);
             // Recovery from garbage: commits start over and work.
             let fresh = &b"fresh"[..5.min(size - HEADER)];
             s.commit(fresh).unwrap();
@@ -463,4 +484,82 @@ proptest! {
             prop_assert_eq!(flash.region(loser), region_with(256, sx.max(sy) + 1, b"next"));
         }
     }
+}
+
+/// Which region holds the newest valid record.
+fn newest_region(flash: &SimFlash) -> Region {
+    let a = valid_seq(&flash.region(Region::A));
+    let b = valid_seq(&flash.region(Region::B));
+    if b > a { Region::B } else { Region::A }
+}
+
+#[test]
+fn a_lost_newest_record_reads_as_rolled_back() {
+    // A byte of data, a byte of the check, or the magic of the newest record decays.
+    for offset in [HEADER + 2, 20, 0] {
+        let flash = SimFlash::new(SIZE, 1);
+        let mut s = FlashStorage::new(flash.clone());
+        s.commit(b"older").unwrap();
+        s.commit(b"newer").unwrap();
+        let mut fresh = FlashStorage::new(flash.clone());
+        assert_eq!(load_vec(&mut fresh).as_deref(), Some(&b"newer"[..]));
+        assert!(!fresh.rolled_back(), "the newest record is there");
+
+        let newest = newest_region(&flash);
+        flash.0.borrow_mut().regions[idx(newest)][offset] ^= 0x01;
+        let mut rebooted = FlashStorage::new(flash.clone());
+        assert_eq!(load_vec(&mut rebooted).as_deref(), Some(&b"older"[..]));
+        assert!(
+            rebooted.rolled_back(),
+            "offset {offset}: fell back silently"
+        );
+    }
+}
+
+#[test]
+fn a_power_cut_during_a_commit_is_not_a_rollback() {
+    // Operations of the second commit: erase, data, header, then the mark on the first.
+    for cut in 0..4 {
+        let flash = SimFlash::new(SIZE, 3 + cut as u64);
+        let mut s = FlashStorage::new(flash.clone());
+        s.commit(b"first").unwrap();
+        flash.cut_after(cut);
+        let _ = s.commit(b"second");
+        flash.reboot();
+        let mut rebooted = FlashStorage::new(flash.clone());
+        let loaded = load_vec(&mut rebooted).unwrap();
+        assert!(loaded == b"first" || loaded == b"second", "cut {cut}");
+        assert!(
+            !rebooted.rolled_back(),
+            "cut {cut}: an unfinished commit is no rollback"
+        );
+    }
+}
+
+#[test]
+fn only_an_erased_store_is_blank() {
+    let mut s = FlashStorage::new(SimFlash::new(SIZE, 1));
+    assert_eq!(s.load(&mut [0u8; 64]), Ok(None));
+
+    // Power cut while writing the very first record's data: its header is still erased.
+    let flash = SimFlash::new(SIZE, 2);
+    flash.cut_after(1);
+    assert_eq!(
+        FlashStorage::new(flash.clone()).commit(b"state"),
+        Err(Error::Storage)
+    );
+    flash.reboot();
+    assert_eq!(FlashStorage::new(flash).load(&mut [0u8; 64]), Ok(None));
+
+    // A header that is not erased but no valid record: corrupt, never blank.
+    let flash = SimFlash::new(SIZE, 1);
+    let mut s = FlashStorage::new(flash.clone());
+    s.commit(b"state").unwrap();
+    flash.0.borrow_mut().regions[0][HEADER] ^= 0x01;
+    let mut s = FlashStorage::new(flash.clone());
+    assert_eq!(s.load(&mut [0u8; 64]), Err(Error::Storage));
+    let mut garbage = vec![0xFF; SIZE];
+    garbage[31] = 0x7F;
+    let mut s = FlashStorage::new(SimFlash::with_contents(vec![0xFF; SIZE], garbage));
+    assert_eq!(s.load(&mut [0u8; 64]), Err(Error::Storage));
 }

@@ -38,6 +38,14 @@ pub enum Change {
     AddTimeKey(PublicKey),
     /// Stop accepting time anchors from this key.
     RemoveTimeKey(PublicKey),
+    /// The owner has checked the lock's state after it reported `RolledBack`: the lock leaves
+    /// recovery and accepts use-limited and time-bounded grants again.
+    ConfirmState,
+    /// Back to factory settings with this key as the only owner: time keys, time zone,
+    /// challenge lifetime, revocations, use counts and recovery are reset. The identity, the
+    /// receipt chain, the clock's high-water mark, the epoch and the configuration version
+    /// are kept, so nothing monotonic goes back.
+    FactoryReset(PublicKey),
 }
 
 /// A signed configuration update: applies once, only if newer than the lock's version.

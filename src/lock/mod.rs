@@ -17,7 +17,7 @@ mod storage;
 pub use state::*;
 pub use storage::*;
 
-use crate::config::{ConfigUpdate, TimeAnchor};
+use crate::config::{Change, ConfigUpdate, TimeAnchor};
 use crate::credential::{Grant, LockId, MAX_CHAIN_BYTES, Revocations, Rights, UnverifiedChain};
 use crate::crypto::channel::{SessionKeys, agree};
 use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
@@ -133,7 +133,8 @@ impl<S: Storage> Lock<S> {
         }
     }
 
-    /// Factory installation: [`Lock::new`] then [`Lock::provision`].
+    /// Factory installation: [`Lock::new`] then [`Lock::provision`]; refuses storage that
+    /// is not blank.
     pub fn install(identity: SecretKey, owner: PublicKey, storage: S) -> Result<Lock<S>> {
         let mut lock = Lock::new(identity, storage);
         lock.provision(owner)?;
@@ -141,16 +142,31 @@ impl<S: Storage> Lock<S> {
     }
 
     /// Starts after a reboot: [`Lock::new`] then [`Lock::start`].
+    ///
+    /// Firmware boots with [`Lock::new`] and [`Lock::start`] in place, and installs only when
+    /// `start` fails with [`Error::NotProvisioned`] (a blank store). Any other error (an
+    /// unreadable or corrupt store, [`Error::Storage`]) must stop the lock for service, never
+    /// lead to [`Lock::provision`]: reinstalling would reset use counts, revocations, the
+    /// clock and the receipt chain. `provision` refuses anything but a blank store anyway.
     pub fn boot(identity: SecretKey, storage: S) -> Result<Lock<S>> {
         let mut lock = Lock::new(identity, storage);
         lock.start()?;
         Ok(lock)
     }
 
-    /// Factory installation in place: a fresh state trusting `owner` replaces whatever
-    /// storage held, and is committed with an installed receipt.
+    /// Factory installation in place: a fresh state trusting `owner` is committed to blank
+    /// storage with an installed receipt.
+    ///
+    /// Refuses with [`Error::AlreadyProvisioned`] when storage holds a state (only an
+    /// owner-signed [`crate::config::Change::FactoryReset`] resets a lock), and passes on
+    /// [`Error::Storage`] when storage is unreadable or corrupt (a service tool erases it).
     pub fn provision(&mut self, owner: PublicKey) -> Result<()> {
         self.forget_sessions();
+        match load(&mut self.storage, &mut self.state) {
+            Err(Error::NotProvisioned) => {}
+            Ok(()) => return Err(Error::AlreadyProvisioned),
+            Err(e) => return Err(e),
+        }
         self.state.clear(self.identity.public_key());
         self.state.enrolment.enrol_owner(owner)?;
         self.state.record(None, Event::Installed, None, None)?;
@@ -163,6 +179,14 @@ impl<S: Storage> Lock<S> {
     /// back after a failed commit stopped the lock. The clock is untrusted until a time anchor
     /// arrives, and nothing from before the restart can be answered. On error the lock stays
     /// stopped.
+    ///
+    /// Fails with [`Error::NotProvisioned`] on blank storage (the one case for
+    /// [`Lock::provision`]), [`Error::Storage`] when storage is unreadable or holds no valid
+    /// state, and [`Error::Misuse`] when the state belongs to another identity. When storage
+    /// reports that it lost its newest commit ([`Storage::rolled_back`]), the lock starts in
+    /// recovery with a `RolledBack` receipt instead of `Boot`: it refuses use-limited and
+    /// time-bounded grants ([`Error::RolledBack`]) until an owner sends
+    /// [`crate::config::Change::ConfirmState`].
     pub fn start(&mut self) -> Result<()> {
         self.forget_sessions();
         load(&mut self.storage, &mut self.state)?;
@@ -174,8 +198,15 @@ impl<S: Storage> Lock<S> {
         {
             return Err(Error::Misuse);
         }
+        let rolled_back = self.storage.rolled_back();
         self.failed = false;
-        let result = self.update(|state| state.record(None, Event::Boot, None, None));
+        let result = self.update(|state| {
+            if !rolled_back {
+                return state.record(None, Event::Boot, None, None);
+            }
+            state.recovery = true;
+            state.record(None, Event::RolledBack, None, None)
+        });
         self.failed = result.is_err();
         result
     }
@@ -441,6 +472,11 @@ impl<S: Storage> Lock<S> {
                 // window may have closed, a revocation been applied.
                 let chain = self.chain.get(..session.chain).ok_or(Error::Misuse)?;
                 let grant = self.state.recheck_chain(chain, &grant.owner, now)?;
+                // Old use counts, revocations or clock may be in force: only grants that
+                // depend on none of them until an owner confirms the state.
+                if self.state.recovery && (grant.expires.is_some() || !grant.limits.is_empty()) {
+                    return Err(Error::RolledBack);
+                }
                 if !presence.confirm(&grant) {
                     return Err(Error::NotPermitted);
                 }
@@ -549,9 +585,13 @@ impl<S: Storage> Lock<S> {
         update.verify(&update.body.signer, labels::CONFIG)?;
         let now = self.trusted_now(tick);
         let version = update.body.version;
+        let event = match update.body.change {
+            Change::FactoryReset(_) => Event::FactoryReset(version),
+            _ => Event::ConfigChanged(version),
+        };
         self.update(|state| {
             state.apply(&update.body, now)?;
-            state.record(now, Event::ConfigChanged(version), None, Some(session.id))
+            state.record(now, event, None, Some(session.id))
         })?;
         Ok(Reply::ConfigApplied(version))
     }
@@ -734,7 +774,7 @@ pub enum DoorEvent {
 #[inline(never)]
 fn load<S: Storage>(storage: &mut S, state: &mut LockState) -> Result<()> {
     let mut buf = [0u8; MAX_STATE_BYTES];
-    let len = storage.load(&mut buf)?.ok_or(Error::Storage)?;
+    let len = storage.load(&mut buf)?.ok_or(Error::NotProvisioned)?;
     state
         .decode_from(buf.get(..len).ok_or(Error::Storage)?)
         .map_err(|_| Error::Storage)

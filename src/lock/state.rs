@@ -25,9 +25,15 @@ pub const MAX_REVOKED_KEYS: usize = 8;
 /// Most use-limited credentials tracked at once.
 pub const MAX_USE_ENTRIES: usize = 32;
 /// Upper bound on the encoded state, for the buffer the lock serializes it into.
-/// The widest valid state encodes to 3,005 bytes (every table full, every varint at its
+/// The widest valid state encodes to 3,011 bytes (every table full, every varint at its
 /// longest; `tests/state.rs` builds it).
 pub const MAX_STATE_BYTES: usize = 3072;
+/// Layout version of the state this build writes; [`LockState::decode_from`] also reads
+/// every earlier one, so a lock keeps its state across a firmware update.
+pub const STATE_VERSION: u8 = 1;
+/// First bytes of a versioned state image; an image without them is version 0 (written
+/// before the state had a version).
+const STATE_MAGIC: [u8; 4] = *b"DKST";
 /// Receipts the lock keeps until a phone carries them away; older ones are dropped (and show
 /// as a gap to the verifier).
 pub const MAX_BACKLOG: usize = 8;
@@ -203,8 +209,9 @@ pub struct ChainHead {
 
 /// Everything a lock persists, written through [`super::Storage`] before any actuation.
 ///
-/// Encoded as a postcard tuple of its fields in declaration order; decoded in place
-/// ([`wire::DecodeInPlace`]) so that loading it never needs a second copy on the stack.
+/// Stored as [`STATE_MAGIC`], the [`STATE_VERSION`] byte, then a postcard tuple of its fields
+/// in declaration order; decoded in place ([`wire::DecodeInPlace`]) so that loading it never
+/// needs a second copy on the stack.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LockState {
     /// Trust anchors and settings.
@@ -221,16 +228,28 @@ pub struct LockState {
     pub receipts: ChainHead,
     /// Receipts not yet known to be carried away, oldest first (signed when sent).
     pub backlog: Bounded<Receipt, MAX_BACKLOG>,
+    /// The lock booted from a state older than one it had committed: use-limited and
+    /// time-bounded grants are refused until an owner confirms ([`Change::ConfirmState`]).
+    /// Added in state version 1.
+    pub recovery: bool,
 }
 
-impl wire::DecodeInPlace for LockState {
+/// [`LockState`] being decoded from the layout of state `version`: each field that a later
+/// version added or changed is read according to `version` and migrated to the current
+/// form, so a layout change adds one step here.
+struct Layout<'a> {
+    state: &'a mut LockState,
+    version: u8,
+}
+
+impl wire::DecodeInPlace for Layout<'_> {
     fn decode_in_place<'de, D: Deserializer<'de>>(
         &mut self,
         d: D,
     ) -> core::result::Result<(), D::Error> {
-        struct Fields<'a>(&'a mut LockState);
+        struct Fields<'a, 'b>(&'a mut Layout<'b>);
 
-        impl<'de> Visitor<'de> for Fields<'_> {
+        impl<'de> Visitor<'de> for Fields<'_, '_> {
             type Value = ();
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -241,8 +260,9 @@ impl wire::DecodeInPlace for LockState {
                 self,
                 mut seq: A,
             ) -> core::result::Result<(), A::Error> {
-                let missing = || de::Error::invalid_length(0, &"7 fields");
-                let s = self.0;
+                let missing = || de::Error::invalid_length(0, &"every field of its version");
+                let version = self.0.version;
+                let s = &mut *self.0.state;
                 s.enrolment = seq.next_element()?.ok_or_else(missing)?;
                 seq.next_element_seed(InPlace(&mut s.revoked_ids))?
                     .ok_or_else(missing)?;
@@ -253,11 +273,18 @@ impl wire::DecodeInPlace for LockState {
                 s.high_water = seq.next_element()?.ok_or_else(missing)?;
                 s.receipts = seq.next_element()?.ok_or_else(missing)?;
                 seq.next_element_seed(InPlace(&mut s.backlog))?
-                    .ok_or_else(missing)
+                    .ok_or_else(missing)?;
+                // Version 1 added the recovery flag; version 0 never recorded a rollback.
+                s.recovery = match version {
+                    0 => false,
+                    _ => seq.next_element()?.ok_or_else(missing)?,
+                };
+                Ok(())
             }
         }
 
-        d.deserialize_tuple(7, Fields(self))
+        let fields = if self.version == 0 { 7 } else { 8 };
+        d.deserialize_tuple(fields, Fields(self))
     }
 }
 
@@ -292,6 +319,7 @@ impl LockState {
             high_water: 0,
             receipts: ChainHead::default(),
             backlog: Bounded::new(),
+            recovery: false,
         }
     }
 
@@ -338,11 +366,18 @@ impl LockState {
         self.high_water = 0;
         self.receipts = ChainHead::default();
         self.backlog.clear();
+        self.recovery = false;
     }
 
-    /// Encodes the state for storage.
+    /// Encodes the state for storage, in the layout of [`STATE_VERSION`].
     pub fn encode(&self, out: &mut [u8]) -> Result<usize> {
-        wire::put(self, out)
+        let (magic, rest) = out
+            .split_first_chunk_mut::<4>()
+            .ok_or(Error::BufferTooSmall)?;
+        *magic = STATE_MAGIC;
+        let (version, body) = rest.split_first_mut().ok_or(Error::BufferTooSmall)?;
+        *version = STATE_VERSION;
+        Ok(STATE_MAGIC.len() + 1 + wire::put(self, body)?)
     }
 
     /// Decodes stored state.
@@ -352,10 +387,34 @@ impl LockState {
         Ok(state)
     }
 
-    /// Overwrites this state with the stored state in `bytes`, in place. On error the state
-    /// is a mix of old and new fields and must be discarded.
+    /// Overwrites this state with the stored state in `bytes`, in place, migrating it from
+    /// any earlier layout version. On error the state is a mix of old and new fields and must
+    /// be discarded.
     pub fn decode_from(&mut self, bytes: &[u8]) -> Result<()> {
-        wire::take_all_into(bytes, self)
+        let versioned = match bytes.split_first_chunk::<4>() {
+            Some((magic, rest)) if *magic == STATE_MAGIC => rest.split_first(),
+            _ => None,
+        };
+        let Some((&version, body)) = versioned else {
+            return self.decode_layout(0, bytes);
+        };
+        let result = match version {
+            1..=STATE_VERSION => self.decode_layout(version, body),
+            _ => Err(Error::UnsupportedVersion),
+        };
+        // A version-0 image starts with the lock's public key, which may start with the magic
+        // (one lock in 2^32): read it as version 0 if it is not a versioned image.
+        result.or_else(|e| self.decode_layout(0, bytes).map_err(|_| e))
+    }
+
+    fn decode_layout(&mut self, version: u8, body: &[u8]) -> Result<()> {
+        wire::take_all_into(
+            body,
+            &mut Layout {
+                state: self,
+                version,
+            },
+        )
     }
 
     /// Verifies a chain against this state's trust anchors and revocations.
@@ -482,6 +541,17 @@ impl LockState {
             }
             Change::AddTimeKey(k) => add_key(&mut e.time_keys, k)?,
             Change::RemoveTimeKey(k) => remove_key(&mut e.time_keys, &k),
+            Change::ConfirmState => self.recovery = false,
+            Change::FactoryReset(owner) => {
+                let mut fresh = Enrolment::new(e.key);
+                fresh.epoch = e.epoch;
+                add_key(&mut fresh.owners, owner)?;
+                *e = fresh;
+                self.revoked_ids.clear();
+                self.revoked_keys.clear();
+                self.uses.clear();
+                self.recovery = false;
+            }
         }
         e.config_version = update.version;
         Ok(())

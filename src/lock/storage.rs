@@ -5,9 +5,10 @@
 //! that it replaces atomically through [`Storage`], and it commits before it actuates: after a
 //! power cut at any instant, nothing accepted before is accepted again.
 //!
-//! [`MemoryStorage`] keeps the state in RAM (tests, battery-backed RAM). [`FlashStorage`] keeps
-//! it on a [`Flash`] device with two equal regions, alternating between them so that the last
-//! committed record is never touched while the next one is written.
+//! [`FlashStorage`] keeps it on a [`Flash`] device with two equal regions (flash, EEPROM or
+//! battery-backed RAM), alternating between them so that the last committed record is never
+//! touched while the next one is written, and reports a lost newest commit as a rollback.
+//! [`MemoryStorage`] is for tests and host simulations only.
 //!
 //! # Flash record format, version 1
 //!
@@ -30,8 +31,11 @@
 //! and decay; it is not a MAC (rewriting the flash is a physical attack, out of scope).
 //!
 //! **Load**: of the valid records in regions A and B, the one with the higher `seq` is the
-//! committed state (region A on a tie, which only hand-crafted contents can produce). With no
-//! valid record, nothing was ever committed.
+//! committed state (region A on a tie, which only hand-crafted contents can produce). If the
+//! other region has a plausible header (magic and length) with a higher `seq` that is not
+//! valid, a newer commit was lost: the load reports a rollback. With no valid record, the
+//! store is blank (nothing was ever committed) only when both 32-byte headers are all `0xFF`;
+//! anything else is a corrupt store and an error.
 //!
 //! **Commit**: the target is the region *not* holding the newest valid record (A when there is
 //! none); the new `seq` is the newest `seq` + 1 (0 for the first record). A newest `seq` of
@@ -46,13 +50,24 @@ use sha2::{Digest, Sha512};
 
 /// Where a lock keeps the state that must survive a reboot: one opaque byte string,
 /// replaced atomically.
+///
+/// A lock trusts its storage to be atomic ([`Storage::commit`]), to tell a blank store from a
+/// broken one ([`Storage::load`]), and never to hand back an older state as if it were the
+/// newest ([`Storage::rolled_back`]); `docs/PROTOCOL.md` 16.6 states these requirements.
 pub trait Storage {
-    /// Reads the last committed state into `buf`, returning its length, or `None` if nothing
-    /// was ever committed.
+    /// Reads the last committed state into `buf`, returning its length, or `None` only if
+    /// nothing was ever committed (a blank store).
     ///
-    /// Fails with [`Error::BufferTooSmall`] when the state does not fit in `buf`. Bytes of
-    /// `buf` past the returned length are unspecified.
+    /// Fails with [`Error::Storage`] when the store cannot be read or holds something that is
+    /// not a valid state: never `None` for a store that was written to. Fails with
+    /// [`Error::BufferTooSmall`] when the state does not fit in `buf`. Bytes of `buf` past the
+    /// returned length are unspecified.
     fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>>;
+
+    /// Whether the state the last successful [`Storage::load`] returned is older than one
+    /// this store had committed (the newest commit was lost to corruption or decay). The lock
+    /// then goes into recovery rather than silently act on old use counts and revocations.
+    fn rolled_back(&self) -> bool;
 
     /// Atomically replaces the committed state: after a power cut at any instant during this
     /// call, `load` returns either the previous state or `state`, never anything else.
@@ -62,8 +77,11 @@ pub trait Storage {
     fn commit(&mut self, state: &[u8]) -> Result<()>;
 }
 
-/// RAM-backed storage holding up to `N` bytes, for tests and for locks with battery-backed
-/// RAM.
+/// Storage in ordinary RAM holding up to `N` bytes, for tests and host simulations only.
+///
+/// It is not power-fail safe (a reset during [`Storage::commit`] can leave a torn state) and
+/// has no checksum, so it never detects a rollback: a lock must not use it. For
+/// battery-backed RAM, implement [`Flash`] over two halves of it and use [`FlashStorage`].
 #[derive(Clone)]
 pub struct MemoryStorage<const N: usize> {
     bytes: [u8; N],
@@ -103,6 +121,11 @@ impl<const N: usize> Storage for MemoryStorage<N> {
         dst.copy_from_slice(state);
         self.len = Some(state.len());
         Ok(())
+    }
+
+    /// Always `false`: RAM keeps what was last copied in.
+    fn rolled_back(&self) -> bool {
+        false
     }
 }
 
@@ -218,6 +241,9 @@ fn checksum(prefix: &[u8; PREFIX_LEN], data: &[u8]) -> [u8; CHECK_LEN] {
     crate::crypto::hash::<CHECK_LEN>(&[LABEL, prefix, data])
 }
 
+/// Both regions' plausible headers, highest sequence first.
+type Candidates = [Option<(Region, Header)>; 2];
+
 /// What this instance knows about the newest valid record, so that a commit need not re-read
 /// both regions.
 #[derive(Clone, Copy)]
@@ -226,8 +252,19 @@ enum Newest {
     Unknown,
     /// Neither region holds a valid record.
     None,
-    /// The newest valid record is in this region, with this sequence number.
-    At(Region, u64),
+    /// The newest valid record is in this region, with this sequence number and mark.
+    At(Region, u64, Mark),
+}
+
+/// The superseded mark of a valid record: the byte right after its data.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    /// The record fills its region: there is no room for a mark.
+    NoRoom,
+    /// Erased: no newer record has been completed since this one.
+    Clear(usize),
+    /// Written (or not erased): a newer record was completed after this one.
+    Set,
 }
 
 /// Power-fail-safe [`Storage`] over a [`Flash`]: alternates between the two regions, each
@@ -240,6 +277,7 @@ enum Newest {
 pub struct FlashStorage<F: Flash> {
     flash: F,
     newest: Newest,
+    rolled_back: bool,
 }
 
 impl<F: Flash> FlashStorage<F> {
@@ -248,6 +286,7 @@ impl<F: Flash> FlashStorage<F> {
         FlashStorage {
             flash,
             newest: Newest::Unknown,
+            rolled_back: false,
         }
     }
 
@@ -278,21 +317,29 @@ impl<F: Flash> FlashStorage<F> {
         self.flash.read(region, offset, buf)
     }
 
-    fn header(&mut self, region: Region) -> Result<Option<Header>> {
+    /// The region's plausible header, if any, and whether its header bytes are all erased.
+    fn header(&mut self, region: Region) -> Result<(Option<Header>, bool)> {
         let capacity = self.capacity()?;
         let mut raw = [0u8; STORAGE_HEADER_LEN];
         self.flash.read(region, 0, &mut raw)?;
-        Ok(Header::parse(&raw, capacity))
+        Ok((
+            Header::parse(&raw, capacity),
+            raw.iter().all(|b| *b == 0xFF),
+        ))
     }
 
-    /// Both regions' plausible headers, highest sequence first (A first on a tie).
-    fn candidates(&mut self) -> Result<[Option<(Region, Header)>; 2]> {
-        let a = self.header(Region::A)?.map(|h| (Region::A, h));
-        let b = self.header(Region::B)?.map(|h| (Region::B, h));
-        Ok(match (a, b) {
+    /// Both regions' plausible headers, highest sequence first (A first on a tie), and
+    /// whether both headers are erased.
+    fn candidates(&mut self) -> Result<(Candidates, bool)> {
+        let (a, a_erased) = self.header(Region::A)?;
+        let (b, b_erased) = self.header(Region::B)?;
+        let a = a.map(|h| (Region::A, h));
+        let b = b.map(|h| (Region::B, h));
+        let ordered = match (a, b) {
             (Some((_, ha)), Some((_, hb))) if hb.seq > ha.seq => [b, a],
             _ => [a, b],
-        })
+        };
+        Ok((ordered, a_erased && b_erased))
     }
 
     /// Verifies the checksum of the record in `region` by streaming its data from flash.
@@ -320,12 +367,27 @@ impl<F: Flash> FlashStorage<F> {
 
     /// Finds the newest valid record without a caller buffer (commit before any load).
     fn scan(&mut self) -> Result<Newest> {
-        for (region, header) in self.candidates()?.into_iter().flatten() {
+        for (region, header) in self.candidates()?.0.into_iter().flatten() {
             if self.verify_on_flash(region, &header)? {
-                return Ok(Newest::At(region, header.seq));
+                return Ok(Newest::At(region, header.seq, self.mark(region, &header)?));
             }
         }
         Ok(Newest::None)
+    }
+
+    /// Reads the superseded mark of the valid record in `region`.
+    fn mark(&mut self, region: Region, header: &Header) -> Result<Mark> {
+        let at = STORAGE_HEADER_LEN.saturating_add(header.len);
+        if at >= self.flash.region_size() {
+            return Ok(Mark::NoRoom);
+        }
+        let mut byte = [0u8; 1];
+        self.flash.read(region, at, &mut byte)?;
+        Ok(if byte == [0xFF] {
+            Mark::Clear(at)
+        } else {
+            Mark::Set
+        })
     }
 
     /// Reads the record just written to `region` back and compares it with what was meant,
@@ -351,11 +413,15 @@ impl<F: Flash> FlashStorage<F> {
 }
 
 impl<F: Flash> Storage for FlashStorage<F> {
-    /// Returns the newest valid record. Fails with [`Error::Misuse`] when a region is smaller
-    /// than [`STORAGE_HEADER_LEN`], and passes on any flash read error rather than fall back to
-    /// an older record.
+    /// Returns the newest valid record, noting a rollback when that record carries the
+    /// superseded mark (a newer record was completed after it and is gone). Fails with [`Error::Storage`] when no record is valid but
+    /// a header is not erased, with [`Error::Misuse`] when a region is smaller than
+    /// [`STORAGE_HEADER_LEN`], and passes on any flash read error rather than fall back to an
+    /// older record.
     fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>> {
-        for (region, header) in self.candidates()?.into_iter().flatten() {
+        self.rolled_back = false;
+        let (candidates, blank) = self.candidates()?;
+        for (region, header) in candidates.into_iter().flatten() {
             // Verify the very bytes handed back, so a flash that changes between two reads
             // cannot slip unverified state through.
             let valid = match buf.get_mut(..header.len) {
@@ -365,17 +431,23 @@ impl<F: Flash> Storage for FlashStorage<F> {
                 }
                 None => self.verify_on_flash(region, &header)?,
             };
-            if valid {
-                self.newest = Newest::At(region, header.seq);
-                return if header.len <= buf.len() {
-                    Ok(Some(header.len))
-                } else {
-                    Err(Error::BufferTooSmall)
-                };
+            if !valid {
+                continue;
             }
+            let mark = self.mark(region, &header)?;
+            self.newest = Newest::At(region, header.seq, mark);
+            if header.len > buf.len() {
+                return Err(Error::BufferTooSmall);
+            }
+            self.rolled_back = mark == Mark::Set;
+            return Ok(Some(header.len));
         }
         self.newest = Newest::None;
-        Ok(None)
+        if blank { Ok(None) } else { Err(Error::Storage) }
+    }
+
+    fn rolled_back(&self) -> bool {
+        self.rolled_back
     }
 
     /// Fails with [`Error::Oversize`] when `state` does not fit in a region after the header,
@@ -391,9 +463,13 @@ impl<F: Flash> Storage for FlashStorage<F> {
             known => known,
         };
         self.newest = newest;
-        let (target, seq) = match newest {
-            Newest::At(region, seq) => (region.other(), seq.checked_add(1).ok_or(Error::Storage)?),
-            Newest::None | Newest::Unknown => (Region::A, 0),
+        let (target, seq, previous) = match newest {
+            Newest::At(region, seq, mark) => (
+                region.other(),
+                seq.checked_add(1).ok_or(Error::Storage)?,
+                Some((region, mark)),
+            ),
+            Newest::None | Newest::Unknown => (Region::A, 0, None),
         };
         let header = Header::new(seq, len, state);
         // If any step below fails, the target may hold anything, even a complete record:
@@ -406,7 +482,13 @@ impl<F: Flash> Storage for FlashStorage<F> {
         // The header goes last: until it is complete, the record fails validation.
         self.flash.write(target, 0, &header.to_bytes())?;
         self.read_back(target, &header, state)?;
-        self.newest = Newest::At(target, seq);
+        // The new record is committed. Mark the previous one superseded, so that if the new
+        // one is ever lost, a load knows it fell back (best effort: the commit stands).
+        if let Some((region, Mark::Clear(at))) = previous {
+            let _ = self.flash.write(region, at, &[0]);
+        }
+        let mark = self.mark(target, &header)?;
+        self.newest = Newest::At(target, seq, mark);
         Ok(())
     }
 }

@@ -44,6 +44,11 @@ pub enum Event {
     DoorClosed,
     /// The firmware reported the door left open too long.
     DoorLeftOpen,
+    /// The lock booted from a state older than one it had committed (its storage lost the
+    /// newest commit) and is in recovery until an owner confirms its state.
+    RolledBack,
+    /// An owner-signed factory reset was applied (its configuration version).
+    FactoryReset(u64),
 }
 
 /// Who was behind an event: the credential (last link) and the holder's device key.

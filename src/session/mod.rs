@@ -128,7 +128,7 @@ impl ReasonCode {
             Error::UsedUp => ReasonCode::UsedUp,
             Error::ClockUntrusted => ReasonCode::NeedTime,
             Error::Stale => ReasonCode::Refused,
-            Error::StorageFull | Error::Storage => ReasonCode::Unavailable,
+            Error::StorageFull | Error::Storage | Error::RolledBack => ReasonCode::Unavailable,
             Error::Truncated
             | Error::TrailingBytes
             | Error::UnsupportedVersion
