@@ -38,6 +38,10 @@ pub enum Change {
     AddTimeKey(PublicKey),
     /// Stop accepting time anchors from this key.
     RemoveTimeKey(PublicKey),
+    /// Set the clock's high-water mark to this time: the way back from an anchor far in the
+    /// future, which the mark would otherwise keep for good. The lock's clock is untrusted
+    /// until the next anchor.
+    ResetClock(UnixTime),
 }
 
 /// A signed configuration update: applies once, only if newer than the lock's version.
