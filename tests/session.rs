@@ -1246,3 +1246,185 @@ fn a_revoked_holder_or_delegate_key_is_refused_and_others_still_pass() {
         assert_eq!(o.denied, denied, "revoked {version}");
     }
 }
+
+/// Sends an anchor signed by `signer` for the session's challenge `ch`, `delay` seconds after
+/// the challenge was issued at `tick`, in a command of an anonymous session opened at `tick`.
+fn late_anchor(
+    lock: &mut Lock<Mem>,
+    w: &mut World,
+    tick: u64,
+    delay: u64,
+    time: u64,
+    signer: &doorkey::crypto::SecretKey,
+) -> (Reply<'static>, Option<Error>) {
+    let mut ch = [0u8; 256];
+    let n = lock.challenge(tick, &mut w.rng, &mut ch).unwrap();
+    let nonce = inspect_challenge(&ch[..n], &lock.id()).unwrap().nonce;
+    let mut a = [0u8; 256];
+    let len = TimeAnchor {
+        lock: lock.id(),
+        nonce,
+        time,
+        signer: signer.public_key(),
+    }
+    .sign(signer, &mut a)
+    .unwrap();
+    let mut open = [0u8; 512];
+    let (mut s, m) =
+        PhoneSession::open_anonymous(&ch[..n], &lock.id(), Command::Hello, &mut w.rng, &mut open)
+            .unwrap();
+    assert_eq!(exchange(lock, tick, &mut s, &open[..m]).1, Reply::Ready);
+    in_session(lock, tick + delay, &mut s, Command::Time(&a[..len]))
+}
+
+#[test]
+fn an_anchor_delivered_late_in_its_session_sets_the_time_of_its_challenge() {
+    let (mut w, mut lock, _) = setup();
+    // A grant that expires at T0 + 200.
+    let mut link = direct_link(&mut w);
+    link.not_before = T0;
+    link.lifetime = Some(200);
+    let chain = Chain::root(&key(1), &link).unwrap();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    // The challenge goes out at T0 + 150; the anchor for it arrives 119 seconds later.
+    let issued = tick_at(T0 + 150);
+    assert_eq!(
+        late_anchor(&mut lock, &mut w, issued, 119, T0 + 150, &key(1)),
+        (Reply::TimeSet(T0 + 150), None)
+    );
+    assert_eq!(lock.trusted_now(issued + 119), Some(T0 + 269));
+    let (_, _, o, r) = visit(&mut lock, issued + 120, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(
+        (r, o.denied),
+        (Reply::Denied(ReasonCode::NotNow), Some(Error::Expired))
+    );
+}
+
+#[test]
+fn a_time_key_may_move_the_clock_a_week_ahead_and_an_owner_further() {
+    use doorkey::lock::MAX_TIME_KEY_LEAP;
+    let (mut w, lock, _) = setup();
+    let t = tick_at(T0 + 30);
+    let time_key = key(6);
+    let update = owner_update(lock.id(), 1, Change::AddTimeKey(time_key.public_key()));
+    let mut lock = lock;
+    assert_eq!(
+        apply(&mut lock, &mut w, t, &update),
+        (Reply::ConfigApplied(1), None)
+    );
+    let storage = lock.storage().clone();
+    // With a trusted clock (T0 + 30 at t), measured from that clock.
+    let limit = T0 + 30 + MAX_TIME_KEY_LEAP;
+    assert_eq!(
+        late_anchor(&mut lock, &mut w, t, 0, limit + 1, &time_key),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::NotPermitted)
+        )
+    );
+    assert_eq!(
+        late_anchor(&mut lock, &mut w, t, 0, limit, &time_key),
+        (Reply::TimeSet(limit), None)
+    );
+    // After a reboot (untrusted clock), measured from the high-water mark.
+    let mut lock = Lock::boot(key(2), storage).unwrap();
+    let mark = lock.state().high_water;
+    assert_eq!(
+        late_anchor(
+            &mut lock,
+            &mut w,
+            5,
+            0,
+            mark + MAX_TIME_KEY_LEAP + 1,
+            &time_key
+        ),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::NotPermitted)
+        )
+    );
+    assert_eq!(
+        late_anchor(&mut lock, &mut w, 5, 0, mark + MAX_TIME_KEY_LEAP, &time_key),
+        (Reply::TimeSet(mark + MAX_TIME_KEY_LEAP), None)
+    );
+    // An owner is not bounded.
+    let far = T0 + 400 * DAY;
+    assert_eq!(
+        late_anchor(&mut lock, &mut w, 6, 0, far, &key(1)),
+        (Reply::TimeSet(far), None)
+    );
+}
+
+#[test]
+fn an_owner_resets_a_clock_sent_into_the_future_without_losing_state() {
+    use doorkey::receipt::Event;
+    let (mut w, mut lock, chain) = setup();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let t = tick_at(T0 + 30);
+    let revoke = owner_update(
+        lock.id(),
+        1,
+        Change::RevokeId {
+            id: CredentialId([5; 16]),
+            until: None,
+        },
+    );
+    assert_eq!(
+        apply(&mut lock, &mut w, t, &revoke),
+        (Reply::ConfigApplied(1), None)
+    );
+    // An owner's phone with a clock ten years ahead.
+    let future = T0 + 3650 * DAY;
+    assert_eq!(
+        set_time(&mut lock, t, future, &key(1), &mut w.rng),
+        Reply::TimeSet(future)
+    );
+    let (_, _, o, _) = visit(&mut lock, t, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(o.denied, Some(Error::Expired));
+    // The true time is refused: below the high-water mark.
+    assert_eq!(
+        late_anchor(&mut lock, &mut w, t + 1, 0, T0 + 31, &key(1)),
+        (Reply::Denied(ReasonCode::Refused), Some(Error::Stale))
+    );
+    let reset = owner_update(lock.id(), 2, Change::ResetClock(T0));
+    assert_eq!(
+        apply(&mut lock, &mut w, t + 2, &reset),
+        (Reply::ConfigApplied(2), None)
+    );
+    let state = lock.state();
+    assert_eq!(state.high_water, T0);
+    assert_eq!(lock.trusted_now(t + 2), None);
+    let receipt = state.backlog.as_slice().last().unwrap();
+    assert_eq!((receipt.event, receipt.time), (Event::ClockReset(2), None));
+    // Nothing else was lost: the revocation and the configuration version stand.
+    assert_eq!(state.revoked_ids.len(), 1);
+    assert_eq!(state.enrolment.config_version(), 2);
+    // Until the next anchor the clock is untrusted; then the grant works again.
+    let (_, _, o, _) = visit(&mut lock, t + 3, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(o.denied, Some(Error::ClockUntrusted));
+    assert_eq!(
+        set_time(&mut lock, t + 4, T0 + 34, &key(1), &mut w.rng),
+        Reply::TimeSet(T0 + 34)
+    );
+    assert_eq!(
+        visit(&mut lock, t + 4, &cred, Command::Unlock, &mut w.rng).3,
+        Reply::Unlocked
+    );
+    // Only an owner may reset the clock.
+    let mut buf = [0u8; 256];
+    let n = ConfigUpdate {
+        lock: lock.id(),
+        version: 3,
+        signer: key(6).public_key(),
+        change: Change::ResetClock(0),
+    }
+    .sign(&key(6), &mut buf)
+    .unwrap();
+    assert_eq!(
+        apply(&mut lock, &mut w, t + 5, &buf[..n]),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::NotPermitted)
+        )
+    );
+}

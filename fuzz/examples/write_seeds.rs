@@ -288,6 +288,7 @@ fn admin_decode_seeds() {
             "remove-time-key",
             Change::RemoveTimeKey(key(6).public_key()),
         ),
+        ("reset-clock", Change::ResetClock(T0)),
     ];
     let mut seeds: Vec<(String, Vec<u8>)> = Vec::new();
     for (i, (name, change)) in changes.into_iter().enumerate() {

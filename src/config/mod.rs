@@ -46,6 +46,10 @@ pub enum Change {
     /// receipt chain, the clock's high-water mark, the epoch and the configuration version
     /// are kept, so nothing monotonic goes back.
     FactoryReset(PublicKey),
+    /// Set the clock's high-water mark to this time: the way back from an anchor far in the
+    /// future, which the mark would otherwise keep for good. The lock's clock is untrusted
+    /// until the next anchor.
+    ResetClock(UnixTime),
 }
 
 /// A signed configuration update: applies once, only if newer than the lock's version.

@@ -36,6 +36,11 @@ use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
 pub const MAX_PENDING: usize = 4;
 /// Largest receipt bundle (a head and a full backlog) a reply carries.
 pub const MAX_BUNDLE_BYTES: usize = 2048;
+/// Seconds an anchor from an enrolled time key (not an owner key) may set the clock ahead of
+/// the lock's trusted time, or of its high-water mark while the clock is untrusted: a time
+/// server's fault can then move the clock at most a week per anchor, while a lock restarted
+/// after a week without timed events still takes its time server's anchors.
+pub const MAX_TIME_KEY_LEAP: u64 = 7 * 86_400;
 
 /// What the firmware must do after a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +92,8 @@ struct Session {
     id: [u8; SESSION_ID_LEN],
     /// Whether this session already delivered its time anchor (one per challenge nonce).
     anchored: bool,
+    /// Tick at which the session's challenge was issued: the moment its anchor describes.
+    issued: u64,
     /// A holder whose genuine chain was refused, for the denial receipt.
     claimed: Option<Who>,
     grant: Option<Grant>,
@@ -349,6 +356,7 @@ impl<S: Storage> Lock<S> {
             nonce,
             id,
             anchored: false,
+            issued: pending.issued,
             claimed: None,
             grant: None,
             chain: 0,
@@ -560,8 +568,17 @@ impl<S: Storage> Lock<S> {
         if a.time < self.state.high_water {
             return Err(Error::Stale);
         }
+        let reference = self.trusted_now(tick).unwrap_or(self.state.high_water);
+        if !self.state.enrolment.is_owner(&a.signer)
+            && a.time > reference.saturating_add(MAX_TIME_KEY_LEAP)
+        {
+            return Err(Error::NotPermitted);
+        }
         self.update(|state| state.record(Some(a.time), Event::TimeSet, None, Some(session.id)))?;
-        self.anchor = Some((tick, a.time));
+        // The anchor was signed for the challenge's nonce, so it tells the time at the
+        // challenge's issue: counting from the delivery tick would set the clock back by the
+        // delivery's delay.
+        self.anchor = Some((session.issued, a.time));
         session.anchored = true;
         Ok(Reply::TimeSet(a.time))
     }
@@ -573,26 +590,26 @@ impl<S: Storage> Lock<S> {
         bytes: &[u8],
     ) -> Result<Reply<'static>> {
         let update = ConfigUpdate::decode(bytes)?;
-        if !self
-            .state
-            .enrolment
-            .owners()
-            .iter()
-            .any(|o| o.ct_eq(&update.body.signer))
-        {
+        if !self.state.enrolment.is_owner(&update.body.signer) {
             return Err(Error::NotPermitted);
         }
         update.verify(&update.body.signer, labels::CONFIG)?;
         let now = self.trusted_now(tick);
         let version = update.body.version;
-        let event = match update.body.change {
-            Change::FactoryReset(_) => Event::FactoryReset(version),
-            _ => Event::ConfigChanged(version),
+        let reset = matches!(update.body.change, Change::ResetClock(_));
+        // A reset's receipt has no time: the clock it would read is the one being abandoned.
+        let (time, event) = match update.body.change {
+            Change::ResetClock(_) => (None, Event::ClockReset(version)),
+            Change::FactoryReset(_) => (now, Event::FactoryReset(version)),
+            _ => (now, Event::ConfigChanged(version)),
         };
         self.update(|state| {
             state.apply(&update.body, now)?;
-            state.record(now, event, None, Some(session.id))
+            state.record(time, event, None, Some(session.id))
         })?;
+        if reset {
+            self.anchor = None;
+        }
         Ok(Reply::ConfigApplied(version))
     }
 

@@ -86,6 +86,11 @@ impl Enrolment {
         self.owners.as_slice()
     }
 
+    /// Whether `key` is an enrolled owner key.
+    pub fn is_owner(&self, key: &PublicKey) -> bool {
+        self.owners.as_slice().iter().any(|o| o.ct_eq(key))
+    }
+
     /// Keys whose time anchors the lock accepts: owners and enrolled time keys.
     pub fn is_time_authority(&self, key: &PublicKey) -> bool {
         self.owners
@@ -222,7 +227,8 @@ pub struct LockState {
     pub revoked_keys: Bounded<PublicKey, MAX_REVOKED_KEYS>,
     /// Use counts of use-limited links.
     pub uses: Bounded<UseEntry, MAX_USE_ENTRIES>,
-    /// Highest trusted time the lock has known: its clock never moves back past it.
+    /// Highest trusted time the lock has known: its clock never moves back past it, unless an
+    /// owner resets it ([`Change::ResetClock`]).
     pub high_water: UnixTime,
     /// The receipt chain's head.
     pub receipts: ChainHead,
@@ -492,7 +498,7 @@ impl LockState {
     pub fn apply(&mut self, update: &ConfigUpdate, now: Option<UnixTime>) -> Result<()> {
         let revoked = |k: &PublicKey| self.key_revoked(k);
         let e = &self.enrolment;
-        if update.lock != e.id() || !e.owners.as_slice().iter().any(|o| o.ct_eq(&update.signer)) {
+        if update.lock != e.id() || !e.is_owner(&update.signer) {
             return Err(Error::NotPermitted);
         }
         if revoked(&update.signer) {
@@ -552,6 +558,7 @@ impl LockState {
                 self.uses.clear();
                 self.recovery = false;
             }
+            Change::ResetClock(t) => self.high_water = t,
         }
         e.config_version = update.version;
         Ok(())

@@ -49,6 +49,10 @@ pub enum Event {
     RolledBack,
     /// An owner-signed factory reset was applied (its configuration version).
     FactoryReset(u64),
+    /// The configuration update with this version reset the clock (a `ResetClock` change):
+    /// its high-water mark was set to the update's time, and the clock is untrusted until the
+    /// next anchor. As wide as `ConfigChanged`, so the widest state does not grow.
+    ClockReset(u64),
 }
 
 /// Who was behind an event: the credential (last link) and the holder's device key.
