@@ -22,6 +22,7 @@
 //! | 12     | 4     | `len`: data length in bytes, `u32`                                     |
 //! | 16     | 16    | `check`: first 16 bytes of SHA-512(`"doorkey/v1/store\0"` ‖ magic ‖ `seq` ‖ `len` ‖ data) |
 //! | 32     | `len` | data: the committed state                                              |
+//! | 32+`len` | 1   | superseded mark, if the region has room: `0xFF`, then `0x00` once a newer record is committed |
 //!
 //! The label `"doorkey/v1/store\0"` is 17 bytes, the last one NUL; `magic ‖ seq ‖ len` are the
 //! header's first 16 bytes exactly as stored.
@@ -43,7 +44,9 @@
 //! written at offset 32, the header written at offset 0 *last*, and the record read back and
 //! compared. Until the header is completely written the target fails validation, and the
 //! previous record in the other region is never touched, so a power cut at any instant leaves
-//! either the previous state or the new one.
+//! either the previous state or the new one. Once the new record is read back, the previous
+//! record's mark is written (best effort): a marked newest valid record means a newer one was
+//! committed and lost, while a commit cut short leaves no mark, so it is not a rollback.
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha512};
