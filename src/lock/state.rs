@@ -502,10 +502,12 @@ impl LockState {
             Change::RemoveTimeKey(k) => remove_key(&mut e.time_keys, &k),
             Change::ConfirmState => self.recovery = false,
             Change::FactoryReset(owner) => {
-                let mut fresh = Enrolment::new(e.key);
-                fresh.epoch = e.epoch;
-                add_key(&mut fresh.owners, owner)?;
-                *e = fresh;
+                owner.validate()?;
+                e.owners.clear();
+                add_key(&mut e.owners, owner)?;
+                e.time_keys.clear();
+                e.tz = TzRule::UTC;
+                e.challenge_lifetime = DEFAULT_CHALLENGE_LIFETIME;
                 self.revoked_ids.clear();
                 self.revoked_keys.clear();
                 self.uses.clear();
