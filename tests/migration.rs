@@ -141,3 +141,38 @@ fn a_lock_updated_from_version_0_boots_from_its_flash() {
         (Some(Error::UsedUp), Reply::Denied(ReasonCode::UsedUp))
     );
 }
+
+/// The version-0 layout as spec 16.1 describes it: the fields before `recovery`, as a postcard
+/// tuple, with no magic and no version.
+fn v0_image(s: &LockState) -> Vec<u8> {
+    postcard::to_allocvec(&(
+        &s.enrolment,
+        &s.revoked_ids,
+        &s.revoked_keys,
+        &s.uses,
+        s.high_water,
+        s.receipts,
+        &s.backlog,
+    ))
+    .unwrap()
+}
+
+#[test]
+fn the_fixture_is_the_documented_version_0_layout() {
+    let state = LockState::decode(STATE_V0).unwrap();
+    assert_eq!(v0_image(&state), STATE_V0);
+}
+
+#[test]
+fn a_version_0_image_whose_key_starts_like_a_versioned_one_still_loads() {
+    // One lock key in 2^32 starts with the magic; with the version byte too, the image looks
+    // versioned but is not.
+    let mut lock_key = [0x42u8; 32];
+    lock_key[..5].copy_from_slice(&[b'D', b'K', b'S', b'T', STATE_VERSION]);
+    let lock_key = doorkey::crypto::PublicKey(lock_key);
+    let mut state = LockState::new(lock_key, key(1).public_key()).unwrap();
+    state.high_water = T0;
+    let image = v0_image(&state);
+    assert_eq!(&image[..5], &lock_key.0[..5]);
+    assert_eq!(LockState::decode(&image), Ok(state));
+}

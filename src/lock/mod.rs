@@ -7,6 +7,9 @@
 //! and performs the returned [`Action`]. Anything the lock must remember is committed through
 //! [`Storage`] before an action is returned, so a power cut can never make it forget a use.
 //!
+//! Firmware starts the lock at every power-on with [`Lock::start`] and installs it with
+//! [`Lock::provision`] only when that fails with [`Error::NotProvisioned`] (see [`Lock::boot`]).
+//!
 //! Relay attacks at the radio layer are out of scope (they need distance bounding hardware);
 //! [`Presence`] is where a proximity or user-intent check (UWB ranging, a touch on the lock)
 //! plugs in: it is asked before any unlock is counted or performed.

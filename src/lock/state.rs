@@ -214,7 +214,7 @@ pub struct ChainHead {
 
 /// Everything a lock persists, written through [`super::Storage`] before any actuation.
 ///
-/// Stored as [`STATE_MAGIC`], the [`STATE_VERSION`] byte, then a postcard tuple of its fields
+/// Stored as `"DKST"`, the [`STATE_VERSION`] byte, then a postcard tuple of its fields
 /// in declaration order; decoded in place ([`wire::DecodeInPlace`]) so that loading it never
 /// needs a second copy on the stack.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -549,10 +549,12 @@ impl LockState {
             Change::RemoveTimeKey(k) => remove_key(&mut e.time_keys, &k),
             Change::ConfirmState => self.recovery = false,
             Change::FactoryReset(owner) => {
-                let mut fresh = Enrolment::new(e.key);
-                fresh.epoch = e.epoch;
-                add_key(&mut fresh.owners, owner)?;
-                *e = fresh;
+                owner.validate()?;
+                e.owners.clear();
+                add_key(&mut e.owners, owner)?;
+                e.time_keys.clear();
+                e.tz = TzRule::UTC;
+                e.challenge_lifetime = DEFAULT_CHALLENGE_LIFETIME;
                 self.revoked_ids.clear();
                 self.revoked_keys.clear();
                 self.uses.clear();

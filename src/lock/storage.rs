@@ -22,6 +22,7 @@
 //! | 12     | 4     | `len`: data length in bytes, `u32`                                     |
 //! | 16     | 16    | `check`: first 16 bytes of SHA-512(`"doorkey/v1/store\0"` ‖ magic ‖ `seq` ‖ `len` ‖ data) |
 //! | 32     | `len` | data: the committed state                                              |
+//! | 32+`len` | 1   | superseded mark, if the region has room: `0xFF`, then `0x00` once a newer record is committed |
 //!
 //! The label `"doorkey/v1/store\0"` is 17 bytes, the last one NUL; `magic ‖ seq ‖ len` are the
 //! header's first 16 bytes exactly as stored.
@@ -31,11 +32,11 @@
 //! and decay; it is not a MAC (rewriting the flash is a physical attack, out of scope).
 //!
 //! **Load**: of the valid records in regions A and B, the one with the higher `seq` is the
-//! committed state (region A on a tie, which only hand-crafted contents can produce). If the
-//! other region has a plausible header (magic and length) with a higher `seq` that is not
-//! valid, a newer commit was lost: the load reports a rollback. With no valid record, the
-//! store is blank (nothing was ever committed) only when both 32-byte headers are all `0xFF`;
-//! anything else is a corrupt store and an error.
+//! committed state (region A on a tie, which only hand-crafted contents can produce). If its
+//! mark exists and is not `0xFF`, a newer record was committed after it and is lost: the load
+//! reports a rollback. With no valid record, the store is blank (nothing was ever committed)
+//! only when both 32-byte headers are all `0xFF`; anything else is a corrupt store and an
+//! error.
 //!
 //! **Commit**: the target is the region *not* holding the newest valid record (A when there is
 //! none); the new `seq` is the newest `seq` + 1 (0 for the first record). A newest `seq` of
@@ -43,7 +44,9 @@
 //! written at offset 32, the header written at offset 0 *last*, and the record read back and
 //! compared. Until the header is completely written the target fails validation, and the
 //! previous record in the other region is never touched, so a power cut at any instant leaves
-//! either the previous state or the new one.
+//! either the previous state or the new one. Once the new record is read back, the previous
+//! record's mark is written (best effort): a marked newest valid record means a newer one was
+//! committed and lost, while a commit cut short leaves no mark, so it is not a rollback.
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha512};
@@ -414,10 +417,10 @@ impl<F: Flash> FlashStorage<F> {
 
 impl<F: Flash> Storage for FlashStorage<F> {
     /// Returns the newest valid record, noting a rollback when that record carries the
-    /// superseded mark (a newer record was completed after it and is gone). Fails with [`Error::Storage`] when no record is valid but
-    /// a header is not erased, with [`Error::Misuse`] when a region is smaller than
-    /// [`STORAGE_HEADER_LEN`], and passes on any flash read error rather than fall back to an
-    /// older record.
+    /// superseded mark (a newer record was completed after it and is gone). Fails with
+    /// [`Error::Storage`] when no record is valid but a header is not erased, with
+    /// [`Error::Misuse`] when a region is smaller than [`STORAGE_HEADER_LEN`], and passes on
+    /// any flash read error rather than fall back to an older record.
     fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>> {
         self.rolled_back = false;
         let (candidates, blank) = self.candidates()?;
