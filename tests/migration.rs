@@ -49,6 +49,8 @@ fn check_fixture_contents(s: &LockState, from: u64) {
             id: courier.id,
             used: 1,
             expires: Some(courier.not_before + courier.lifetime.unwrap()),
+            // Version 0 kept no epoch: an entry takes the lock's (0 in the fixture).
+            epoch: 0,
         }]
     );
     // Anchored to T0 at tick 10; the denial at tick 60 was the last event.
@@ -143,13 +145,20 @@ fn a_lock_updated_from_version_0_boots_from_its_flash() {
 }
 
 /// The version-0 layout as spec 16.1 describes it: the fields before `recovery`, as a postcard
-/// tuple, with no magic and no version.
+/// tuple, with no magic and no version, revoked keys bare and use entries without an epoch.
 fn v0_image(s: &LockState) -> Vec<u8> {
+    let keys: Vec<_> = s.revoked_keys.as_slice().iter().map(|r| r.key).collect();
+    let uses: Vec<_> = s
+        .uses
+        .as_slice()
+        .iter()
+        .map(|u| (u.id, u.used, u.expires))
+        .collect();
     postcard::to_allocvec(&(
         &s.enrolment,
         &s.revoked_ids,
-        &s.revoked_keys,
-        &s.uses,
+        &keys,
+        &uses,
         s.high_water,
         s.receipts,
         &s.backlog,

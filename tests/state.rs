@@ -3,19 +3,24 @@
 
 mod common;
 
-use common::{T0, key};
+use common::{DAY, T0, key};
 use doorkey::Error;
-use doorkey::config::{Change, ConfigUpdate};
+use doorkey::config::{Change, ConfigUpdate, Forget};
+use doorkey::credential::{Chain, Link, Rights, Scope};
 use doorkey::credential::{CredentialId, UseLimit};
 use doorkey::crypto::Signer;
 use doorkey::lock::{
     ChainHead, Lock, LockState, MAX_BACKLOG, MAX_OWNERS, MAX_REVOKED_IDS, MAX_REVOKED_KEYS,
-    MAX_STATE_BYTES, MAX_TIME_KEYS, MAX_USE_ENTRIES, MemoryStorage, RevokedId, UseEntry,
+    MAX_STATE_BYTES, MAX_TIME_KEYS, MAX_USE_ENTRIES, MemoryStorage, RevokedId, RevokedKey,
+    UseEntry,
 };
+use doorkey::phone::Credential;
 use doorkey::receipt::{Event, Receipt, Who};
 use doorkey::session::MAX_CHALLENGE_LIFETIME;
+use doorkey::session::{Command, Reply};
 use doorkey::time::tz::{MAX_OFFSET, MAX_TRANSITION_TIME};
 use doorkey::time::{DstRule, Transition, TzRule};
+use doorkey::wire::Bounded;
 
 /// Every table full and every field at its longest valid encoding.
 fn widest_state() -> LockState {
@@ -76,13 +81,18 @@ fn widest_state() -> LockState {
         state.revoked_ids.push(entry).unwrap();
     }
     for i in 0..MAX_REVOKED_KEYS as u8 {
-        state.revoked_keys.push(key(40 + i).public_key()).unwrap();
+        let entry = RevokedKey {
+            key: key(40 + i).public_key(),
+            until: Some(u64::MAX),
+        };
+        state.revoked_keys.push(entry).unwrap();
     }
     for i in 0..MAX_USE_ENTRIES as u8 {
         let entry = UseEntry {
             id: CredentialId([i; 16]),
             used: u16::MAX,
             expires: Some(u64::MAX),
+            epoch: u32::MAX,
         };
         state.uses.push(entry).unwrap();
     }
@@ -121,12 +131,12 @@ fn the_widest_state_fits_max_state_bytes() {
     //   enrolment     32 key + (1 + 4*32) owners + (1 + 2*32) time keys + 5 epoch
     //                 + (3 + 1 + 3 + 2*(3 + 3)) tz + 1 lifetime + 10 version   = 261
     //   revoked ids   1 + 16*(16 + 1 + 10)                                     = 433
-    //   revoked keys  1 + 8*32                                                 = 257
-    //   uses          1 + 32*(16 + 3 + 1 + 10)                                 = 961
+    //   revoked keys  1 + 8*(32 + 1 + 10)                                      = 345
+    //   uses          1 + 32*(16 + 3 + 1 + 10 + 5)                             = 1121
     //   high water 10, chain head 10 + 32                                      =  52
     //   backlog       1 + 8*(10 + 32 + 11 + 11 + (1 + 16 + 32) + 17)           = 1041
     //   recovery flag                                                          =    1
-    assert_eq!(len, 5 + 261 + 433 + 257 + 961 + 52 + 1041 + 1);
+    assert_eq!(len, 5 + 261 + 433 + 345 + 1121 + 52 + 1041 + 1);
     assert!(len <= MAX_STATE_BYTES);
     let decoded = LockState::decode(&buf[..len]).unwrap();
     assert_eq!(decoded, state);
@@ -170,6 +180,7 @@ fn limits_sharing_an_id_count_one_use_against_the_smallest() {
         id,
         uses,
         expires: Some(T0),
+        epoch: 0,
     };
     // A delegate reused its parent's id with a smaller limit.
     let limits = [limit(5), limit(2)];
@@ -184,6 +195,7 @@ fn limits_sharing_an_id_count_one_use_against_the_smallest() {
         id,
         used: u16::MAX - 1,
         expires: None,
+        epoch: 0,
     };
     state.uses.push(entry).unwrap();
     let limits = [limit(u16::MAX), limit(u16::MAX)];
@@ -244,4 +256,377 @@ fn start_refuses_another_locks_storage() {
         other.challenge(0, &mut common::rng(1), &mut out),
         Err(Error::Storage)
     );
+}
+
+/// Applies owner-signed changes to a state with increasing versions.
+type Apply = dyn FnMut(&mut LockState, Change, Option<u64>) -> Result<(), Error>;
+
+/// A fresh state trusting key(1), and a function that applies owner-signed changes to it
+/// with increasing versions at trusted time `now`.
+fn owned_state() -> (LockState, Box<Apply>) {
+    let state = LockState::new(key(2).public_key(), key(1).public_key()).unwrap();
+    let lock = state.enrolment.id();
+    let mut version = 0;
+    let apply = move |state: &mut LockState, change: Change, now: Option<u64>| {
+        version += 1;
+        let update = ConfigUpdate {
+            lock,
+            version,
+            signer: key(1).public_key(),
+            change,
+        };
+        state.apply(&update, now)
+    };
+    (state, Box::new(apply))
+}
+
+fn limit(id: u8, uses: u16, expires: Option<u64>, epoch: u32) -> UseLimit {
+    UseLimit {
+        id: CredentialId([id; 16]),
+        uses,
+        expires,
+        epoch,
+    }
+}
+
+fn entry(state: &LockState, id: u8) -> Option<UseEntry> {
+    state
+        .uses
+        .as_slice()
+        .iter()
+        .find(|e| e.id == CredentialId([id; 16]))
+        .copied()
+}
+
+/// Fills the use table with one-use entries for ids 100.. that expire at `expires`.
+fn fill(state: &mut LockState, expires: Option<u64>, epoch: u32, now: Option<u64>) {
+    for i in 0..(MAX_USE_ENTRIES - state.uses.len()) as u8 {
+        state
+            .consume(&[limit(100 + i, 1, expires, epoch)], now)
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_use_entry_lives_as_long_as_the_latest_link_naming_its_id() {
+    let (mut state, _) = owned_state();
+    // A short-lived link names id 7 first, then a permanent link reusing it.
+    state
+        .consume(&[limit(7, 5, Some(T0 + 60), 0)], Some(T0))
+        .unwrap();
+    state
+        .consume(&[limit(7, 5, None, 0)], Some(T0 + 1))
+        .unwrap();
+    assert_eq!(entry(&state, 7).unwrap().expires, None);
+    // A later short-lived link never shortens it again.
+    state
+        .consume(&[limit(7, 5, Some(T0 + 90), 0)], Some(T0 + 2))
+        .unwrap();
+    assert_eq!(entry(&state, 7).unwrap().expires, None);
+    // Long after the short links expired, a full table keeps the count: new ids are refused
+    // rather than the count being forgotten.
+    fill(&mut state, Some(T0 + 10_000), 0, Some(T0 + 3));
+    let later = Some(T0 + 1000);
+    assert_eq!(
+        state.consume(&[limit(200, 1, None, 0)], later),
+        Err(Error::StorageFull)
+    );
+    assert_eq!(entry(&state, 7).unwrap().used, 3);
+    // Between two expiring links the later expiry wins, whichever comes first.
+    let (mut state, _) = owned_state();
+    state
+        .consume(&[limit(8, 5, Some(T0 + 500), 0)], Some(T0))
+        .unwrap();
+    state
+        .consume(&[limit(8, 5, Some(T0 + 100), 0)], Some(T0))
+        .unwrap();
+    assert_eq!(entry(&state, 8).unwrap().expires, Some(T0 + 500));
+}
+
+#[test]
+fn expired_use_entries_are_forgotten_exactly_when_their_links_stop_verifying() {
+    let (mut state, _) = owned_state();
+    let end = T0 + 600;
+    state
+        .consume(&[limit(7, 1, Some(end), 0)], Some(T0))
+        .unwrap();
+    fill(&mut state, None, 0, Some(T0));
+    // One second before the end the link still verifies: its count stays, a new id waits.
+    assert_eq!(
+        state.consume(&[limit(200, 1, None, 0)], Some(end - 1)),
+        Err(Error::StorageFull)
+    );
+    assert_eq!(entry(&state, 7).unwrap().used, 1);
+    // At the end it no longer verifies (end exclusive): its entry makes room.
+    state.consume(&[limit(200, 1, None, 0)], Some(end)).unwrap();
+    assert_eq!(entry(&state, 7), None);
+    assert_eq!(state.uses.len(), MAX_USE_ENTRIES);
+}
+
+#[test]
+fn an_untrusted_clock_forgets_only_what_the_high_water_mark_has_passed() {
+    let (mut state, _) = owned_state();
+    state
+        .consume(&[limit(7, 1, Some(T0 + 600), 0)], Some(T0))
+        .unwrap();
+    state
+        .consume(&[limit(8, 1, Some(T0 + 900), 0)], Some(T0))
+        .unwrap();
+    fill(&mut state, None, 0, Some(T0));
+    state.high_water = T0 + 600;
+    state.consume(&[limit(200, 1, None, 0)], None).unwrap();
+    assert_eq!(entry(&state, 7), None);
+    assert_eq!(entry(&state, 8).unwrap().used, 1);
+    assert_eq!(
+        state.consume(&[limit(201, 1, None, 0)], None),
+        Err(Error::StorageFull)
+    );
+}
+
+#[test]
+fn an_epoch_bump_frees_the_counts_of_the_links_it_retires() {
+    let (mut state, mut apply) = owned_state();
+    // Old guests and a delegate's one-use links to itself: 32 permanent counts at epoch 0.
+    fill(&mut state, None, 0, None);
+    state.consume(&[limit(1, 1, None, 2)], None).unwrap_err();
+    // A count made under a link of a later epoch survives a bump to that epoch.
+    state.uses.retain(|e| e.id != CredentialId([100; 16]));
+    state.consume(&[limit(1, 3, None, 2)], None).unwrap();
+    assert_eq!(
+        state.consume(&[limit(2, 1, None, 2)], None),
+        Err(Error::StorageFull)
+    );
+    apply(&mut state, Change::SetEpoch(2), None).unwrap();
+    state.consume(&[limit(2, 1, None, 2)], None).unwrap();
+    assert_eq!(state.uses.len(), 2);
+    assert_eq!(entry(&state, 1).unwrap().used, 1);
+    // A link of epoch 2 that shares an id with one of epoch 3 keeps the entry until the
+    // lock passes the highest of them.
+    state.consume(&[limit(1, 3, None, 3)], None).unwrap();
+    apply(&mut state, Change::SetEpoch(3), None).unwrap();
+    assert_eq!(entry(&state, 1).unwrap().used, 2);
+    apply(&mut state, Change::SetEpoch(4), None).unwrap();
+    assert_eq!(entry(&state, 1), None);
+}
+
+#[test]
+fn revoked_keys_expire_and_the_owner_can_clear_every_table() {
+    let (mut state, mut apply) = owned_state();
+    let k = |i: u8| key(40 + i).public_key();
+    for i in 0..MAX_REVOKED_KEYS as u8 {
+        let until = (i > 0).then_some(T0 + 100 * u64::from(i));
+        apply(
+            &mut state,
+            Change::RevokeKeyUntil { key: k(i), until },
+            Some(T0),
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        apply(&mut state, Change::RevokeKey(k(20)), Some(T0 + 100 - 1)),
+        Err(Error::StorageFull)
+    );
+    // At its `until`, k(1)'s last link has expired: its slot is reused.
+    apply(&mut state, Change::RevokeKey(k(20)), Some(T0 + 100)).unwrap();
+    assert!(!state.revoked_keys.as_slice().iter().any(|r| r.key == k(1)));
+    // Revoking again never shortens: `RevokeKey` makes k(2) permanent.
+    apply(&mut state, Change::RevokeKey(k(2)), Some(T0 + 100)).unwrap();
+    apply(
+        &mut state,
+        Change::RevokeKeyUntil {
+            key: k(2),
+            until: Some(T0 + 150),
+        },
+        Some(T0 + 100),
+    )
+    .unwrap();
+    apply(&mut state, Change::SetEpoch(1), Some(T0 + 100_000)).unwrap();
+    let left: Vec<_> = state
+        .revoked_keys
+        .as_slice()
+        .iter()
+        .map(|r| r.key)
+        .collect();
+    assert_eq!(left, [k(0), k(2), k(20)]);
+    // A revoked key that is also an enrolled owner is kept past its `until`.
+    apply(&mut state, Change::AddOwner(k(30)), Some(T0 + 100_000)).unwrap();
+    let until = Some(T0 + 100_001);
+    apply(
+        &mut state,
+        Change::RevokeKeyUntil { key: k(30), until },
+        None,
+    )
+    .unwrap();
+    apply(&mut state, Change::SetEpoch(2), Some(T0 + 200_000)).unwrap();
+    assert!(state.revoked_keys.as_slice().iter().any(|r| r.key == k(30)));
+    // The owner clears what never expires.
+    apply(&mut state, Change::Forget(Forget::RevokedKey(k(0))), None).unwrap();
+    assert!(!state.revoked_keys.as_slice().iter().any(|r| r.key == k(0)));
+    let id = CredentialId([9; 16]);
+    apply(&mut state, Change::RevokeId { id, until: None }, None).unwrap();
+    apply(&mut state, Change::Forget(Forget::RevokedId(id)), None).unwrap();
+    assert!(state.revoked_ids.is_empty());
+    state.consume(&[limit(9, 1, None, 2)], None).unwrap();
+    assert_eq!(
+        state.consume(&[limit(9, 1, None, 2)], None),
+        Err(Error::UsedUp)
+    );
+    apply(&mut state, Change::Forget(Forget::Uses(id)), None).unwrap();
+    state.consume(&[limit(9, 1, None, 2)], None).unwrap();
+}
+
+#[test]
+fn revoking_an_id_again_only_lengthens_its_entry() {
+    let (mut state, mut apply) = owned_state();
+    let id = CredentialId([9; 16]);
+    let revoke = |until| Change::RevokeId { id, until };
+    apply(&mut state, revoke(Some(T0 + 500)), Some(T0)).unwrap();
+    apply(&mut state, revoke(Some(T0 + 100)), Some(T0)).unwrap();
+    assert_eq!(state.revoked_ids.as_slice()[0].until, Some(T0 + 500));
+    apply(&mut state, revoke(None), Some(T0)).unwrap();
+    apply(&mut state, revoke(Some(T0 + 100)), Some(T0)).unwrap();
+    apply(&mut state, Change::SetEpoch(1), Some(T0 + 1000)).unwrap();
+    assert_eq!(state.revoked_ids.as_slice()[0].until, None);
+}
+
+/// A link to `subject` for `lock` from T0 - 1 day, lasting `lifetime` seconds.
+fn link(
+    subject: u8,
+    lock: Option<doorkey::credential::LockId>,
+    lifetime: u64,
+    uses: Option<u16>,
+    depth: u8,
+    id: CredentialId,
+) -> Link {
+    let rights = if depth > 0 {
+        Rights::UNLOCK.union(Rights::DELEGATE)
+    } else {
+        Rights::UNLOCK
+    };
+    Link {
+        subject: key(subject).public_key(),
+        scope: lock.map_or(Scope::Inherit, |l| {
+            Scope::Locks(Bounded::from_slice(&[l]).unwrap())
+        }),
+        rights,
+        not_before: T0 - common::DAY,
+        lifetime: Some(lifetime),
+        schedule: None,
+        uses,
+        depth,
+        id,
+        epoch: 0,
+        purpose: None,
+    }
+}
+
+/// Asks the lock to unlock as key(4) holding `chain`; the precise refusal, if any.
+fn unlock(lock: &mut Lock<common::Mem>, tick: u64, chain: &Chain) -> Option<Error> {
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let mut rng = common::rng(tick as u8);
+    let (_, _, outcome, reply) = common::visit(lock, tick, &cred, Command::Unlock, &mut rng);
+    assert_eq!(outcome.denied.is_none(), reply == Reply::Unlocked);
+    outcome.denied
+}
+
+#[test]
+fn a_sibling_delegation_cannot_launder_an_owners_cap() {
+    let w = common::World::new();
+    let mut lock = common::install(&w);
+    // Tick t reads T0 + t.
+    common::set_time(&mut lock, 0, T0, &w.owner, &mut common::rng(1));
+    let at = |i: u8| CredentialId([i; 16]);
+    let capped = at(1);
+    // The owner gives delegate key(3) two visits under one delegation, and a sibling one
+    // without a cap (for, say, its own staff).
+    let d1 = Chain::root(
+        &w.owner,
+        &link(3, Some(w.lock_id()), 30 * DAY, Some(2), 1, capped),
+    )
+    .unwrap();
+    let d2 = Chain::root(
+        &w.owner,
+        &link(3, Some(w.lock_id()), 30 * DAY, None, 1, at(2)),
+    )
+    .unwrap();
+    let visits = d1
+        .extend(&key(3), &link(4, None, 29 * DAY, Some(2), 0, at(3)))
+        .unwrap();
+    // The delegate mints a 60-second link reusing the capped id under the sibling.
+    let short = d2
+        .extend(&key(3), &link(4, None, DAY + 60, Some(1), 0, capped))
+        .unwrap();
+    let mut opened = 0;
+    for (tick, chain) in [(10, &short), (20, &visits), (30, &visits)] {
+        opened += u32::from(unlock(&mut lock, tick, chain).is_none());
+    }
+    assert_eq!(opened, 2, "the capped id allows two visits in all");
+    // After the short link has expired, the delegate fills the table with short one-use
+    // links to itself, then needs room for one more once they have expired, hoping the
+    // capped id's count is forgotten with them.
+    let filler = |i: u8, lifetime| {
+        d2.extend(&key(3), &link(4, None, lifetime, Some(1), 0, at(100 + i)))
+            .unwrap()
+    };
+    for i in 0..MAX_USE_ENTRIES as u8 {
+        unlock(&mut lock, 100 + u64::from(i), &filler(i, DAY + 150));
+    }
+    assert_eq!(unlock(&mut lock, 200, &filler(99, DAY + 300)), None);
+    assert_eq!(unlock(&mut lock, 210, &visits), Some(Error::UsedUp));
+}
+
+#[test]
+fn a_revoked_id_or_key_is_refused_as_revoked_and_nothing_else_is() {
+    let w = common::World::new();
+    let mut lock = common::install(&w);
+    let mut rng = common::rng(1);
+    common::set_time(&mut lock, 0, T0, &w.owner, &mut rng);
+    let root = |subject, id| {
+        Chain::root(
+            &w.owner,
+            &link(subject, Some(w.lock_id()), 30 * DAY, None, 1, id),
+        )
+        .unwrap()
+    };
+    let company = root(3, CredentialId([1; 16]));
+    let other_company = root(5, CredentialId([2; 16]));
+    let via = |parent: &Chain, issuer: u8, id: u8| {
+        parent
+            .extend(
+                &key(issuer),
+                &link(4, None, DAY * 2, None, 0, CredentialId([id; 16])),
+            )
+            .unwrap()
+    };
+    let (revoked, kept) = (via(&company, 3, 10), via(&company, 3, 11));
+    let update = |version, change| common::owner_update(w.lock_id(), version, change);
+    let config = |lock: &mut Lock<common::Mem>, tick, bytes: Vec<u8>| {
+        let (_, outcome, _) =
+            common::anonymous(lock, tick, Command::Config(&bytes), &mut common::rng(2));
+        assert_eq!(outcome.denied, None);
+    };
+    let by_id = Change::RevokeId {
+        id: CredentialId([10; 16]),
+        until: None,
+    };
+    config(&mut lock, 5, update(1, by_id));
+    assert_eq!(unlock(&mut lock, 10, &revoked), Some(Error::Revoked));
+    assert_eq!(unlock(&mut lock, 11, &kept), None);
+    // Revoking a delegate's key cuts off its links, and only its links.
+    let (cut, spared) = (via(&company, 3, 12), via(&other_company, 5, 13));
+    let until = Some(T0 + 30 * DAY);
+    let by_key = Change::RevokeKeyUntil {
+        key: key(3).public_key(),
+        until,
+    };
+    config(&mut lock, 20, update(2, by_key));
+    assert_eq!(unlock(&mut lock, 30, &cut), Some(Error::Revoked));
+    assert_eq!(unlock(&mut lock, 31, &spared), None);
+    // A holder key revoked for good: key(4) holds every leaf.
+    config(
+        &mut lock,
+        40,
+        update(3, Change::RevokeKey(key(4).public_key())),
+    );
+    assert_eq!(unlock(&mut lock, 50, &spared), Some(Error::Revoked));
 }

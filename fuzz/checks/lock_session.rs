@@ -320,6 +320,9 @@ impl Run {
             .expect("something is committed");
         let persisted = LockState::decode(&buf[..n]).expect("committed state decodes");
         assert_eq!(&persisted, lock.state(), "memory differs from storage");
+        // Once the lock has committed a time at which the courier's link no longer verifies,
+        // its count may be forgotten (16.2, reclaiming).
+        let forgettable = persisted.high_water >= T0 + COURIER_LIFETIME;
         for (id, used) in &self.seen_uses {
             let now = persisted
                 .uses
@@ -328,7 +331,7 @@ impl Run {
                 .find(|e| e.id == *id)
                 .map_or(0, |e| e.used);
             assert!(
-                now >= *used,
+                now >= *used || (forgettable && now == 0),
                 "use count of {id:?} went from {used} to {now}"
             );
         }
@@ -374,9 +377,10 @@ impl Run {
             .iter()
             .find(|e| e.id == self.courier_id)
             .map_or(0, |e| u32::from(e.used));
-        assert_eq!(
-            counted, self.unlocks,
-            "persisted uses differ from unlocks performed"
+        assert!(
+            counted == self.unlocks || (forgettable && counted == 0),
+            "persisted uses {counted} differ from unlocks performed {}",
+            self.unlocks
         );
     }
 }

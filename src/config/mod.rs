@@ -26,7 +26,7 @@ pub enum Change {
         /// Its expiry, if any.
         until: Option<UnixTime>,
     },
-    /// Refuse every link to or from this delegate or holder key.
+    /// Refuse every link to or from this delegate or holder key, for good.
     RevokeKey(PublicKey),
     /// Refuse every link issued with a lower epoch.
     SetEpoch(u32),
@@ -50,6 +50,27 @@ pub enum Change {
     /// future, which the mark would otherwise keep for good. The lock's clock is untrusted
     /// until the next anchor.
     ResetClock(UnixTime),
+    /// Refuse every link to or from this delegate or holder key; `until` is when every link
+    /// naming the key expires anyway, after which the lock may forget the entry.
+    RevokeKeyUntil {
+        /// The revoked key.
+        key: PublicKey,
+        /// When its last link expires, if ever.
+        until: Option<UnixTime>,
+    },
+    /// Clear one entry of the lock's bounded tables that the owner knows is no longer needed.
+    Forget(Forget),
+}
+
+/// A table entry an owner clears with [`Change::Forget`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Forget {
+    /// The use count of this id: links naming it get their whole limit again.
+    Uses(CredentialId),
+    /// The revocation of this id.
+    RevokedId(CredentialId),
+    /// The revocation of this key.
+    RevokedKey(PublicKey),
 }
 
 /// A signed configuration update: applies once, only if newer than the lock's version.

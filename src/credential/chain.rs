@@ -150,6 +150,8 @@ pub struct UseLimit {
     pub uses: u16,
     /// When the link expires: after that its use count may be forgotten.
     pub expires: Option<UnixTime>,
+    /// The link's epoch: once the lock's epoch is above it, its use count may be forgotten.
+    pub epoch: u32,
 }
 
 /// A chain that passed every check: what the lock may act on once the holder proves
@@ -350,6 +352,7 @@ impl<'a> UnverifiedChain<'a> {
                     id: l.id,
                     uses,
                     expires: l.not_after(),
+                    epoch: l.epoch,
                 };
                 if limits.push(limit).is_err() {
                     refused = Some(Error::ChainLength);

@@ -1,6 +1,6 @@
 //! What a lock must remember across reboots, and the bounded tables inside it.
 
-use crate::config::{Change, ConfigUpdate};
+use crate::config::{Change, ConfigUpdate, Forget};
 use crate::credential::{
     CredentialId, Grant, LockId, Revocations, UnverifiedChain, UseLimit, Verifier,
 };
@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::receipt::{Event, Receipt, SESSION_ID_LEN, Who};
 use crate::session::{DEFAULT_CHALLENGE_LIFETIME, MAX_CHALLENGE_LIFETIME};
 use crate::time::TzRule;
-use crate::wire::{self, Bounded, InPlace, UnixTime};
+use crate::wire::{self, Bounded, InPlace, MapInto, UnixTime};
 use core::fmt;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -25,9 +25,9 @@ pub const MAX_REVOKED_KEYS: usize = 8;
 /// Most use-limited credentials tracked at once.
 pub const MAX_USE_ENTRIES: usize = 32;
 /// Upper bound on the encoded state, for the buffer the lock serializes it into.
-/// The widest valid state encodes to 3,011 bytes (every table full, every varint at its
+/// The widest valid state encodes to 3,259 bytes (every table full, every varint at its
 /// longest; `tests/state.rs` builds it).
-pub const MAX_STATE_BYTES: usize = 3072;
+pub const MAX_STATE_BYTES: usize = 3328;
 /// Layout version of the state this build writes; [`LockState::decode_from`] also reads
 /// every earlier one, so a lock keeps its state across a firmware update.
 pub const STATE_VERSION: u8 = 1;
@@ -191,15 +191,42 @@ pub struct RevokedId {
     pub until: Option<UnixTime>,
 }
 
-/// Uses consumed under one use-limited link.
+/// A revoked delegate or holder key and when it could be forgotten.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedKey {
+    /// The revoked key.
+    pub key: PublicKey,
+    /// After this every link to or from the key has expired anyway; `None` keeps the entry
+    /// for good.
+    pub until: Option<UnixTime>,
+}
+
+/// Uses consumed under the use-limited links that share one credential id.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UseEntry {
-    /// The limited link's id.
+    /// The limited links' id.
     pub id: CredentialId,
     /// Uses consumed so far.
     pub used: u16,
-    /// When the link expires and the entry may be dropped; `None` keeps it for good.
+    /// The latest expiry of any link counted under the id, after which the entry may be
+    /// dropped; `None` (a permanent link was counted) keeps it for good.
     pub expires: Option<UnixTime>,
+    /// The highest epoch of any link counted under the id: once the lock's epoch is above
+    /// it, every such link is refused and the entry may be dropped.
+    pub epoch: u32,
+}
+
+/// A use entry as state version 0 stored it, before entries carried an epoch.
+#[derive(Deserialize)]
+struct UseEntryV0 {
+    id: CredentialId,
+    used: u16,
+    expires: Option<UnixTime>,
+}
+
+/// The later of two expiries, `None` (never) being the latest.
+fn later(a: Option<UnixTime>, b: Option<UnixTime>) -> Option<UnixTime> {
+    a.zip(b).map(|(a, b)| a.max(b))
 }
 
 /// Head of the lock's receipt chain: the last sequence number and receipt hash.
@@ -224,7 +251,7 @@ pub struct LockState {
     /// Revoked credential ids.
     pub revoked_ids: Bounded<RevokedId, MAX_REVOKED_IDS>,
     /// Revoked delegate and holder keys.
-    pub revoked_keys: Bounded<PublicKey, MAX_REVOKED_KEYS>,
+    pub revoked_keys: Bounded<RevokedKey, MAX_REVOKED_KEYS>,
     /// Use counts of use-limited links.
     pub uses: Bounded<UseEntry, MAX_USE_ENTRIES>,
     /// Highest trusted time the lock has known: its clock never moves back past it, unless an
@@ -272,10 +299,28 @@ impl wire::DecodeInPlace for Layout<'_> {
                 s.enrolment = seq.next_element()?.ok_or_else(missing)?;
                 seq.next_element_seed(InPlace(&mut s.revoked_ids))?
                     .ok_or_else(missing)?;
-                seq.next_element_seed(InPlace(&mut s.revoked_keys))?
-                    .ok_or_else(missing)?;
-                seq.next_element_seed(InPlace(&mut s.uses))?
-                    .ok_or_else(missing)?;
+                if version == 0 {
+                    // Version 0 kept bare keys, revoked for good, and use entries without an
+                    // epoch: the lock's epoch keeps them until the next bump, as long as
+                    // version 1 would keep an entry counted at that epoch.
+                    let epoch = s.enrolment.epoch;
+                    let key = |key| RevokedKey { key, until: None };
+                    seq.next_element_seed(MapInto::new(&mut s.revoked_keys, key))?
+                        .ok_or_else(missing)?;
+                    let entry = |e: UseEntryV0| UseEntry {
+                        id: e.id,
+                        used: e.used,
+                        expires: e.expires,
+                        epoch,
+                    };
+                    seq.next_element_seed(MapInto::new(&mut s.uses, entry))?
+                        .ok_or_else(missing)?;
+                } else {
+                    seq.next_element_seed(InPlace(&mut s.revoked_keys))?
+                        .ok_or_else(missing)?;
+                    seq.next_element_seed(InPlace(&mut s.uses))?
+                        .ok_or_else(missing)?;
+                }
                 s.high_water = seq.next_element()?.ok_or_else(missing)?;
                 s.receipts = seq.next_element()?.ok_or_else(missing)?;
                 seq.next_element_seed(InPlace(&mut s.backlog))?
@@ -300,7 +345,10 @@ impl Revocations for LockState {
     }
 
     fn key_revoked(&self, key: &PublicKey) -> bool {
-        self.revoked_keys.as_slice().iter().any(|k| k.ct_eq(key))
+        self.revoked_keys
+            .as_slice()
+            .iter()
+            .any(|r| r.key.ct_eq(key))
     }
 }
 
@@ -439,52 +487,73 @@ impl LockState {
         self.enrolment.recheck_chain(chain, owner, now, self)
     }
 
-    /// Counts one use against every limited link of a grant, refusing if any is spent.
-    /// Limits naming the same id (a delegate may reuse its parent's id) count once, against
-    /// the smallest of their limits. Entries whose link has expired by trusted time `now` are
-    /// dropped to make room (none while the clock is untrusted); if there is still none, the
-    /// lock fails closed with [`Error::StorageFull`].
-    pub fn consume(&mut self, limits: &[UseLimit], now: Option<UnixTime>) -> Result<()> {
-        for limit in limits {
-            let used = self
-                .uses
+    /// Forgets every entry that can no longer matter at trusted time `now` (the high-water
+    /// mark while the clock is untrusted; the clock never reads earlier): use counts and
+    /// revocations whose links have all expired, and use counts whose links an epoch bump has
+    /// made unusable. A revoked key that is an enrolled owner or time key is kept.
+    pub fn reclaim(&mut self, now: Option<UnixTime>) {
+        let now = now.unwrap_or(self.high_water);
+        let live = |end: Option<UnixTime>| end.is_none_or(|end| end > now);
+        let e = &self.enrolment;
+        self.uses.retain(|u| u.epoch >= e.epoch && live(u.expires));
+        self.revoked_ids.retain(|r| live(r.until));
+        let enrolled = |k: &PublicKey| {
+            e.owners
                 .as_slice()
                 .iter()
-                .find(|e| e.id == limit.id)
-                .map_or(0, |e| e.used);
-            if used >= limit.uses {
+                .chain(e.time_keys.as_slice())
+                .any(|o| o.ct_eq(k))
+        };
+        self.revoked_keys
+            .retain(|r| live(r.until) || enrolled(&r.key));
+    }
+
+    /// Counts one use against every limited link of a grant, refusing if any is spent.
+    /// Limits naming the same id (a delegate may reuse an id) share one counter, held below
+    /// the smallest of their limits; its entry lives as long as the latest of them and is
+    /// never shortened by a later one. Entries that can no longer matter are forgotten first
+    /// ([`LockState::reclaim`]); if there is still no room, the lock fails closed with
+    /// [`Error::StorageFull`], counting nothing.
+    pub fn consume(&mut self, limits: &[UseLimit], now: Option<UnixTime>) -> Result<()> {
+        self.reclaim(now);
+        let entry = |id: &CredentialId| self.uses.as_slice().iter().find(|e| e.id == *id);
+        for limit in limits {
+            if entry(&limit.id).map_or(0, |e| e.used) >= limit.uses {
                 return Err(Error::UsedUp);
             }
         }
-        // Each id once, at its first (outermost) limit: by narrowing, its expiry is the latest.
         let first = |i: usize, l: &UseLimit| !limits.iter().take(i).any(|p| p.id == l.id);
         let missing = limits
             .iter()
             .enumerate()
-            .filter(|&(i, l)| first(i, l) && !self.uses.as_slice().iter().any(|e| e.id == l.id))
+            .filter(|&(i, l)| first(i, l) && entry(&l.id).is_none())
             .count();
         if self.uses.len() + missing > MAX_USE_ENTRIES {
-            self.uses.retain(|e| match (e.expires, now) {
-                (Some(end), Some(now)) => end > now,
-                _ => true,
-            });
-            if self.uses.len() + missing > MAX_USE_ENTRIES {
-                return Err(Error::StorageFull);
-            }
+            return Err(Error::StorageFull);
         }
         for (i, limit) in limits.iter().enumerate() {
             if !first(i, limit) {
                 continue;
             }
+            // Every limit naming the id: the entry outlives the latest of them.
+            let (expires, epoch) = limits
+                .iter()
+                .filter(|l| l.id == limit.id)
+                .fold((limit.expires, limit.epoch), |(x, e), l| {
+                    (later(x, l.expires), e.max(l.epoch))
+                });
             if let Some(e) = self.uses.iter_mut().find(|e| e.id == limit.id) {
                 // Below `limit.uses` (checked above), so this cannot overflow.
                 e.used = e.used.checked_add(1).ok_or(Error::UsedUp)?;
+                e.expires = later(e.expires, expires);
+                e.epoch = e.epoch.max(epoch);
                 continue;
             }
             let entry = UseEntry {
                 id: limit.id,
                 used: 1,
-                expires: limit.expires,
+                expires,
+                epoch,
             };
             self.uses.push(entry).map_err(|_| Error::StorageFull)?;
         }
@@ -507,7 +576,9 @@ impl LockState {
         if update.version <= e.config_version {
             return Err(Error::Stale);
         }
-        if let Change::RemoveOwner(gone) | Change::RevokeKey(gone) = update.change
+        if let Change::RemoveOwner(gone)
+        | Change::RevokeKey(gone)
+        | Change::RevokeKeyUntil { key: gone, .. } = update.change
             && !e
                 .owners
                 .as_slice()
@@ -516,28 +587,17 @@ impl LockState {
         {
             return Err(Error::NotPermitted);
         }
+        self.reclaim(now);
         let e = &mut self.enrolment;
         match update.change {
             Change::AddOwner(k) => add_key(&mut e.owners, k)?,
             Change::RemoveOwner(k) => remove_key(&mut e.owners, &k),
-            Change::RevokeId { id, until } => {
-                if !self.revoked_ids.as_slice().iter().any(|r| r.id == id) {
-                    if self.revoked_ids.len() == MAX_REVOKED_IDS {
-                        let now = now.unwrap_or(self.high_water);
-                        self.revoked_ids
-                            .retain(|r| r.until.is_none_or(|end| end > now));
-                    }
-                    self.revoked_ids
-                        .push(RevokedId { id, until })
-                        .map_err(|_| Error::StorageFull)?;
-                }
+            Change::RevokeId { id, until } => self.revoke_id(id, until)?,
+            Change::RevokeKey(key) => self.revoke_key(key, None)?,
+            Change::SetEpoch(epoch) => {
+                e.set_epoch(epoch)?;
+                self.reclaim(now);
             }
-            Change::RevokeKey(k) => {
-                if !self.revoked_keys.as_slice().iter().any(|r| r.ct_eq(&k)) {
-                    self.revoked_keys.push(k).map_err(|_| Error::StorageFull)?;
-                }
-            }
-            Change::SetEpoch(epoch) => e.set_epoch(epoch)?,
             Change::SetTimeZone(tz) => e.set_time_zone(tz)?,
             Change::SetChallengeLifetime(secs) => {
                 if secs == 0 || secs > MAX_CHALLENGE_LIFETIME {
@@ -561,8 +621,34 @@ impl LockState {
                 self.recovery = false;
             }
             Change::ResetClock(t) => self.high_water = t,
+            Change::RevokeKeyUntil { key, until } => self.revoke_key(key, until)?,
+            Change::Forget(Forget::Uses(id)) => self.uses.retain(|u| u.id != id),
+            Change::Forget(Forget::RevokedId(id)) => self.revoked_ids.retain(|r| r.id != id),
+            Change::Forget(Forget::RevokedKey(k)) => self.revoked_keys.retain(|r| !r.key.ct_eq(&k)),
         }
-        e.config_version = update.version;
+        self.enrolment.config_version = update.version;
         Ok(())
+    }
+
+    /// Adds `id` to the revoked ids until `until`, or raises the `until` of its entry.
+    fn revoke_id(&mut self, id: CredentialId, until: Option<UnixTime>) -> Result<()> {
+        if let Some(r) = self.revoked_ids.iter_mut().find(|r| r.id == id) {
+            r.until = later(r.until, until);
+            return Ok(());
+        }
+        let entry = RevokedId { id, until };
+        self.revoked_ids.push(entry).map_err(|_| Error::StorageFull)
+    }
+
+    /// Adds `key` to the revoked keys until `until`, or raises the `until` of its entry.
+    fn revoke_key(&mut self, key: PublicKey, until: Option<UnixTime>) -> Result<()> {
+        if let Some(r) = self.revoked_keys.iter_mut().find(|r| r.key.ct_eq(&key)) {
+            r.until = later(r.until, until);
+            return Ok(());
+        }
+        let entry = RevokedKey { key, until };
+        self.revoked_keys
+            .push(entry)
+            .map_err(|_| Error::StorageFull)
     }
 }

@@ -3,6 +3,8 @@
 
 use core::fmt;
 use core::hash::{Hash, Hasher};
+use core::marker::PhantomData;
+use serde::de::DeserializeSeed;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -134,37 +136,62 @@ impl<T: Copy + Default + for<'de> Deserialize<'de>, const N: usize> DecodeInPlac
     for Bounded<T, N>
 {
     fn decode_in_place<'de, D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
-        struct ListVisitor<'a, T: Copy + Default, const N: usize>(&'a mut Bounded<T, N>);
+        MapInto::<T, T, N, _>::new(self, |item| item).deserialize(d)
+    }
+}
 
-        impl<'de, T: Copy + Default + Deserialize<'de>, const N: usize> Visitor<'de>
-            for ListVisitor<'_, T, N>
-        {
-            type Value = ();
+/// A seed that decodes a list of `Old` into a [`Bounded`] of `T`, converting each element:
+/// how a persisted table is read from an earlier layout of its elements.
+pub(crate) struct MapInto<'a, Old, T: Copy + Default, const N: usize, F> {
+    list: &'a mut Bounded<T, N>,
+    convert: F,
+    old: PhantomData<Old>,
+}
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "at most {N} elements")
-            }
+impl<'a, Old, T: Copy + Default, const N: usize, F: FnMut(Old) -> T> MapInto<'a, Old, T, N, F> {
+    /// Decodes into `list`, converting each element with `convert`.
+    pub(crate) fn new(list: &'a mut Bounded<T, N>, convert: F) -> Self {
+        MapInto {
+            list,
+            convert,
+            old: PhantomData,
+        }
+    }
+}
 
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-                // Check the declared length before reading anything so an oversize list is
-                // refused without touching its elements.
-                if seq.size_hint().is_some_and(|n| n > N) {
-                    return Err(de::Error::invalid_length(
-                        seq.size_hint().unwrap_or(0),
-                        &self,
-                    ));
-                }
-                self.0.clear();
-                while let Some(item) = seq.next_element()? {
-                    self.0
-                        .push(item)
-                        .map_err(|_| de::Error::invalid_length(N + 1, &self))?;
-                }
-                Ok(())
+impl<'de, Old: Deserialize<'de>, T: Copy + Default, const N: usize, F: FnMut(Old) -> T>
+    DeserializeSeed<'de> for MapInto<'_, Old, T, N, F>
+{
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, Old: Deserialize<'de>, T: Copy + Default, const N: usize, F: FnMut(Old) -> T> Visitor<'de>
+    for MapInto<'_, Old, T, N, F>
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at most {N} elements")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        // Check the declared length before reading anything so an oversize list is refused
+        // without touching its elements.
+        if let Some(n) = seq.size_hint().filter(|&n| n > N) {
+            return Err(de::Error::invalid_length(n, &self));
+        }
+        self.list.clear();
+        while let Some(item) = seq.next_element()? {
+            let item = (self.convert)(item);
+            if self.list.push(item).is_err() {
+                return Err(de::Error::invalid_length(N + 1, &self));
             }
         }
-
-        d.deserialize_seq(ListVisitor(self))
+        Ok(())
     }
 }
 

@@ -12,6 +12,7 @@ mod de;
 mod ser;
 
 pub use bounded::Bounded;
+pub(crate) use bounded::MapInto;
 
 use crate::error::{Error, Result};
 use core::fmt;
