@@ -196,12 +196,14 @@ impl<S: Storage> Lock<S> {
         }
         let rolled_back = self.storage.rolled_back();
         self.failed = false;
+        let event = if rolled_back {
+            Event::RolledBack
+        } else {
+            Event::Boot
+        };
         let result = self.update(|state| {
-            if !rolled_back {
-                return state.record(None, Event::Boot, None, None);
-            }
-            state.recovery = true;
-            state.record(None, Event::RolledBack, None, None)
+            state.recovery |= rolled_back;
+            state.record(None, event, None, None)
         });
         self.failed = result.is_err();
         result
