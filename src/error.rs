@@ -78,8 +78,8 @@ pub enum Error {
     /// Storage already holds a lock's state; provisioning would overwrite it (only an
     /// owner-signed factory reset may).
     AlreadyProvisioned,
-    /// The lock booted from a state older than one it had committed, and refuses use-limited
-    /// and time-bounded grants until an owner confirms its state.
+    /// The lock booted from a state older than one it had committed, and refuses grants with
+    /// a use limit or an expiry until an owner confirms its state.
     RolledBack,
 
     // -- caller mistakes -------------------------------------------------------------------

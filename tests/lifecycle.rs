@@ -296,3 +296,36 @@ fn a_factory_reset_takes_an_owner_order_and_keeps_the_chain() {
     let (_, o, _) = anonymous(&mut lock, 16, Command::Config(&order), &mut w.rng);
     assert_eq!(o.denied, Some(Error::NotPermitted));
 }
+
+#[test]
+fn a_power_cut_while_recording_the_rollback_does_not_lose_it() {
+    // The boot after the loss commits the RolledBack receipt: erase, data, header (the
+    // surviving record is marked already, so there is no mark to write).
+    for cut in 0..3 {
+        let mut w = World::new();
+        let one_use = w.courier_chain();
+        let flash = SimFlash::new(4096, 10 + cut as u64);
+        let mut lock = installed(&flash);
+        assert_eq!(
+            set_time(&mut lock, 10, T0 + 10, &key(1), &mut w.rng),
+            Reply::TimeSet(T0 + 10)
+        );
+        assert_eq!(unlock(&mut lock, 11, &one_use, 4, &mut w).0, Action::Unlock);
+        drop(lock);
+        decay_newest(&flash);
+        flash.cut_after(cut);
+        assert!(Lock::boot(key(2), FlashStorage::new(flash.clone())).is_err());
+        flash.reboot();
+
+        let lock = Lock::boot(key(2), FlashStorage::new(flash.clone())).unwrap();
+        assert!(lock.state().recovery, "cut {cut}: recovery lost");
+        let events: Vec<_> = lock
+            .state()
+            .backlog
+            .as_slice()
+            .iter()
+            .map(|r| r.event)
+            .collect();
+        assert!(events.contains(&Event::RolledBack), "cut {cut}: {events:?}");
+    }
+}

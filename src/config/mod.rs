@@ -39,7 +39,7 @@ pub enum Change {
     /// Stop accepting time anchors from this key.
     RemoveTimeKey(PublicKey),
     /// The owner has checked the lock's state after it reported `RolledBack`: the lock leaves
-    /// recovery and accepts use-limited and time-bounded grants again.
+    /// recovery and accepts grants with a use limit or an expiry again.
     ConfirmState,
     /// Back to factory settings with this key as the only owner: time keys, time zone,
     /// challenge lifetime, revocations, use counts and recovery are reset. The identity, the

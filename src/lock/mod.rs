@@ -194,8 +194,8 @@ impl<S: Storage> Lock<S> {
     /// [`Lock::provision`]), [`Error::Storage`] when storage is unreadable or holds no valid
     /// state, and [`Error::Misuse`] when the state belongs to another identity. When storage
     /// reports that it lost its newest commit ([`Storage::rolled_back`]), the lock starts in
-    /// recovery with a `RolledBack` receipt instead of `Boot`: it refuses use-limited and
-    /// time-bounded grants ([`Error::RolledBack`]) until an owner sends
+    /// recovery with a `RolledBack` receipt instead of `Boot`: it refuses grants with a use
+    /// limit or an expiry ([`Error::RolledBack`]) until an owner sends
     /// [`crate::config::Change::ConfirmState`].
     pub fn start(&mut self) -> Result<()> {
         self.forget_sessions();
@@ -210,12 +210,14 @@ impl<S: Storage> Lock<S> {
         }
         let rolled_back = self.storage.rolled_back();
         self.failed = false;
+        let event = if rolled_back {
+            Event::RolledBack
+        } else {
+            Event::Boot
+        };
         let result = self.update(|state| {
-            if !rolled_back {
-                return state.record(None, Event::Boot, None, None);
-            }
-            state.recovery = true;
-            state.record(None, Event::RolledBack, None, None)
+            state.recovery |= rolled_back;
+            state.record(None, event, None, None)
         });
         self.failed = result.is_err();
         result

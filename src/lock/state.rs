@@ -261,8 +261,8 @@ pub struct LockState {
     pub receipts: ChainHead,
     /// Receipts not yet known to be carried away, oldest first (signed when sent).
     pub backlog: Bounded<Receipt, MAX_BACKLOG>,
-    /// The lock booted from a state older than one it had committed: use-limited and
-    /// time-bounded grants are refused until an owner confirms ([`Change::ConfirmState`]).
+    /// The lock booted from a state older than one it had committed: grants with a use limit
+    /// or an expiry are refused until an owner confirms ([`Change::ConfirmState`]).
     /// Added in state version 1.
     pub recovery: bool,
 }
