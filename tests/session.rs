@@ -1310,7 +1310,8 @@ fn a_time_key_may_move_the_clock_a_week_ahead_and_an_owner_further() {
         (Reply::ConfigApplied(1), None)
     );
     let storage = lock.storage().clone();
-    // With a trusted clock (T0 + 30 at t), measured from that clock.
+    // Measured from the high-water mark (T0 + 30, the update's receipt), with a trusted clock.
+    assert_eq!(lock.state().high_water, T0 + 30);
     let limit = T0 + 30 + MAX_TIME_KEY_LEAP;
     assert_eq!(
         late_anchor(&mut lock, &mut w, t, 0, limit + 1, &time_key),
@@ -1323,9 +1324,9 @@ fn a_time_key_may_move_the_clock_a_week_ahead_and_an_owner_further() {
         late_anchor(&mut lock, &mut w, t, 0, limit, &time_key),
         (Reply::TimeSet(limit), None)
     );
-    // After a reboot (untrusted clock), measured from the high-water mark.
+    // And after a reboot, with an untrusted clock.
     let mut lock = Lock::boot(key(2), storage).unwrap();
-    let mark = lock.state().high_water;
+    let mark = T0 + 30;
     assert_eq!(
         late_anchor(
             &mut lock,
