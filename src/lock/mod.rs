@@ -117,7 +117,8 @@ pub struct Lock<S: Storage> {
     /// the bolt checks its rules again, against the state of that moment. Kept out of the
     /// session so the session never carries it across the stack.
     chain: [u8; MAX_CHAIN_BYTES],
-    /// Tick and UTC time of the last accepted anchor; `None` until one arrives after boot.
+    /// UTC time of the last accepted anchor and the tick its challenge was issued at; `None`
+    /// until one arrives after boot, and after an owner resets the clock.
     anchor: Option<(u64, UnixTime)>,
     /// Memory may not match what storage holds (not started yet, or a commit and the reload
     /// after it failed): the lock refuses everything until it (re)starts from storage.
