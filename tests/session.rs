@@ -1426,3 +1426,55 @@ fn an_owner_resets_a_clock_sent_into_the_future_without_losing_state() {
         )
     );
 }
+
+/// A presence check that answers as told and remembers the holders it was asked about.
+struct Touch {
+    present: bool,
+    asked: Vec<doorkey::crypto::PublicKey>,
+}
+
+impl doorkey::lock::Presence for Touch {
+    fn confirm(&mut self, grant: &doorkey::credential::Grant) -> bool {
+        self.asked.push(grant.holder);
+        self.present
+    }
+}
+
+#[test]
+fn an_unlock_waits_for_presence_and_counts_no_use_without_it() {
+    let (mut w, mut lock, chain) = setup();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let t = tick_at(T0 + 30);
+    let (mut s, _, _, reply) = visit(&mut lock, t, &cred, Command::Hello, &mut w.rng);
+    assert_eq!(reply, Reply::Ready);
+    for present in [false, true] {
+        let mut touch = Touch {
+            present,
+            asked: Vec::new(),
+        };
+        let mut msg = [0u8; 64];
+        let n = s.command(Command::Unlock, &mut msg).unwrap();
+        let mut out = [0u8; 512];
+        let o = lock
+            .handle_with(t + 1, &mut msg[..n], &mut out, &mut touch)
+            .unwrap();
+        let reply = s.read_reply(&mut out[..o.reply]).unwrap();
+        assert_eq!(touch.asked, [key(4).public_key()]);
+        if present {
+            // The one-off grant's only use was not spent by the refusal.
+            assert_eq!(
+                (reply, o.action, o.denied),
+                (Reply::Unlocked, Action::Unlock, None)
+            );
+        } else {
+            assert_eq!(
+                (reply, o.action, o.denied),
+                (
+                    Reply::Denied(ReasonCode::NotAuthorized),
+                    Action::None,
+                    Some(Error::NotPermitted)
+                )
+            );
+        }
+    }
+}
