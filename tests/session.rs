@@ -1111,7 +1111,7 @@ fn a_revoked_co_owner_key_is_refused_wherever_it_signs() {
             &mut lock,
             &mut w,
             t,
-            &update_by(&k2, id, 3, Change::SetEpoch(0))
+            &update_by(&k2, id, 3, Change::RevokeKey(key(9).public_key()))
         ),
         (Reply::ConfigApplied(3), None)
     );
