@@ -562,3 +562,46 @@ fn non_canonical_varints_are_refused() {
     );
     assert!(UnverifiedChain::decode(good).is_ok());
 }
+
+#[test]
+fn a_revoked_owner_key_roots_nothing_after_narrowing_and_scope_before_per_link_checks() {
+    struct Keys(PublicKey);
+    impl Revocations for Keys {
+        fn id_revoked(&self, _: &CredentialId) -> bool {
+            false
+        }
+        fn key_revoked(&self, k: &PublicKey) -> bool {
+            *k == self.0
+        }
+    }
+    let mut w = World::new();
+    let b = w.courier_chain().as_bytes().to_vec();
+    let owner = Keys(w.owner.public_key());
+    assert!(
+        w.lock
+            .verify_chain(&b, Some(T0), &Keys(key(60).public_key()))
+            .is_ok()
+    );
+    assert_eq!(
+        w.lock.verify_chain(&b, Some(T0), &owner).unwrap_err(),
+        Error::Revoked
+    );
+    // 7.3 V5a comes before the per-link checks: an expired chain of a revoked owner is Revoked.
+    assert_eq!(
+        w.lock
+            .verify_chain(&b, Some(T0 + 600), &Keys(key(60).public_key()))
+            .unwrap_err(),
+        Error::Expired
+    );
+    assert_eq!(
+        w.lock.verify_chain(&b, Some(T0 + 600), &owner).unwrap_err(),
+        Error::Revoked
+    );
+    // And after the scope check: another lock says WrongLock.
+    let mut other = doorkey::lock::Enrolment::new(key(50).public_key());
+    other.enrol_owner(w.owner.public_key()).unwrap();
+    assert_eq!(
+        other.verify_chain(&b, Some(T0), &owner).unwrap_err(),
+        Error::WrongLock
+    );
+}

@@ -1115,7 +1115,7 @@ fn a_revoked_co_owner_key_is_refused_wherever_it_signs() {
             &mut lock,
             &mut w,
             t,
-            &update_by(&k2, id, 3, Change::SetEpoch(0))
+            &update_by(&k2, id, 3, Change::RevokeKey(key(9).public_key()))
         ),
         (Reply::ConfigApplied(3), None)
     );
@@ -1314,7 +1314,8 @@ fn a_time_key_may_move_the_clock_a_week_ahead_and_an_owner_further() {
         (Reply::ConfigApplied(1), None)
     );
     let storage = lock.storage().clone();
-    // With a trusted clock (T0 + 30 at t), measured from that clock.
+    // Measured from the high-water mark (T0 + 30, the update's receipt), with a trusted clock.
+    assert_eq!(lock.state().high_water, T0 + 30);
     let limit = T0 + 30 + MAX_TIME_KEY_LEAP;
     assert_eq!(
         late_anchor(&mut lock, &mut w, t, 0, limit + 1, &time_key),
@@ -1327,9 +1328,9 @@ fn a_time_key_may_move_the_clock_a_week_ahead_and_an_owner_further() {
         late_anchor(&mut lock, &mut w, t, 0, limit, &time_key),
         (Reply::TimeSet(limit), None)
     );
-    // After a reboot (untrusted clock), measured from the high-water mark.
+    // And after a reboot, with an untrusted clock.
     let mut lock = Lock::boot(key(2), storage).unwrap();
-    let mark = lock.state().high_water;
+    let mark = T0 + 30;
     assert_eq!(
         late_anchor(
             &mut lock,
@@ -1428,4 +1429,56 @@ fn an_owner_resets_a_clock_sent_into_the_future_without_losing_state() {
             Some(Error::NotPermitted)
         )
     );
+}
+
+/// A presence check that answers as told and remembers the holders it was asked about.
+struct Touch {
+    present: bool,
+    asked: Vec<doorkey::crypto::PublicKey>,
+}
+
+impl doorkey::lock::Presence for Touch {
+    fn confirm(&mut self, grant: &doorkey::credential::Grant) -> bool {
+        self.asked.push(grant.holder);
+        self.present
+    }
+}
+
+#[test]
+fn an_unlock_waits_for_presence_and_counts_no_use_without_it() {
+    let (mut w, mut lock, chain) = setup();
+    let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
+    let t = tick_at(T0 + 30);
+    let (mut s, _, _, reply) = visit(&mut lock, t, &cred, Command::Hello, &mut w.rng);
+    assert_eq!(reply, Reply::Ready);
+    for present in [false, true] {
+        let mut touch = Touch {
+            present,
+            asked: Vec::new(),
+        };
+        let mut msg = [0u8; 64];
+        let n = s.command(Command::Unlock, &mut msg).unwrap();
+        let mut out = [0u8; 512];
+        let o = lock
+            .handle_with(t + 1, &mut msg[..n], &mut out, &mut touch)
+            .unwrap();
+        let reply = s.read_reply(&mut out[..o.reply]).unwrap();
+        assert_eq!(touch.asked, [key(4).public_key()]);
+        if present {
+            // The one-off grant's only use was not spent by the refusal.
+            assert_eq!(
+                (reply, o.action, o.denied),
+                (Reply::Unlocked, Action::Unlock, None)
+            );
+        } else {
+            assert_eq!(
+                (reply, o.action, o.denied),
+                (
+                    Reply::Denied(ReasonCode::NotAuthorized),
+                    Action::None,
+                    Some(Error::NotPermitted)
+                )
+            );
+        }
+    }
 }

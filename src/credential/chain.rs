@@ -310,35 +310,21 @@ impl<'a> UnverifiedChain<'a> {
         self.check_rules(v, owner)
     }
 
-    /// Runs every check of [`UnverifiedChain::verify`] but the signatures again, for a chain
-    /// whose signatures `owner` and its delegates were found to have made: a lock repeats
-    /// them at every command that moves the bolt, against its state and clock of that moment.
-    /// Refuses with [`Error::UnknownOwner`] once `owner` is no longer enrolled.
-    pub(crate) fn recheck<R: Revocations + ?Sized>(
-        &self,
-        v: &Verifier<'_, R>,
-        owner: &PublicKey,
-    ) -> Result<Grant> {
-        if !v.owners.iter().any(|o| o.ct_eq(owner)) {
-            return Err(Error::UnknownOwner);
-        }
-        self.check_rules(v, *owner)
-    }
-
-    /// Everything but signatures, for a chain whose signatures `owner` and its delegates made.
-    /// Out of line so its links never sit on the stack under the Ed25519 verifier.
+    /// Everything but signatures, for a chain whose signatures `owner` and its delegates made;
+    /// a lock runs it again at every command that moves the bolt. Out of line so its links
+    /// never sit on the stack under the Ed25519 verifier.
     #[inline(never)]
-    fn check_rules<R: Revocations + ?Sized>(
+    pub(crate) fn check_rules<R: Revocations + ?Sized>(
         &self,
         v: &Verifier<'_, R>,
         owner: PublicKey,
     ) -> Result<Grant> {
-        // One walk: a narrowing error wins over everything, then a wrong lock, then the
-        // first per-link refusal (revocation, epoch, time), as if checked in that order.
+        // One walk: a narrowing error wins over everything, then a wrong lock, then a revoked
+        // owner key, then the first per-link refusal (revocation, epoch, time), as if checked
+        // in that order.
         let mut limits = Bounded::new();
         let mut expires: Option<UnixTime> = None;
-        // A revoked owner key is refused like a revoked subject, as part of the root's checks.
-        let mut refused = v.revocations.key_revoked(&owner).then_some(Error::Revoked);
+        let mut refused = None;
         let (leaf, locks) = self.narrowed(|l| {
             if refused.is_some() {
                 return;
@@ -365,6 +351,9 @@ impl<'a> UnverifiedChain<'a> {
         })?;
         if !locks.as_slice().contains(&v.lock) {
             return Err(Error::WrongLock);
+        }
+        if v.revocations.key_revoked(&owner) {
+            return Err(Error::Revoked);
         }
         if let Some(e) = refused {
             return Err(e);

@@ -21,7 +21,9 @@ pub use state::*;
 pub use storage::*;
 
 use crate::config::{Change, ConfigUpdate, TimeAnchor};
-use crate::credential::{Grant, LockId, MAX_CHAIN_BYTES, Revocations, Rights, UnverifiedChain};
+use crate::credential::{
+    Grant, LockId, MAX_CHAIN_BYTES, MAX_CHAIN_LEN, Revocations, Rights, UnverifiedChain, UseLimit,
+};
 use crate::crypto::channel::{SessionKeys, agree};
 use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
 use crate::error::{Error, Result};
@@ -30,7 +32,7 @@ use crate::session::{
     Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, ReasonCode, Reply, SESSION_LIFETIME,
     challenge_digest, split_sealed, transcript, write_sealed_header,
 };
-use crate::wire::{self, Kind, UnixTime};
+use crate::wire::{self, Bounded, Kind, UnixTime};
 use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
@@ -40,9 +42,9 @@ pub const MAX_PENDING: usize = 4;
 /// Largest receipt bundle (a head and a full backlog) a reply carries.
 pub const MAX_BUNDLE_BYTES: usize = 2048;
 /// Seconds an anchor from an enrolled time key (not an owner key) may set the clock ahead of
-/// the lock's trusted time, or of its high-water mark while the clock is untrusted: a time
-/// server's fault can then move the clock at most a week per anchor, while a lock restarted
-/// after a week without timed events still takes its time server's anchors.
+/// the lock's high-water mark: a time server's fault can then move the clock at most a week
+/// per anchor, while a lock that has recorded no timed event for up to a week still takes its
+/// time server's anchors.
 pub const MAX_TIME_KEY_LEAP: u64 = 7 * 86_400;
 
 /// What the firmware must do after a message.
@@ -118,7 +120,8 @@ pub struct Lock<S: Storage> {
     /// the bolt checks its rules again, against the state of that moment. Kept out of the
     /// session so the session never carries it across the stack.
     chain: [u8; MAX_CHAIN_BYTES],
-    /// Tick and UTC time of the last accepted anchor; `None` until one arrives after boot.
+    /// UTC time of the last accepted anchor and the tick its challenge was issued at; `None`
+    /// until one arrives after boot, and after an owner resets the clock.
     anchor: Option<(u64, UnixTime)>,
     /// Memory may not match what storage holds (not started yet, or a commit and the reload
     /// after it failed): the lock refuses everything until it (re)starts from storage.
@@ -386,11 +389,12 @@ impl<S: Storage> Lock<S> {
         if let Some(proof) = proof {
             match self.verify_proof(tick, &th, command_bytes, &proof) {
                 Ok(grant) => {
-                    let Some(held) = self.chain.get_mut(..proof.chain.len()) else {
-                        return self.finish(session, tick, Err(Error::Oversize), out, true);
-                    };
-                    held.copy_from_slice(proof.chain);
-                    session.chain = proof.chain.len();
+                    // A verified chain fits (it decoded within `MAX_CHAIN_BYTES`); were it not
+                    // held, its next `Unlock` would fail its checks.
+                    if let Some(held) = self.chain.get_mut(..proof.chain.len()) {
+                        held.copy_from_slice(proof.chain);
+                        session.chain = proof.chain.len();
+                    }
                     session.grant = Some(grant);
                 }
                 Err((e, who)) => {
@@ -452,7 +456,7 @@ impl<S: Storage> Lock<S> {
         command: Command<'_>,
     ) -> Option<Result<(Answer, Action)>> {
         let reply = match command {
-            Command::Time(anchor) => self.accept_anchor(tick, session, anchor),
+            Command::Time(anchor) => self.accept_anchor(session, anchor),
             Command::Config(update) => self.accept_config(tick, session, update),
             _ => return None,
         };
@@ -479,21 +483,7 @@ impl<S: Storage> Lock<S> {
                 Ok((Answer::Receipts(after), Action::None))
             }
             Command::Unlock => {
-                let grant = session.grant.as_ref().ok_or(Error::NotPermitted)?;
-                grant.require(Rights::UNLOCK)?;
-                // The open's checks once more, at this command's time and state: a schedule
-                // window may have closed, a revocation been applied.
-                let chain = self.chain.get(..session.chain).ok_or(Error::Misuse)?;
-                let grant = self.state.recheck_chain(chain, &grant.owner, now)?;
-                // Old use counts, revocations or clock may be in force: only grants that
-                // depend on none of them until an owner confirms the state.
-                if self.state.recovery && (grant.expires.is_some() || !grant.limits.is_empty()) {
-                    return Err(Error::RolledBack);
-                }
-                if !presence.confirm(&grant) {
-                    return Err(Error::NotPermitted);
-                }
-                let limits = grant.limits;
+                let limits = self.admit(session, now, presence)?;
                 self.update(|state| {
                     state.consume(limits.as_slice(), now)?;
                     state.record(now, Event::Unlocked, who, Some(session.id))
@@ -513,6 +503,33 @@ impl<S: Storage> Lock<S> {
             }
             Command::Time(_) | Command::Config(_) => Err(Error::UnexpectedMessage),
         }
+    }
+
+    /// Decides whether the session's grant may unlock at trusted time `now`: it needs the
+    /// unlock right, passes the open's checks once more against the state of this moment (a
+    /// schedule window may have closed, a revocation been applied since), and the holder's
+    /// presence. Returns the use limits to count. Out of line, so the grant it checks is off
+    /// the stack before the commit.
+    #[inline(never)]
+    fn admit<P: Presence + ?Sized>(
+        &self,
+        session: &Session,
+        now: Option<UnixTime>,
+        presence: &mut P,
+    ) -> Result<Bounded<UseLimit, MAX_CHAIN_LEN>> {
+        let grant = session.grant.as_ref().ok_or(Error::NotPermitted)?;
+        grant.require(Rights::UNLOCK)?;
+        let chain = self.chain.get(..session.chain).unwrap_or_default();
+        let grant = self.state.recheck_chain(chain, &grant.owner, now)?;
+        // Old use counts, revocations or clock may be in force: only grants that depend on
+        // none of them until an owner confirms the state.
+        if self.state.recovery && (grant.expires.is_some() || !grant.limits.is_empty()) {
+            return Err(Error::RolledBack);
+        }
+        if !presence.confirm(&grant) {
+            return Err(Error::NotPermitted);
+        }
+        Ok(grant.limits)
     }
 
     /// Reports a door event from the firmware's sensors; it becomes a receipt.
@@ -547,12 +564,7 @@ impl<S: Storage> Lock<S> {
         }
     }
 
-    fn accept_anchor(
-        &mut self,
-        tick: u64,
-        session: &mut Session,
-        bytes: &[u8],
-    ) -> Result<Reply<'static>> {
+    fn accept_anchor(&mut self, session: &mut Session, bytes: &[u8]) -> Result<Reply<'static>> {
         // An anchor is bound to the session's nonce: replayed later in the same session it
         // would wind the clock back to its time.
         if session.anchored {
@@ -573,9 +585,8 @@ impl<S: Storage> Lock<S> {
         if a.time < self.state.high_water {
             return Err(Error::Stale);
         }
-        let reference = self.trusted_now(tick).unwrap_or(self.state.high_water);
         if !self.state.enrolment.is_owner(&a.signer)
-            && a.time > reference.saturating_add(MAX_TIME_KEY_LEAP)
+            && a.time > self.state.high_water.saturating_add(MAX_TIME_KEY_LEAP)
         {
             return Err(Error::NotPermitted);
         }

@@ -88,16 +88,12 @@ impl Enrolment {
 
     /// Whether `key` is an enrolled owner key.
     pub fn is_owner(&self, key: &PublicKey) -> bool {
-        self.owners.as_slice().iter().any(|o| o.ct_eq(key))
+        listed(self.owners.as_slice(), key)
     }
 
     /// Keys whose time anchors the lock accepts: owners and enrolled time keys.
     pub fn is_time_authority(&self, key: &PublicKey) -> bool {
-        self.owners
-            .as_slice()
-            .iter()
-            .chain(self.time_keys.as_slice())
-            .any(|k| k.ct_eq(key))
+        self.is_owner(key) || listed(self.time_keys.as_slice(), key)
     }
 
     /// Sets the time-zone rule schedules are evaluated in.
@@ -139,40 +135,47 @@ impl Enrolment {
         now: Option<UnixTime>,
         revocations: &R,
     ) -> Result<Grant> {
-        UnverifiedChain::decode(chain)?.verify(&self.verifier(now, revocations))
+        self.check_chain(chain, None, now, revocations)
     }
 
-    /// Checks again, without its signatures, a chain that [`Enrolment::verify_chain`]
-    /// accepted earlier as signed by `owner`.
-    pub(crate) fn recheck_chain<R: Revocations + ?Sized>(
+    /// Decodes `chain` and verifies it in full; or, given the `owner` whose signature an
+    /// earlier verification found on its root, checks it again without signatures: every rule
+    /// of the verification, and [`Error::UnknownOwner`] once `owner` is no longer enrolled.
+    /// One body for both, so the lock carries one copy of the decoding and the verifier.
+    pub(crate) fn check_chain<R: Revocations + ?Sized>(
         &self,
         chain: &[u8],
-        owner: &PublicKey,
+        owner: Option<&PublicKey>,
         now: Option<UnixTime>,
         revocations: &R,
     ) -> Result<Grant> {
-        UnverifiedChain::decode(chain)?.recheck(&self.verifier(now, revocations), owner)
-    }
-
-    fn verifier<'a, R: Revocations + ?Sized>(
-        &'a self,
-        now: Option<UnixTime>,
-        revocations: &'a R,
-    ) -> Verifier<'a, R> {
-        Verifier {
+        let chain = UnverifiedChain::decode(chain)?;
+        let v = Verifier {
             lock: self.id(),
             owners: self.owners.as_slice(),
             epoch: self.epoch,
             revocations,
             now,
             tz: self.tz,
+        };
+        match owner {
+            None => chain.verify(&v),
+            Some(owner) if self.is_owner(owner) => chain.check_rules(&v, *owner),
+            Some(_) => Err(Error::UnknownOwner),
         }
     }
 }
 
+/// Whether `key` is in `list` (compared in constant time). Out of line: every trust decision
+/// shares this one loop.
+#[inline(never)]
+fn listed(list: &[PublicKey], key: &PublicKey) -> bool {
+    list.iter().any(|k| k.ct_eq(key))
+}
+
 fn add_key<const N: usize>(list: &mut Bounded<PublicKey, N>, key: PublicKey) -> Result<()> {
     key.validate()?;
-    if list.as_slice().iter().any(|k| k.ct_eq(&key)) {
+    if listed(list.as_slice(), &key) {
         return Ok(());
     }
     list.push(key).map_err(|_| Error::StorageFull)
@@ -484,7 +487,7 @@ impl LockState {
         owner: &PublicKey,
         now: Option<UnixTime>,
     ) -> Result<Grant> {
-        self.enrolment.recheck_chain(chain, owner, now, self)
+        self.enrolment.check_chain(chain, Some(owner), now, self)
     }
 
     /// Forgets every entry that can no longer matter at trusted time `now` (the high-water
