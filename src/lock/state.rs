@@ -209,7 +209,7 @@ pub struct ChainHead {
 
 /// Everything a lock persists, written through [`super::Storage`] before any actuation.
 ///
-/// Stored as [`STATE_MAGIC`], the [`STATE_VERSION`] byte, then a postcard tuple of its fields
+/// Stored as the magic `"DKST"`, the [`STATE_VERSION`] byte, then a postcard tuple of its fields
 /// in declaration order; decoded in place ([`wire::DecodeInPlace`]) so that loading it never
 /// needs a second copy on the stack.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
