@@ -1,5 +1,49 @@
 //! Owner-signed messages a lock accepts from any phone: versioned configuration updates and
 //! time anchors bound to a fresh lock challenge.
+//!
+//! Both are signed by the owner and carried by any phone in a session with no credential
+//! ([`crate::phone::PhoneSession::open_anonymous`]): the lock checks the signature, so the
+//! carrier needs no trust.
+//!
+//! # Example
+//!
+//! ```
+//! use doorkey::config::{Change, ConfigUpdate, MAX_ADMIN_BYTES};
+//! use doorkey::time::TzRule;
+//! # use chacha20::ChaCha20Rng;
+//! # use doorkey::crypto::{SecretKey, Signer};
+//! # use doorkey::lock::{Lock, MemoryStorage};
+//! # use doorkey::phone::{PhoneSession, inspect_challenge};
+//! # use doorkey::session::{Command, Reply};
+//! # use rand_core::SeedableRng;
+//! # fn main() -> doorkey::Result<()> {
+//! # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+//! # let owner = SecretKey::from_seed(&[1; 32]);
+//! # let identity = SecretKey::from_seed(&[2; 32]);
+//! # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
+//! // The owner's app signs an update for the next configuration version...
+//! let update = ConfigUpdate {
+//!     lock: lock.id(),
+//!     version: 1,
+//!     signer: owner.public_key(),
+//!     change: Change::SetTimeZone(TzRule::parse("CET-1CEST,M3.5.0,M10.5.0/3")?),
+//! };
+//! let mut signed = [0u8; MAX_ADMIN_BYTES];
+//! let n = update.sign(&owner, &mut signed)?;
+//!
+//! // ...and any phone carries it to the lock, in a session with no credential.
+//! let mut challenge = [0u8; 256];
+//! let c = lock.challenge(20, &mut rng, &mut challenge)?;
+//! let mut out = [0u8; 512];
+//! let command = Command::Config(&signed[..n]);
+//! let (mut session, m) =
+//!     PhoneSession::open_anonymous(&challenge[..c], &lock.id(), command, &mut rng, &mut out)?;
+//! # let mut reply = [0u8; 256];
+//! # let r = lock.handle(20, &mut out[..m], &mut reply)?.reply;
+//! assert_eq!(session.read_reply(&mut reply[..r])?, Reply::ConfigApplied(1));
+//! # Ok(())
+//! # }
+//! ```
 
 use crate::credential::{CredentialId, LockId};
 use crate::crypto::{PublicKey, Signed, Signer, encode_signed, labels};
@@ -103,6 +147,51 @@ pub struct TimeAnchor {
 
 impl ConfigUpdate {
     /// Encodes and signs the update with the owner key `signer` (which must match `self.signer`).
+    ///
+    /// ```
+    /// use doorkey::config::{Change, ConfigUpdate, MAX_ADMIN_BYTES};
+    /// use doorkey::time::TzRule;
+    /// # use chacha20::ChaCha20Rng;
+    /// # use doorkey::crypto::{SecretKey, Signer};
+    /// # use doorkey::lock::{Lock, MemoryStorage};
+    /// # use doorkey::phone::{PhoneSession, inspect_challenge};
+    /// # use doorkey::session::{Command, ReasonCode, Reply};
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// # let owner = SecretKey::from_seed(&[1; 32]);
+    /// # let identity = SecretKey::from_seed(&[2; 32]);
+    /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
+    /// // The owner's app signs an update for the next configuration version...
+    /// let update = ConfigUpdate {
+    ///     lock: lock.id(),
+    ///     version: 1,
+    ///     signer: owner.public_key(),
+    ///     change: Change::SetTimeZone(TzRule::parse("CET-1CEST,M3.5.0,M10.5.0/3")?),
+    /// };
+    /// let mut signed = [0u8; MAX_ADMIN_BYTES];
+    /// let n = update.sign(&owner, &mut signed)?;
+    ///
+    /// // ...and any phone carries it to the lock, in a session with no credential.
+    /// let mut challenge = [0u8; 256];
+    /// let c = lock.challenge(20, &mut rng, &mut challenge)?;
+    /// let mut out = [0u8; 512];
+    /// let command = Command::Config(&signed[..n]);
+    /// let (mut session, m) =
+    ///     PhoneSession::open_anonymous(&challenge[..c], &lock.id(), command, &mut rng, &mut out)?;
+    /// # let mut reply = [0u8; 256];
+    /// # let r = lock.handle(20, &mut out[..m], &mut reply)?.reply;
+    /// assert_eq!(session.read_reply(&mut reply[..r])?, Reply::ConfigApplied(1));
+    ///
+    /// // The same signed bytes again are stale: each version applies once.
+    /// # let c = lock.challenge(21, &mut rng, &mut challenge)?;
+    /// # let (mut session, m) =
+    /// #     PhoneSession::open_anonymous(&challenge[..c], &lock.id(), command, &mut rng, &mut out)?;
+    /// # let r = lock.handle(21, &mut out[..m], &mut reply)?.reply;
+    /// assert_eq!(session.read_reply(&mut reply[..r])?, Reply::Denied(ReasonCode::Refused));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sign<S: Signer + ?Sized>(&self, signer: &S, out: &mut [u8]) -> Result<usize> {
         encode_signed(out, Kind::Config, self, labels::CONFIG, signer)
     }
@@ -115,6 +204,48 @@ impl ConfigUpdate {
 
 impl TimeAnchor {
     /// Encodes and signs the anchor with `signer` (which must match `self.signer`).
+    ///
+    /// ```
+    /// use doorkey::config::{MAX_ADMIN_BYTES, TimeAnchor};
+    /// # use chacha20::ChaCha20Rng;
+    /// # use doorkey::crypto::{SecretKey, Signer};
+    /// # use doorkey::lock::{Lock, MemoryStorage};
+    /// # use doorkey::phone::{PhoneSession, inspect_challenge};
+    /// # use doorkey::session::{Command, Reply};
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// # let owner = SecretKey::from_seed(&[1; 32]);
+    /// # let identity = SecretKey::from_seed(&[2; 32]);
+    /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
+    /// // The lock's clock is untrusted after boot; its challenge carries the nonce to bind to.
+    /// let mut challenge = [0u8; 256];
+    /// let c = lock.challenge(30, &mut rng, &mut challenge)?;
+    /// let info = inspect_challenge(&challenge[..c], &lock.id())?;
+    /// assert!(!info.clock_trusted);
+    ///
+    /// // The owner's app (or a time server the owner enrolled) signs the time for that nonce.
+    /// let now = 1_780_315_200; // 2026-06-01 12:00:00 UTC
+    /// let anchor = TimeAnchor {
+    ///     lock: lock.id(),
+    ///     nonce: info.nonce,
+    ///     time: now,
+    ///     signer: owner.public_key(),
+    /// };
+    /// let mut signed = [0u8; MAX_ADMIN_BYTES];
+    /// let n = anchor.sign(&owner, &mut signed)?;
+    ///
+    /// let mut out = [0u8; 512];
+    /// let command = Command::Time(&signed[..n]);
+    /// let (mut session, m) =
+    ///     PhoneSession::open_anonymous(&challenge[..c], &lock.id(), command, &mut rng, &mut out)?;
+    /// # let mut reply = [0u8; 256];
+    /// # let r = lock.handle(30, &mut out[..m], &mut reply)?.reply;
+    /// assert_eq!(session.read_reply(&mut reply[..r])?, Reply::TimeSet(now));
+    /// assert_eq!(lock.trusted_now(90), Some(now + 60)); // the lock's tick now maps to UTC
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sign<S: Signer + ?Sized>(&self, signer: &S, out: &mut [u8]) -> Result<usize> {
         encode_signed(out, Kind::TimeAnchor, self, labels::TIME, signer)
     }

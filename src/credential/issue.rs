@@ -11,6 +11,7 @@ use super::{MAX_CHAIN_BYTES, MAX_CHAIN_LEN};
 /// An encoded credential chain, owned: what an issuer holds and hands to the next delegate or
 /// to the holder's phone. Built only through [`Chain::root`] and [`Chain::extend`], which
 /// refuse anything a lock would refuse structurally.
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Chain {
     bytes: Vec<u8>,
@@ -19,6 +20,43 @@ pub struct Chain {
 impl Chain {
     /// An owner's first link: `owner` signs `link`, which must name its locks explicitly.
     /// The subject key is validated (canonical, not weak, torsion-free).
+    ///
+    /// ```
+    /// use doorkey::Error;
+    /// use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
+    /// use doorkey::crypto::{SecretKey, Signer};
+    /// use doorkey::wire::Bounded;
+    /// # use chacha20::ChaCha20Rng;
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// const T0: u64 = 1_780_315_200; // 2026-06-01 12:00:00 UTC, a Monday
+    /// let owner = SecretKey::from_seed(&[1; 32]);
+    /// let company = SecretKey::from_seed(&[3; 32]);
+    /// let courier = SecretKey::from_seed(&[4; 32]);
+    /// let lock = LockId::of(&SecretKey::from_seed(&[2; 32]).public_key());
+    ///
+    /// // The owner's root link: this lock, unlock and relock, 30 days, one further level.
+    /// let root = Link {
+    ///     subject: company.public_key(),
+    ///     scope: Scope::Locks(Bounded::from_slice(&[lock]).ok_or(Error::Misuse)?),
+    ///     rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
+    ///     not_before: T0 - 86_400,
+    ///     lifetime: Some(30 * 86_400),
+    ///     depth: 1,
+    ///     id: CredentialId::random(&mut rng),
+    ///     ..Link::default()
+    /// };
+    /// let delegation = Chain::root(&owner, &root)?;
+    ///
+    /// assert_eq!(delegation.leaf()?, root);
+    /// // A root link must name its locks: `Inherit` has nothing to inherit from.
+    /// let unscoped = Link { scope: Scope::Inherit, ..root };
+    /// assert!(matches!(Chain::root(&owner, &unscoped), Err(Error::Misuse)));
+    /// # let _ = (courier, T0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn root<S: Signer + ?Sized>(owner: &S, link: &Link) -> Result<Chain> {
         if !matches!(link.scope, Scope::Locks(_)) {
             return Err(Error::Misuse);
@@ -36,6 +74,60 @@ impl Chain {
 
     /// Delegates further: `issuer` (the current last link's subject) signs `link`, which must
     /// narrow the last link exactly as a lock will check.
+    ///
+    /// ```
+    /// use doorkey::Error;
+    /// use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
+    /// use doorkey::crypto::{SecretKey, Signer};
+    /// use doorkey::wire::Bounded;
+    /// # use chacha20::ChaCha20Rng;
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// const T0: u64 = 1_780_315_200; // 2026-06-01 12:00:00 UTC, a Monday
+    /// let owner = SecretKey::from_seed(&[1; 32]);
+    /// let company = SecretKey::from_seed(&[3; 32]);
+    /// let courier = SecretKey::from_seed(&[4; 32]);
+    /// let lock = LockId::of(&SecretKey::from_seed(&[2; 32]).public_key());
+    ///
+    /// // The owner's root link: this lock, unlock and relock, 30 days, one further level.
+    /// let root = Link {
+    ///     subject: company.public_key(),
+    ///     scope: Scope::Locks(Bounded::from_slice(&[lock]).ok_or(Error::Misuse)?),
+    ///     rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
+    ///     not_before: T0 - 86_400,
+    ///     lifetime: Some(30 * 86_400),
+    ///     depth: 1,
+    ///     id: CredentialId::random(&mut rng),
+    ///     ..Link::default()
+    /// };
+    /// let delegation = Chain::root(&owner, &root)?;
+    ///
+    /// // The company narrows it for a courier: one use, ten minutes, no further delegation.
+    /// let leaf = Link {
+    ///     subject: courier.public_key(),
+    ///     scope: Scope::Inherit,
+    ///     rights: Rights::UNLOCK.union(Rights::LOCK),
+    ///     not_before: T0,
+    ///     lifetime: Some(600),
+    ///     uses: Some(1),
+    ///     depth: 0,
+    ///     id: CredentialId::random(&mut rng),
+    ///     ..Link::default()
+    /// };
+    /// let grant = delegation.extend(&company, &leaf)?;
+    /// assert_eq!(grant.decode()?.len(), 2);
+    /// assert_eq!(grant.leaf()?.subject, courier.public_key());
+    ///
+    /// // A link that widens its parent is refused at issuance, as a lock would refuse it.
+    /// let wider = Link { lifetime: Some(60 * 86_400), ..leaf };
+    /// assert!(matches!(delegation.extend(&company, &wider), Err(Error::Widened)));
+    /// // So is a second delegation level the owner did not allow.
+    /// let courier_friend = Link { subject: SecretKey::from_seed(&[5; 32]).public_key(), ..leaf };
+    /// assert!(matches!(grant.extend(&courier, &courier_friend), Err(Error::Widened)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn extend<S: Signer + ?Sized>(&self, issuer: &S, link: &Link) -> Result<Chain> {
         link.validate().map_err(|_| Error::Misuse)?;
         link.subject.validate()?;

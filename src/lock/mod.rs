@@ -13,6 +13,69 @@
 //! Relay attacks at the radio layer are out of scope (they need distance bounding hardware);
 //! [`Presence`] is where a proximity or user-intent check (UWB ranging, a touch on the lock)
 //! plugs in: it is asked before any unlock is counted or performed.
+//!
+//! # Example
+//!
+//! Firmware starts the lock at every power-up, answers a connecting phone with a challenge,
+//! hands the lock each message and actuates what it returns:
+//!
+//! ```
+//! use doorkey::Error;
+//! use doorkey::crypto::SecretKey;
+//! use doorkey::lock::{Action, Lock, MemoryStorage};
+//! # use chacha20::ChaCha20Rng;
+//! # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+//! # use doorkey::crypto::Signer;
+//! # use doorkey::phone::{Credential, PhoneSession};
+//! # use doorkey::session::Command;
+//! # use doorkey::wire::Bounded;
+//! # use rand_core::SeedableRng;
+//! # fn main() -> doorkey::Result<()> {
+//! # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+//! # let owner = SecretKey::from_seed(&[1; 32]);
+//! # let identity = SecretKey::from_seed(&[2; 32]);
+//!
+//! // Power-up: start from storage, and install only on a blank store.
+//! let mut lock = Lock::new(identity, MemoryStorage::<4096>::new());
+//! match lock.start() {
+//!     Ok(()) => {}
+//!     Err(Error::NotProvisioned) => lock.provision(owner.public_key())?,
+//!     Err(e) => return Err(e), // unreadable or corrupt: stop for service, never reinstall
+//! }
+//! # let holder = SecretKey::from_seed(&[4; 32]);
+//! # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(Error::Misuse)?;
+//! # let link = Link {
+//! #     subject: holder.public_key(),
+//! #     scope: Scope::Locks(lock_ids),
+//! #     rights: Rights::UNLOCK.union(Rights::LOCK),
+//! #     id: CredentialId::random(&mut rng),
+//! #     ..Link::default()
+//! # };
+//! # let chain = Chain::root(&owner, &link)?;
+//! # let credential = Credential::new(chain.as_bytes(), holder)?;
+//!
+//! // A phone connects: send it a fresh challenge.
+//! let tick = 5; // seconds since boot, from the firmware's monotonic timer
+//! let mut challenge = [0u8; 256];
+//! let n = lock.challenge(tick, &mut rng, &mut challenge)?;
+//! # let mut buf = [0u8; 1024];
+//! # let (_, m) =
+//! #     PhoneSession::open(&challenge[..n], &credential, Command::Unlock, &mut rng, &mut buf)?;
+//! # let message = &mut buf[..m];
+//!
+//! // The phone's answer arrives: the lock decides, commits, and says what to actuate.
+//! let mut reply = [0u8; 256];
+//! let outcome = lock.handle(tick, message, &mut reply)?;
+//! match outcome.action {
+//!     Action::Unlock => { /* drive the bolt open: the use is already committed */ }
+//!     Action::Lock => { /* drive the bolt closed */ }
+//!     _ => { /* nothing to actuate; `outcome.denied` says why, for the firmware's log */ }
+//! }
+//! // Then send `reply[..outcome.reply]` back to the phone.
+//! assert_eq!(outcome.action, Action::Unlock);
+//! # Ok(())
+//! # }
+//! ```
 
 mod state;
 mod storage;
@@ -148,6 +211,20 @@ impl<S: Storage> Lock<S> {
 
     /// Factory installation: [`Lock::new`] then [`Lock::provision`]; refuses storage that
     /// is not blank.
+    ///
+    /// ```
+    /// use doorkey::crypto::{SecretKey, Signer};
+    /// use doorkey::lock::{Lock, MemoryStorage};
+    ///
+    /// # fn main() -> doorkey::Result<()> {
+    /// let owner = SecretKey::from_seed(&[1; 32]);
+    /// let identity = SecretKey::from_seed(&[2; 32]); // generated once, kept in the lock
+    /// let lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
+    /// assert_eq!(lock.state().enrolment.owners(), [owner.public_key()]);
+    /// assert_eq!(lock.trusted_now(0), None); // untrusted until a time anchor arrives
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn install(identity: SecretKey, owner: PublicKey, storage: S) -> Result<Lock<S>> {
         let mut lock = Lock::new(identity, storage);
         lock.provision(owner)?;
@@ -161,6 +238,27 @@ impl<S: Storage> Lock<S> {
     /// unreadable or corrupt store, [`Error::Storage`]) must stop the lock for service, never
     /// lead to [`Lock::provision`]: reinstalling would reset use counts, revocations, the
     /// clock and the receipt chain. `provision` refuses anything but a blank store anyway.
+    ///
+    /// ```
+    /// use doorkey::Error;
+    /// use doorkey::crypto::SecretKey;
+    /// use doorkey::lock::{Lock, MemoryStorage};
+    /// # use doorkey::crypto::Signer;
+    ///
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let owner = SecretKey::from_seed(&[1; 32]).public_key();
+    /// let identity = || SecretKey::from_seed(&[2; 32]); // from the device's secure storage
+    /// let installed = Lock::install(identity(), owner, MemoryStorage::<4096>::new())?;
+    /// let storage = installed.into_storage(); // power off, power on
+    ///
+    /// let lock = Lock::boot(identity(), storage)?;
+    /// assert_eq!(lock.state().enrolment.owners(), [owner]);
+    /// // A blank store is the one case for installing.
+    /// let blank = Lock::boot(identity(), MemoryStorage::<4096>::new());
+    /// assert!(matches!(blank, Err(Error::NotProvisioned)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn boot(identity: SecretKey, storage: S) -> Result<Lock<S>> {
         let mut lock = Lock::new(identity, storage);
         lock.start()?;
@@ -269,6 +367,27 @@ impl<S: Storage> Lock<S> {
     }
 
     /// Writes a fresh signed challenge into `out` (call when a phone connects).
+    ///
+    /// ```
+    /// use doorkey::phone::inspect_challenge;
+    /// # use chacha20::ChaCha20Rng;
+    /// # use doorkey::crypto::{SecretKey, Signer};
+    /// # use doorkey::lock::{Lock, MemoryStorage};
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// # let owner = SecretKey::from_seed(&[1; 32]).public_key();
+    /// # let identity = SecretKey::from_seed(&[2; 32]);
+    /// # let mut lock = Lock::install(identity, owner, MemoryStorage::<4096>::new())?;
+    /// let mut challenge = [0u8; 256];
+    /// let n = lock.challenge(30, &mut rng, &mut challenge)?;
+    ///
+    /// // The phone checks the lock's signature before it sends anything identifying.
+    /// let info = inspect_challenge(&challenge[..n], &lock.id())?;
+    /// assert!(!info.clock_trusted); // no time anchor since boot: the phone brings one
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn challenge<R: CryptoRng + ?Sized>(
         &mut self,
         tick: u64,
@@ -308,6 +427,62 @@ impl<S: Storage> Lock<S> {
     /// Handles one message from a phone, decrypting `input` in place and writing any reply
     /// into `out`. Messages that cannot be authenticated (unknown or expired challenge,
     /// replayed counter, failed AEAD) return an error and no reply.
+    ///
+    /// ```
+    /// use doorkey::Error;
+    /// use doorkey::lock::Action;
+    /// use doorkey::session::{Command, ReasonCode, Reply};
+    /// # use chacha20::ChaCha20Rng;
+    /// # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+    /// # use doorkey::crypto::{SecretKey, Signer};
+    /// # use doorkey::lock::{Lock, MemoryStorage};
+    /// # use doorkey::phone::{Credential, PhoneSession};
+    /// # use doorkey::wire::Bounded;
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// # let owner = SecretKey::from_seed(&[1; 32]);
+    /// # let identity = SecretKey::from_seed(&[2; 32]);
+    /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
+    /// # let holder = SecretKey::from_seed(&[4; 32]);
+    /// # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(Error::Misuse)?;
+    /// # let link = Link {
+    /// #     subject: holder.public_key(),
+    /// #     scope: Scope::Locks(lock_ids),
+    /// #     rights: Rights::UNLOCK, // may open, may not lock
+    /// #     id: CredentialId::random(&mut rng),
+    /// #     ..Link::default()
+    /// # };
+    /// # let chain = Chain::root(&owner, &link)?;
+    /// # let credential = Credential::new(chain.as_bytes(), holder)?;
+    /// # let mut challenge = [0u8; 256];
+    /// # let n = lock.challenge(40, &mut rng, &mut challenge)?;
+    /// # let mut open = [0u8; 1024];
+    /// # let (mut phone, m) =
+    /// #     PhoneSession::open(&challenge[..n], &credential, Command::Unlock, &mut rng, &mut open)?;
+    /// // `open` holds the phone's unlock request, as received over the radio.
+    /// let captured = open[..m].to_vec();
+    /// let mut reply = [0u8; 256];
+    /// let outcome = lock.handle(40, &mut open[..m], &mut reply)?;
+    /// assert_eq!(outcome.action, Action::Unlock);
+    ///
+    /// // The same bytes again, replayed by an eavesdropper: no session, no reply.
+    /// let replay = lock.handle(41, &mut captured.clone(), &mut reply);
+    /// assert!(matches!(replay, Err(Error::Replay)));
+    ///
+    /// // A refusal inside the session: the phone hears a coarse reason, the firmware the
+    /// // precise error. This holder's credential has no right to lock.
+    /// # phone.read_reply(&mut reply[..outcome.reply])?;
+    /// let mut msg = [0u8; 64];
+    /// let k = phone.command(Command::Lock, &mut msg)?;
+    /// let outcome = lock.handle(42, &mut msg[..k], &mut reply)?;
+    /// assert_eq!(outcome.action, Action::None);
+    /// assert_eq!(outcome.denied, Some(Error::NotPermitted));
+    /// let answer = phone.read_reply(&mut reply[..outcome.reply])?;
+    /// assert_eq!(answer, Reply::Denied(ReasonCode::NotAuthorized));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn handle(&mut self, tick: u64, input: &mut [u8], out: &mut [u8]) -> Result<Outcome> {
         self.handle_with(tick, input, out, &mut ())
     }

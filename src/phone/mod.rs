@@ -4,12 +4,75 @@
 //! A visit: [`inspect_challenge`] the lock's challenge (and fetch a time anchor for its nonce
 //! if the lock's clock is untrusted), [`PhoneSession::open`] with the first command, then
 //! [`PhoneSession::read_reply`] and further [`PhoneSession::command`]s, such as the relock.
+//!
+//! # Example
+//!
+//! A visit to the door with a credential the phone received from its issuer. The lock's side
+//! (here a [`crate::lock::Lock`] in the same process) is the radio in a real app.
+//!
+//! ```
+//! use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
+//! use doorkey::session::{Command, Reply};
+//! # use chacha20::ChaCha20Rng;
+//! # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+//! # use doorkey::crypto::{SecretKey, Signer};
+//! # use doorkey::lock::{Lock, MemoryStorage};
+//! # use doorkey::wire::Bounded;
+//! # use rand_core::SeedableRng;
+//! # fn main() -> doorkey::Result<()> {
+//! # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+//! # let owner = SecretKey::from_seed(&[1; 32]);
+//! # let identity = SecretKey::from_seed(&[2; 32]);
+//! # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
+//! # let device_key = SecretKey::from_seed(&[4; 32]);
+//! # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?;
+//! # let link = Link {
+//! #     subject: device_key.public_key(),
+//! #     scope: Scope::Locks(lock_ids),
+//! #     rights: Rights::UNLOCK.union(Rights::LOCK),
+//! #     id: CredentialId::random(&mut rng),
+//! #     ..Link::default()
+//! # };
+//! # let chain = Chain::root(&owner, &link)?;
+//! # let chain_bytes = chain.as_bytes();
+//!
+//! // The chain bytes from the issuer, bound to this phone's device key (any `Signer`,
+//! // such as a keystore or secure-element handle).
+//! let credential = Credential::new(chain_bytes, device_key)?;
+//! assert!(credential.names_lock(&lock.id()));
+//!
+//! // The lock's challenge arrives; checking it sends nothing.
+//! let mut challenge = [0u8; 256];
+//! let n = lock.challenge(10, &mut rng, &mut challenge)?;
+//! let info = inspect_challenge(&challenge[..n], &lock.id())?;
+//! assert!(!info.clock_trusted); // a permanent credential needs no trusted clock
+//!
+//! // Open the session asking to unlock; send `out[..m]` to the lock.
+//! let mut out = [0u8; 1024];
+//! let (mut session, m) =
+//!     PhoneSession::open(&challenge[..n], &credential, Command::Unlock, &mut rng, &mut out)?;
+//! # let mut reply = [0u8; 256];
+//! # let r = lock.handle(10, &mut out[..m], &mut reply)?.reply;
+//! // The lock's answer comes back in `reply[..r]`, decrypted in place.
+//! assert_eq!(session.read_reply(&mut reply[..r])?, Reply::Unlocked);
+//!
+//! // Relock in the same session, then close it.
+//! let k = session.command(Command::Lock, &mut out)?;
+//! # let r = lock.handle(50, &mut out[..k], &mut reply)?.reply;
+//! assert_eq!(session.read_reply(&mut reply[..r])?, Reply::Locked);
+//! let k = session.command(Command::Close, &mut out)?;
+//! # let r = lock.handle(51, &mut out[..k], &mut reply)?.reply;
+//! assert_eq!(session.read_reply(&mut reply[..r])?, Reply::Closed);
+//! # Ok(())
+//! # }
+//! ```
 
 #[cfg(feature = "alloc")]
 mod outbox;
 mod session;
 
 #[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use outbox::Outbox;
 pub use session::{ChallengeInfo, PhoneSession, inspect_challenge};
 
@@ -26,6 +89,41 @@ pub struct Credential<'a, S: Signer> {
 
 impl<'a, S: Signer> Credential<'a, S> {
     /// Pairs received chain bytes with the device key, refusing a chain issued to another key.
+    ///
+    /// ```
+    /// use doorkey::Error;
+    /// # use chacha20::ChaCha20Rng;
+    /// # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+    /// # use doorkey::crypto::{SecretKey, Signer};
+    /// # use doorkey::lock::{Lock, MemoryStorage};
+    /// # use doorkey::phone::{Credential, PhoneSession};
+    /// # use doorkey::wire::Bounded;
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// # let owner = SecretKey::from_seed(&[1; 32]);
+    /// # let identity = SecretKey::from_seed(&[2; 32]);
+    /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
+    /// # let device_key = SecretKey::from_seed(&[4; 32]);
+    /// # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?;
+    /// # let link = Link {
+    /// #     subject: device_key.public_key(),
+    /// #     scope: Scope::Locks(lock_ids),
+    /// #     rights: Rights::UNLOCK.union(Rights::LOCK),
+    /// #     id: CredentialId::random(&mut rng),
+    /// #     ..Link::default()
+    /// # };
+    /// # let chain = Chain::root(&owner, &link)?;
+    /// # let chain_bytes = chain.as_bytes();
+    /// let credential = Credential::new(chain_bytes, device_key)?;
+    /// assert_eq!(credential.leaf().rights, Rights::UNLOCK.union(Rights::LOCK));
+    ///
+    /// // The same chain under another phone's key is refused before it ever reaches a lock.
+    /// let other_phone = SecretKey::from_seed(&[5; 32]);
+    /// assert!(matches!(Credential::new(chain_bytes, other_phone), Err(Error::Misuse)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(chain: &'a [u8], device: S) -> Result<Self> {
         let leaf = UnverifiedChain::decode(chain)?.leaf();
         if !leaf.subject.ct_eq(&device.public_key()) {

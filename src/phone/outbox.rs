@@ -5,6 +5,7 @@ use crate::receipt::{Head, Parsed, Receipt, is_receipt};
 
 /// Receipt bundles a phone has fetched from a lock and not yet uploaded. It remembers the
 /// newest sequence number it holds, so the next fetch asks only for what is new.
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Outbox {
     pending: Vec<u8>,

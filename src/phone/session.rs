@@ -49,6 +49,52 @@ impl PhoneSession {
     /// Answers `challenge` as the holder of `credential`, asking for `command`. The
     /// challenge must be signed by a lock the credential names; nothing identifying is sent
     /// otherwise. Writes the open message into `out` and returns the session and its length.
+    ///
+    /// ```
+    /// use doorkey::Error;
+    /// use doorkey::session::Command;
+    /// # use chacha20::ChaCha20Rng;
+    /// # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+    /// # use doorkey::crypto::{SecretKey, Signer};
+    /// # use doorkey::lock::{Lock, MemoryStorage};
+    /// # use doorkey::phone::{Credential, PhoneSession};
+    /// # use doorkey::wire::Bounded;
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// # let owner = SecretKey::from_seed(&[1; 32]);
+    /// # let identity = SecretKey::from_seed(&[2; 32]);
+    /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
+    /// # let device_key = SecretKey::from_seed(&[4; 32]);
+    /// # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?;
+    /// # let link = Link {
+    /// #     subject: device_key.public_key(),
+    /// #     scope: Scope::Locks(lock_ids),
+    /// #     rights: Rights::UNLOCK.union(Rights::LOCK),
+    /// #     id: CredentialId::random(&mut rng),
+    /// #     ..Link::default()
+    /// # };
+    /// # let chain = Chain::root(&owner, &link)?;
+    /// # let chain_bytes = chain.as_bytes();
+    /// let credential = Credential::new(chain_bytes, device_key)?;
+    /// let mut challenge = [0u8; 256];
+    /// let n = lock.challenge(10, &mut rng, &mut challenge)?;
+    /// let mut out = [0u8; 1024];
+    /// let (session, m) =
+    ///     PhoneSession::open(&challenge[..n], &credential, Command::Unlock, &mut rng, &mut out)?;
+    /// assert_eq!(session.info().lock, lock.id());
+    /// # assert!(m > 0);
+    ///
+    /// // A challenge from a lock the credential does not name gets no answer at all.
+    /// let stranger = SecretKey::from_seed(&[9; 32]);
+    /// let mut other = Lock::install(stranger, owner.public_key(), MemoryStorage::<4096>::new())?;
+    /// let n = other.challenge(10, &mut rng, &mut challenge)?;
+    /// let unlock = Command::Unlock;
+    /// let open = PhoneSession::open(&challenge[..n], &credential, unlock, &mut rng, &mut out);
+    /// assert!(matches!(open, Err(Error::WrongLock)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn open<S: Signer, R: CryptoRng + ?Sized>(
         challenge: &[u8],
         credential: &Credential<'_, S>,
@@ -88,6 +134,49 @@ impl PhoneSession {
     }
 
     /// Writes the next command of the session into `out`.
+    ///
+    /// ```
+    /// use doorkey::session::{Command, Reply};
+    /// # use chacha20::ChaCha20Rng;
+    /// # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+    /// # use doorkey::crypto::{SecretKey, Signer};
+    /// # use doorkey::lock::{Lock, MemoryStorage};
+    /// # use doorkey::phone::{Credential, PhoneSession};
+    /// # use doorkey::wire::Bounded;
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// # let owner = SecretKey::from_seed(&[1; 32]);
+    /// # let identity = SecretKey::from_seed(&[2; 32]);
+    /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
+    /// # let device_key = SecretKey::from_seed(&[4; 32]);
+    /// # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?;
+    /// # let link = Link {
+    /// #     subject: device_key.public_key(),
+    /// #     scope: Scope::Locks(lock_ids),
+    /// #     rights: Rights::UNLOCK.union(Rights::LOCK),
+    /// #     id: CredentialId::random(&mut rng),
+    /// #     ..Link::default()
+    /// # };
+    /// # let chain = Chain::root(&owner, &link)?;
+    /// # let chain_bytes = chain.as_bytes();
+    /// # let credential = Credential::new(chain_bytes, device_key)?;
+    /// # let mut challenge = [0u8; 256];
+    /// # let n = lock.challenge(10, &mut rng, &mut challenge)?;
+    /// # let mut out = [0u8; 1024];
+    /// # let mut reply = [0u8; 4096];
+    /// let (mut session, m) =
+    ///     PhoneSession::open(&challenge[..n], &credential, Command::Hello, &mut rng, &mut out)?;
+    /// # let r = lock.handle(10, &mut out[..m], &mut reply)?.reply;
+    /// assert_eq!(session.read_reply(&mut reply[..r])?, Reply::Ready);
+    ///
+    /// // Each command is sealed under the session's key with the next counter.
+    /// let k = session.command(Command::Unlock, &mut out)?;
+    /// # let r = lock.handle(11, &mut out[..k], &mut reply)?.reply;
+    /// assert_eq!(session.read_reply(&mut reply[..r])?, Reply::Unlocked);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn command(&mut self, command: Command<'_>, out: &mut [u8]) -> Result<usize> {
         let counter = self.sent;
         let at = write_sealed_header(out, Kind::Command, counter)?;
@@ -100,6 +189,48 @@ impl PhoneSession {
 
     /// Reads a reply from the lock, decrypting `input` in place. Replies must come in order;
     /// a replayed or forged one is refused.
+    ///
+    /// ```
+    /// use doorkey::Error;
+    /// use doorkey::session::{Command, Reply};
+    /// # use chacha20::ChaCha20Rng;
+    /// # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+    /// # use doorkey::crypto::{SecretKey, Signer};
+    /// # use doorkey::lock::{Lock, MemoryStorage};
+    /// # use doorkey::phone::{Credential, PhoneSession};
+    /// # use doorkey::wire::Bounded;
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// # let owner = SecretKey::from_seed(&[1; 32]);
+    /// # let identity = SecretKey::from_seed(&[2; 32]);
+    /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
+    /// # let device_key = SecretKey::from_seed(&[4; 32]);
+    /// # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?;
+    /// # let link = Link {
+    /// #     subject: device_key.public_key(),
+    /// #     scope: Scope::Locks(lock_ids),
+    /// #     rights: Rights::UNLOCK.union(Rights::LOCK),
+    /// #     id: CredentialId::random(&mut rng),
+    /// #     ..Link::default()
+    /// # };
+    /// # let chain = Chain::root(&owner, &link)?;
+    /// # let chain_bytes = chain.as_bytes();
+    /// # let credential = Credential::new(chain_bytes, device_key)?;
+    /// # let mut challenge = [0u8; 256];
+    /// # let n = lock.challenge(10, &mut rng, &mut challenge)?;
+    /// # let mut out = [0u8; 1024];
+    /// let (mut session, m) =
+    ///     PhoneSession::open(&challenge[..n], &credential, Command::Unlock, &mut rng, &mut out)?;
+    /// let mut reply = [0u8; 256];
+    /// let r = lock.handle(10, &mut out[..m], &mut reply)?.reply;
+    /// let mut altered = reply;
+    /// altered[r - 1] ^= 1; // one bit flipped on the radio
+    /// assert!(matches!(session.read_reply(&mut altered[..r]), Err(Error::Crypto)));
+    /// assert_eq!(session.read_reply(&mut reply[..r])?, Reply::Unlocked);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn read_reply<'b>(&mut self, input: &'b mut [u8]) -> Result<Reply<'b>> {
         let (counter, aad, sealed) = split_sealed(input, Kind::Reply)?;
         if counter < self.next_reply {

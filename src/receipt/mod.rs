@@ -7,6 +7,46 @@
 //! Receipts are signed when they leave the lock, not when the event happens: the chain hash
 //! covers the unsigned body, so a relock costs no signature, and Ed25519's determinism makes
 //! every re-sent copy byte-identical.
+//!
+//! # Example
+//!
+//! A verifier with no heap (an alarm panel, a phone) checks a run of receipts against the
+//! lock's public key and the head the lock signed:
+//!
+//! ```
+//! use doorkey::Error;
+//! use doorkey::receipt::{Event, Head, Receipt, RunVerifier};
+//! use doorkey::crypto::{SecretKey, Signer};
+//! use doorkey::credential::LockId;
+//! # fn main() -> doorkey::Result<()> {
+//! // What a lock signs as receipts leave it (normally inside `Lock`; here by hand).
+//! let lock_key = SecretKey::from_seed(&[2; 32]);
+//! let lock = LockId::of(&lock_key.public_key());
+//! let installed = Receipt { seq: 1, ..Receipt::default() }; // Event::Installed, clock untrusted
+//! let time_set = Receipt {
+//!     seq: 2,
+//!     prev: installed.hash(&lock)?,
+//!     time: Some(1_780_315_200),
+//!     event: Event::TimeSet,
+//!     ..Receipt::default()
+//! };
+//! let (mut first, mut second, mut head) = ([0u8; 256], [0u8; 256], [0u8; 256]);
+//! let a = installed.sign(&lock, &lock_key, &mut first)?;
+//! let b = time_set.sign(&lock, &lock_key, &mut second)?;
+//! let tip = Head { seq: 2, hash: time_set.hash(&lock)?, time: time_set.time };
+//! let h = tip.sign(&lock, &lock_key, &mut head)?;
+//!
+//! let mut run = RunVerifier::from_start(lock_key.public_key());
+//! assert_eq!(run.push(&first[..a])?.event, Event::Installed);
+//! assert_eq!(run.push(&second[..b])?.event, Event::TimeSet);
+//! run.finish(&head[..h])?; // nothing was cut off after receipt 2
+//!
+//! // A run that skips a receipt is refused.
+//! let mut gap = RunVerifier::from_start(lock_key.public_key());
+//! assert!(matches!(gap.push(&second[..b]), Err(Error::ChainBroken)));
+//! # Ok(())
+//! # }
+//! ```
 
 use crate::credential::{CredentialId, LockId};
 use crate::crypto::{self, PublicKey, Signature, Signer, labels};
@@ -235,6 +275,43 @@ impl<'a> Parsed<'a, Head> {
 
 /// Verifies one receipt on its own: enough for an alarm panel to accept "an authorized entry
 /// is under way" from a single receipt and the lock's key. Trailing bytes are refused.
+///
+/// ```
+/// use doorkey::Error;
+/// use doorkey::receipt::{Event, Head, Receipt, verify_one};
+/// use doorkey::crypto::{SecretKey, Signer};
+/// use doorkey::credential::LockId;
+/// # fn main() -> doorkey::Result<()> {
+/// // What a lock signs as receipts leave it (normally inside `Lock`; here by hand).
+/// let lock_key = SecretKey::from_seed(&[2; 32]);
+/// let lock = LockId::of(&lock_key.public_key());
+/// let installed = Receipt { seq: 1, ..Receipt::default() }; // Event::Installed, clock untrusted
+/// let time_set = Receipt {
+///     seq: 2,
+///     prev: installed.hash(&lock)?,
+///     time: Some(1_780_315_200),
+///     event: Event::TimeSet,
+///     ..Receipt::default()
+/// };
+/// let (mut first, mut second, mut head) = ([0u8; 256], [0u8; 256], [0u8; 256]);
+/// let a = installed.sign(&lock, &lock_key, &mut first)?;
+/// let b = time_set.sign(&lock, &lock_key, &mut second)?;
+/// let tip = Head { seq: 2, hash: time_set.hash(&lock)?, time: time_set.time };
+/// let h = tip.sign(&lock, &lock_key, &mut head)?;
+///
+/// let receipt = verify_one(&second[..b], &lock_key.public_key())?;
+/// assert_eq!(receipt, time_set);
+///
+/// // Signed by another key, or altered: refused, and nothing more is said.
+/// let stranger = SecretKey::from_seed(&[9; 32]).public_key();
+/// assert!(matches!(verify_one(&second[..b], &stranger), Err(Error::Crypto)));
+/// let mut altered = second;
+/// altered[b - 1] ^= 1;
+/// assert!(matches!(verify_one(&altered[..b], &lock_key.public_key()), Err(Error::Crypto)));
+/// # let _ = (a, h, head, first);
+/// # Ok(())
+/// # }
+/// ```
 pub fn verify_one(bytes: &[u8], lock_key: &PublicKey) -> Result<Receipt> {
     if bytes.len() > MAX_RECEIPT_BYTES {
         return Err(Error::Oversize);
@@ -294,6 +371,39 @@ impl RunVerifier {
 
     /// Checks a signed head against the last receipt pushed: [`Error::ChainBroken`] if the
     /// chain seen so far stops short of (or disagrees with) what the lock signed.
+    ///
+    /// ```
+    /// use doorkey::Error;
+    /// use doorkey::receipt::{Event, Head, Receipt, RunVerifier};
+    /// use doorkey::crypto::{SecretKey, Signer};
+    /// use doorkey::credential::LockId;
+    /// # fn main() -> doorkey::Result<()> {
+    /// // What a lock signs as receipts leave it (normally inside `Lock`; here by hand).
+    /// let lock_key = SecretKey::from_seed(&[2; 32]);
+    /// let lock = LockId::of(&lock_key.public_key());
+    /// let installed = Receipt { seq: 1, ..Receipt::default() }; // Event::Installed, clock untrusted
+    /// let time_set = Receipt {
+    ///     seq: 2,
+    ///     prev: installed.hash(&lock)?,
+    ///     time: Some(1_780_315_200),
+    ///     event: Event::TimeSet,
+    ///     ..Receipt::default()
+    /// };
+    /// let (mut first, mut second, mut head) = ([0u8; 256], [0u8; 256], [0u8; 256]);
+    /// let a = installed.sign(&lock, &lock_key, &mut first)?;
+    /// let b = time_set.sign(&lock, &lock_key, &mut second)?;
+    /// let tip = Head { seq: 2, hash: time_set.hash(&lock)?, time: time_set.time };
+    /// let h = tip.sign(&lock, &lock_key, &mut head)?;
+    ///
+    /// // A phone that hands over only the first receipt cannot hide the second: the head says 2.
+    /// let mut run = RunVerifier::from_start(lock_key.public_key());
+    /// run.push(&first[..a])?;
+    /// assert!(matches!(run.finish(&head[..h]), Err(Error::ChainBroken)));
+    /// run.push(&second[..b])?;
+    /// run.finish(&head[..h])?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn finish(&self, head: &[u8]) -> Result<()> {
         let (parsed, rest) = Parsed::<Head>::take(head)?;
         if !rest.is_empty() {

@@ -172,6 +172,72 @@ impl<L: LogStore> ReceiptLog<L> {
     /// Verifies and files a bundle (heads and receipts, as phones upload them). Returns what
     /// this bundle revealed; gaps and broken links across the whole log come from
     /// [`ReceiptLog::audit`]. Duplicates are accepted silently.
+    ///
+    /// ```
+    /// use doorkey::receipt::Event;
+    /// use doorkey::server::{Finding, ReceiptLog, timeline};
+    /// # use chacha20::ChaCha20Rng;
+    /// # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+    /// # use doorkey::crypto::{SecretKey, Signer};
+    /// # use doorkey::lock::{Lock, MemoryStorage};
+    /// # use doorkey::phone::{Credential, PhoneSession};
+    /// # use doorkey::session::{Command, Reply};
+    /// # use doorkey::wire::Bounded;
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// # let owner = SecretKey::from_seed(&[1; 32]);
+    /// # let identity = SecretKey::from_seed(&[2; 32]);
+    /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
+    /// # let device_key = SecretKey::from_seed(&[4; 32]);
+    /// # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?;
+    /// # let link = Link {
+    /// #     subject: device_key.public_key(),
+    /// #     scope: Scope::Locks(lock_ids),
+    /// #     rights: Rights::UNLOCK.union(Rights::LOCK),
+    /// #     id: CredentialId::random(&mut rng),
+    /// #     ..Link::default()
+    /// # };
+    /// # let chain = Chain::root(&owner, &link)?;
+    /// # let credential = Credential::new(chain.as_bytes(), device_key)?;
+    /// # let mut challenge = [0u8; 256];
+    /// # let n = lock.challenge(10, &mut rng, &mut challenge)?;
+    /// # let (mut msg, mut reply) = ([0u8; 1024], [0u8; 4096]);
+    /// # let (mut phone, m) =
+    /// #     PhoneSession::open(&challenge[..n], &credential, Command::Unlock, &mut rng, &mut msg)?;
+    /// # let r = lock.handle(10, &mut msg[..m], &mut reply)?.reply;
+    /// # phone.read_reply(&mut reply[..r])?;
+    /// # let k = phone.command(Command::Lock, &mut msg)?;
+    /// # let r = lock.handle(20, &mut msg[..k], &mut reply)?.reply;
+    /// # phone.read_reply(&mut reply[..r])?;
+    /// # let k = phone.command(Command::Receipts { after: 0 }, &mut msg)?;
+    /// # let r = lock.handle(21, &mut msg[..k], &mut reply)?.reply;
+    /// # let Reply::Receipts(bundle) = phone.read_reply(&mut reply[..r])? else {
+    /// #     return Err(doorkey::Error::UnexpectedMessage);
+    /// # };
+    /// // A phone uploads `bundle`: the lock's signed head and the receipts it fetched.
+    /// let mut log = ReceiptLog::new(lock.public_key())?;
+    /// assert_eq!(log.ingest(bundle), []);
+    /// assert_eq!(log.ingest(bundle), []); // uploading twice is harmless
+    /// let events: Vec<Event> = log.receipts().iter().map(|r| r.receipt.event).collect();
+    /// assert_eq!(events, [Event::Installed, Event::Unlocked, Event::Relocked]);
+    /// assert_eq!(log.audit(), []);
+    ///
+    /// let (visits, alerts) = timeline(&log);
+    /// assert_eq!(visits.len(), 1);
+    /// assert_eq!(visits[0].who.map(|w| w.holder), Some(credential.device_key()));
+    /// assert_eq!(alerts, []);
+    ///
+    /// // A bundle altered on the way is reported, not filed.
+    /// let mut altered = bundle.to_vec();
+    /// let last = altered.len() - 1;
+    /// altered[last] ^= 1;
+    /// let mut fresh = ReceiptLog::new(lock.public_key())?;
+    /// let found = fresh.ingest(&altered);
+    /// assert!(matches!(found[..], [Finding::BadSignature { .. }]));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn ingest(&mut self, bundle: &[u8]) -> Vec<Finding> {
         let mut found = Vec::new();
         let mut items = Vec::new();

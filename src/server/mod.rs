@@ -1,5 +1,61 @@
 //! The server role: the owner's cloud or a service company's backend. Delegation,
 //! just-in-time issuance, the receipt log and the owner's timeline. Needs the `alloc` feature.
+//!
+//! # Example
+//!
+//! A delivery company holding the owner's delegation mints a one-use grant when a courier
+//! scans a package, and only inside the booked slot:
+//!
+//! ```
+//! use doorkey::server::{Delivery, Issuer, purpose_of};
+//! # use chacha20::ChaCha20Rng;
+//! # use doorkey::Error;
+//! # use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
+//! # use doorkey::crypto::{SecretKey, Signer};
+//! # use doorkey::wire::Bounded;
+//! # use rand_core::SeedableRng;
+//! # fn main() -> doorkey::Result<()> {
+//! # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+//! const NOON: u64 = 1_780_315_200; // 2026-06-01 12:00:00 UTC
+//! # let owner = SecretKey::from_seed(&[1; 32]);
+//! # let lock = LockId::of(&SecretKey::from_seed(&[2; 32]).public_key());
+//! # let company_key = SecretKey::from_seed(&[3; 32]);
+//! # let root = Link {
+//! #     subject: company_key.public_key(),
+//! #     scope: Scope::Locks(Bounded::from_slice(&[lock]).ok_or(Error::Misuse)?),
+//! #     rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
+//! #     not_before: NOON - 86_400,
+//! #     lifetime: Some(30 * 86_400),
+//! #     depth: 1,
+//! #     id: CredentialId::random(&mut rng),
+//! #     ..Link::default()
+//! # };
+//! # let delegation = Chain::root(&owner, &root)?;
+//! let company = Issuer::new(company_key, delegation)?;
+//! let courier = SecretKey::from_seed(&[4; 32]).public_key(); // the courier's device key
+//! let order = Delivery {
+//!     order_id: b"order-2026-0601-0042",
+//!     lock,
+//!     slot_start: NOON - 1800,
+//!     slot_end: NOON + 1800,
+//! };
+//! // The courier scans the package at 12:05; the grant is valid for ten minutes.
+//! let grant = company.mint_delivery(&order, courier, NOON + 300, 600, &mut rng)?;
+//! let leaf = grant.leaf()?;
+//! assert_eq!(leaf.subject, courier);
+//! assert_eq!(leaf.uses, Some(1));
+//! assert_eq!(leaf.purpose, Some(purpose_of(order.order_id)));
+//! assert_eq!(leaf.not_after(), Some(NOON + 900));
+//!
+//! // Two hours early, nothing is minted.
+//! let early = company.mint_delivery(&order, courier, NOON - 7200, 600, &mut rng);
+//! assert!(matches!(early, Err(Error::NotPermitted)));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The receipts a lock signed come back through phones; [`ReceiptLog`] verifies and files
+//! them and [`timeline`] turns them into the owner's visits and alerts.
 
 mod log;
 mod timeline;
@@ -44,6 +100,40 @@ pub struct Issuer<S: Signer> {
 
 impl<S: Signer> Issuer<S> {
     /// Pairs a received delegation with the issuing key it was granted to.
+    ///
+    /// ```
+    /// use doorkey::server::Issuer;
+    /// # use chacha20::ChaCha20Rng;
+    /// # use doorkey::Error;
+    /// # use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
+    /// # use doorkey::crypto::{SecretKey, Signer};
+    /// # use doorkey::wire::Bounded;
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// const NOON: u64 = 1_780_315_200; // 2026-06-01 12:00:00 UTC
+    /// # let owner = SecretKey::from_seed(&[1; 32]);
+    /// # let lock = LockId::of(&SecretKey::from_seed(&[2; 32]).public_key());
+    /// # let company_key = SecretKey::from_seed(&[3; 32]);
+    /// # let root = Link {
+    /// #     subject: company_key.public_key(),
+    /// #     scope: Scope::Locks(Bounded::from_slice(&[lock]).ok_or(Error::Misuse)?),
+    /// #     rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
+    /// #     not_before: NOON - 86_400,
+    /// #     lifetime: Some(30 * 86_400),
+    /// #     depth: 1,
+    /// #     id: CredentialId::random(&mut rng),
+    /// #     ..Link::default()
+    /// # };
+    /// # let delegation = Chain::root(&owner, &root)?;
+    /// // The delegation names the company's key: only that key can issue under it.
+    /// let other = SecretKey::from_seed(&[8; 32]);
+    /// assert!(matches!(Issuer::new(other, delegation.clone()), Err(Error::Misuse)));
+    /// let company = Issuer::new(company_key, delegation)?;
+    /// assert_eq!(company.chain().leaf()?.id, root.id);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(signer: S, chain: Chain) -> Result<Issuer<S>> {
         if !chain.leaf()?.subject.ct_eq(&signer.public_key()) {
             return Err(Error::Misuse);
@@ -65,6 +155,54 @@ impl<S: Signer> Issuer<S> {
     /// one-off grant (unlock and relock, one use, no further delegation) for the courier's
     /// `device` key, bound to the order, valid for `valid_for` seconds and never past the
     /// slot. Refused unless `now` is inside the booked slot.
+    ///
+    /// ```
+    /// use doorkey::server::{Delivery, Issuer, purpose_of};
+    /// # use chacha20::ChaCha20Rng;
+    /// # use doorkey::Error;
+    /// # use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
+    /// # use doorkey::crypto::{SecretKey, Signer};
+    /// # use doorkey::wire::Bounded;
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// const NOON: u64 = 1_780_315_200; // 2026-06-01 12:00:00 UTC
+    /// # let owner = SecretKey::from_seed(&[1; 32]);
+    /// # let lock = LockId::of(&SecretKey::from_seed(&[2; 32]).public_key());
+    /// # let company_key = SecretKey::from_seed(&[3; 32]);
+    /// # let root = Link {
+    /// #     subject: company_key.public_key(),
+    /// #     scope: Scope::Locks(Bounded::from_slice(&[lock]).ok_or(Error::Misuse)?),
+    /// #     rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
+    /// #     not_before: NOON - 86_400,
+    /// #     lifetime: Some(30 * 86_400),
+    /// #     depth: 1,
+    /// #     id: CredentialId::random(&mut rng),
+    /// #     ..Link::default()
+    /// # };
+    /// # let delegation = Chain::root(&owner, &root)?;
+    /// let company = Issuer::new(company_key, delegation)?;
+    /// let courier = SecretKey::from_seed(&[4; 32]).public_key(); // the courier's device key
+    /// let order = Delivery {
+    ///     order_id: b"order-2026-0601-0042",
+    ///     lock,
+    ///     slot_start: NOON - 1800,
+    ///     slot_end: NOON + 1800,
+    /// };
+    /// // The courier scans the package at 12:05; the grant is valid for ten minutes.
+    /// let grant = company.mint_delivery(&order, courier, NOON + 300, 600, &mut rng)?;
+    /// let leaf = grant.leaf()?;
+    /// assert_eq!(leaf.subject, courier);
+    /// assert_eq!(leaf.uses, Some(1));
+    /// assert_eq!(leaf.purpose, Some(purpose_of(order.order_id)));
+    /// assert_eq!(leaf.not_after(), Some(NOON + 900));
+    ///
+    /// // Never past the end of the slot, however long `valid_for` asks.
+    /// let late = company.mint_delivery(&order, courier, NOON + 1700, 600, &mut rng)?;
+    /// assert_eq!(late.leaf()?.not_after(), Some(order.slot_end));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn mint_delivery<R: CryptoRng + ?Sized>(
         &self,
         delivery: &Delivery<'_>,

@@ -13,6 +13,30 @@
 //! Everything here is `no_std`, allocation-free and total: no input, decoded or hand-built,
 //! makes these functions panic, and values decoded from the wire are checked with the
 //! `validate` methods.
+//!
+//! # Example
+//!
+//! ```
+//! use doorkey::time::{Days, Schedule, TzRule, WeeklyWindow, days_from_civil};
+//! # fn main() -> doorkey::Result<()> {
+//! # let date = |y, m, d| days_from_civil(y, m, d).ok_or(doorkey::Error::Misuse);
+//! # let utc = |day: Days, h: u64, m: u64| day as u64 * 86_400 + h * 3600 + m * 60;
+//! // The owner configures the lock's zone with the TZ string the tz database publishes.
+//! let berlin = TzRule::parse("CET-1CEST,M3.5.0,M10.5.0/3")?;
+//!
+//! // A dog walker: Monday to Friday, 12:00 to 13:00 local time, not on Easter Monday.
+//! let noon_hour = WeeklyWindow::new(WeeklyWindow::WEEKDAYS, 12 * 60, 60)?;
+//! let walker = Schedule::new(&[noon_hour], &[date(2026, 4, 6)?])?;
+//!
+//! // 11:30 UTC is 12:30 in Berlin in winter, 13:30 after the clocks go forward on 29 March.
+//! let (winter, summer) = (date(2026, 3, 23)?, date(2026, 3, 30)?); // both Mondays
+//! assert!(walker.permits(berlin.local(utc(winter, 11, 30))));
+//! assert!(!walker.permits(berlin.local(utc(summer, 11, 30))));
+//! assert!(walker.permits(berlin.local(utc(summer, 10, 30)))); // 12:30 summer time
+//! assert!(!walker.permits(berlin.local(utc(date(2026, 4, 6)?, 10, 30)))); // the holiday
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod civil;
 pub mod schedule;

@@ -162,6 +162,25 @@ impl DayIntervals {
 
 impl Schedule {
     /// A validated schedule.
+    ///
+    /// ```
+    /// use doorkey::Error;
+    /// use doorkey::time::{Schedule, WeeklyWindow, days_from_civil};
+    ///
+    /// # fn main() -> doorkey::Result<()> {
+    /// // A cleaner's night shift: Saturdays 22:00 to 02:00, crossing midnight.
+    /// let night = WeeklyWindow::new(WeeklyWindow::SATURDAY, 22 * 60, 4 * 60)?;
+    /// let christmas = days_from_civil(2026, 12, 25).ok_or(Error::Misuse)?;
+    /// let boxing_day = days_from_civil(2026, 12, 26).ok_or(Error::Misuse)?;
+    /// let cleaner = Schedule::new(&[night], &[christmas, boxing_day])?;
+    /// assert!(cleaner.is_within(&Schedule::new(&[night], &[])?)); // narrower: fewer dates
+    ///
+    /// // Exception dates must be strictly ascending: one encoding per schedule.
+    /// let unsorted = Schedule::new(&[night], &[boxing_day, christmas]);
+    /// assert!(matches!(unsorted, Err(Error::Malformed)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(windows: &[WeeklyWindow], exceptions: &[Days]) -> Result<Schedule> {
         let schedule = Schedule {
             windows: Bounded::from_slice(windows).ok_or(Error::Oversize)?,

@@ -144,6 +144,23 @@ impl TzRule {
     ///
     /// Errors: [`Error::Oversize`] if `s` is longer than [`MAX_TZ_STRING`] bytes,
     /// [`Error::Malformed`] for anything else that does not match the grammar exactly.
+    ///
+    /// ```
+    /// use doorkey::Error;
+    /// use doorkey::time::TzRule;
+    ///
+    /// # fn main() -> doorkey::Result<()> {
+    /// let new_york = TzRule::parse("EST5EDT,M3.2.0,M11.1.0")?;
+    /// let july = 1_783_080_000; // 2026-07-03 12:00:00 UTC
+    /// assert_eq!(new_york.offset_at(july), -4 * 3600);
+    /// assert_eq!(new_york.local(july).minute_of_day(), 8 * 60); // 08:00 EDT
+    /// assert_eq!(TzRule::parse("JST-9")?, TzRule::fixed(9 * 3600)?);
+    ///
+    /// // A zone name is not a rule: the lock has no tz database to look it up in.
+    /// assert!(matches!(TzRule::parse("America/New_York"), Err(Error::Malformed)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn parse(s: &str) -> Result<TzRule> {
         if s.len() > MAX_TZ_STRING {
             return Err(Error::Oversize);
