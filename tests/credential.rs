@@ -562,3 +562,43 @@ fn non_canonical_varints_are_refused() {
     );
     assert!(UnverifiedChain::decode(good).is_ok());
 }
+
+/// Just-in-time issuance outside the booked slot says so, rather than blaming the
+/// credential's rights; a zero lifetime is the caller's mistake.
+#[test]
+fn minting_outside_the_booked_slot_is_refused_as_such() {
+    use doorkey::server::{Delivery, Issuer};
+    let mut w = World::new();
+    let issuer = Issuer::new(common::key(3), w.company_chain()).unwrap();
+    let delivery = Delivery {
+        order_id: b"order-1",
+        lock: w.lock_id(),
+        slot_start: T0,
+        slot_end: T0 + 3600,
+    };
+    let device = w.courier.public_key();
+    for now in [T0 - 1, T0 + 3600] {
+        let minted = issuer.mint_delivery(&delivery, device, now, 600, &mut w.rng);
+        assert_eq!(minted, Err(Error::OutsideSlot));
+    }
+    assert_eq!(
+        Error::OutsideSlot.to_string(),
+        "outside the booked delivery slot"
+    );
+    assert_eq!(
+        issuer.mint_delivery(&delivery, device, T0, 0, &mut w.rng),
+        Err(Error::Misuse)
+    );
+    assert!(
+        issuer
+            .mint_delivery(&delivery, device, T0, 600, &mut w.rng)
+            .is_ok()
+    );
+}
+
+/// `NotPermitted` covers more than a credential's rights (a time anchor from a key that is no
+/// time authority, a presence check that said no), so its message claims nothing narrower.
+#[test]
+fn not_permitted_has_a_message_for_every_cause() {
+    assert_eq!(Error::NotPermitted.to_string(), "not permitted");
+}

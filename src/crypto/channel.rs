@@ -43,7 +43,10 @@ impl SessionKeys {
     /// HKDF-SHA512 with the session label as salt, the X25519 output as input key material
     /// and the transcript hash as info; 64 bytes split phone-to-lock then lock-to-phone.
     pub fn derive(shared: SharedKey, transcript: &[u8; 32]) -> SessionKeys {
-        let hk = Hkdf::<Sha512>::new(Some(labels::SESSION), &shared.0);
+        // The PRK is returned by extract only to be wiped; the HMAC state keyed with it wipes
+        // itself on drop (sha2's `zeroize` feature).
+        let (mut prk, hk) = Hkdf::<Sha512>::extract(Some(labels::SESSION), &shared.0);
+        prk.as_mut_slice().zeroize();
         let mut okm = [0u8; 64];
         // 64 bytes is far below HKDF-SHA512's limit of 255 * 64, so expand cannot fail.
         let _ = hk.expand(transcript, &mut okm);

@@ -242,8 +242,7 @@ impl<S: Storage> Lock<S> {
             &self.identity,
         )?;
         let digest = challenge_digest(out.get(..len).ok_or(Error::BufferTooSmall)?);
-        let slot = pending_slot(&mut self.pending).ok_or(Error::Misuse)?;
-        *slot = Some(Pending {
+        *pending_slot(&mut self.pending) = Some(Pending {
             nonce,
             secret,
             digest,
@@ -305,7 +304,9 @@ impl<S: Storage> Lock<S> {
         // replaces any earlier one.
         self.session = None;
         let mut id = [0u8; SESSION_ID_LEN];
-        id.copy_from_slice(th.get(..SESSION_ID_LEN).ok_or(Error::Misuse)?);
+        for (i, t) in id.iter_mut().zip(&th) {
+            *i = *t;
+        }
         let mut session = Session {
             keys,
             nonce,
@@ -612,8 +613,12 @@ impl<S: Storage> Lock<S> {
         };
         let (aad, rest) = out.split_at_mut_checked(at).ok_or(Error::BufferTooSmall)?;
         let sealed = session.keys.lock_to_phone.seal(counter, aad, rest, n)?;
-        session.sent = counter.wrapping_add(1);
-        if !closed {
+        // A counter never wraps (a nonce would repeat under the session key): the reply that
+        // uses the last one ends the session.
+        if let Some(next) = counter.checked_add(1)
+            && !closed
+        {
+            session.sent = next;
             self.session = Some(session);
         }
         Ok(Outcome {
@@ -730,9 +735,53 @@ fn persist<S: Storage>(storage: &mut S, state: &LockState) -> Result<()> {
     storage.commit(buf.get(..len).ok_or(Error::Storage)?)
 }
 
-/// A free pending slot, or else the oldest one, which is evicted.
-fn pending_slot(pending: &mut [Option<Pending>; MAX_PENDING]) -> Option<&mut Option<Pending>> {
-    pending
-        .iter_mut()
-        .min_by_key(|p| p.as_ref().map_or(0, |p| p.issued.saturating_add(1)))
+/// A free pending slot, or else the oldest one, which is evicted. Total: there is always one.
+fn pending_slot(pending: &mut [Option<Pending>; MAX_PENDING]) -> &mut Option<Pending> {
+    let age = |p: &Option<Pending>| p.as_ref().map_or(0, |p| p.issued.saturating_add(1));
+    let [first, rest @ ..] = pending;
+    rest.iter_mut().fold(
+        first,
+        |oldest, p| if age(p) < age(oldest) { p } else { oldest },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phone::PhoneSession;
+    use rand_core::SeedableRng;
+
+    /// The reply sent under the last counter value ends the session; the counter never wraps
+    /// back to a nonce already used under the session key.
+    #[test]
+    fn reply_counter_never_wraps() {
+        let mut rng = chacha20::ChaCha20Rng::from_seed([5; 32]);
+        let owner = SecretKey::from_seed(&[1; 32]).public_key();
+        let storage = MemoryStorage::<4096>::new();
+        let mut lock = Lock::install(SecretKey::from_seed(&[2; 32]), owner, storage).unwrap();
+        let mut challenge = [0u8; 256];
+        let n = lock.challenge(0, &mut rng, &mut challenge).unwrap();
+        let mut msg = [0u8; 512];
+        let (mut phone, m) = PhoneSession::open_anonymous(
+            &challenge[..n],
+            &lock.id(),
+            Command::Hello,
+            &mut rng,
+            &mut msg,
+        )
+        .unwrap();
+        let mut out = [0u8; 512];
+        lock.handle(0, &mut msg[..m], &mut out).unwrap();
+        lock.session.as_mut().unwrap().sent = u32::MAX;
+
+        let m = phone.command(Command::Hello, &mut msg).unwrap();
+        let outcome = lock.handle(1, &mut msg[..m], &mut out).unwrap();
+        assert_eq!(out[2..6], u32::MAX.to_le_bytes());
+        assert!(outcome.reply > 0 && lock.session.is_none());
+        let m = phone.command(Command::Hello, &mut msg).unwrap();
+        assert_eq!(
+            lock.handle(2, &mut msg[..m], &mut out),
+            Err(Error::UnexpectedMessage)
+        );
+    }
 }

@@ -64,7 +64,8 @@ impl<S: Signer> Issuer<S> {
     /// Just-in-time issuance: for a courier who scanned `delivery`'s package at `now`, mints a
     /// one-off grant (unlock and relock, one use, no further delegation) for the courier's
     /// `device` key, bound to the order, valid for `valid_for` seconds and never past the
-    /// slot. Refused unless `now` is inside the booked slot.
+    /// slot. Refused with [`Error::OutsideSlot`] unless `now` is inside the booked slot
+    /// ([`Error::Misuse`] for a zero `valid_for`).
     pub fn mint_delivery<R: CryptoRng + ?Sized>(
         &self,
         delivery: &Delivery<'_>,
@@ -73,8 +74,11 @@ impl<S: Signer> Issuer<S> {
         valid_for: u64,
         rng: &mut R,
     ) -> Result<Chain> {
-        if now < delivery.slot_start || now >= delivery.slot_end || valid_for == 0 {
-            return Err(Error::NotPermitted);
+        if valid_for == 0 {
+            return Err(Error::Misuse);
+        }
+        if now < delivery.slot_start || now >= delivery.slot_end {
+            return Err(Error::OutsideSlot);
         }
         let parent = self.chain.leaf()?;
         let start = now
