@@ -173,15 +173,15 @@ fn main() -> Result<(), Error> {
 
     println!("\n== The phone uploads the receipts; the server verifies them in a batch");
     let mut log = ReceiptLog::new(lock.public_key())?;
-    let findings = log.ingest(&bundle);
+    let findings = log.ingest(&bundle)?;
     println!(
         "{} receipts verified, findings: {:?}",
-        log.receipts().len(),
-        log.audit()
+        log.receipts()?.len(),
+        log.audit()?
     );
     assert!(findings.is_empty());
     println!("\n== The owner's timeline");
-    let (visits, alerts) = timeline(&log);
+    let (visits, alerts) = timeline(&log)?;
     for v in &visits {
         let device = v.who.map(|w| short(&w.holder.0)).unwrap_or_default();
         // The server matches the receipt's credential id against what it issued.
@@ -295,10 +295,10 @@ fn main() -> Result<(), Error> {
         rest = tail;
     }
     let mut log = ReceiptLog::new(lock.public_key())?;
-    log.ingest(&dropped);
+    log.ingest(&dropped)?;
     println!(
         "a receipt dropped by the phone:           reported: {:?}",
-        log.audit()
+        log.audit()?
     );
     Ok(())
 }

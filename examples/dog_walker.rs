@@ -96,8 +96,8 @@ fn main() -> Result<()> {
     }
 
     println!("\nThe owner's timeline, from the verified receipt chain:");
-    let (visits, alerts) = timeline(&home.log);
-    let all = home.log.receipts();
+    let (visits, alerts) = timeline(&home.log)?;
+    let all = home.log.receipts()?;
     for v in visits {
         let first = all.iter().find(|s| s.receipt.session == Some(v.session));
         let at = first
@@ -117,7 +117,7 @@ fn main() -> Result<()> {
         denials += usize::from(matches!(alert, Alert::Denied { .. }));
         println!("  alert: {alert:?}");
     }
-    let audit = home.log.audit();
+    let audit = home.log.audit()?;
     println!("  {} receipts, audit findings {audit:?}", all.len());
     // The lock folds a refusal with no verified holder into an identical one just before it,
     // so nobody without a credential can flush its backlog; an out-of-window refusal has none.
@@ -180,7 +180,7 @@ impl Home {
         let k = s.command(Command::Lock, &mut msg)?;
         let reply = self.deliver(utc + 50, &mut s, &mut msg[..k], &mut out)?;
         println!("  door opened and closed; relock in the same session after 50 s: {reply:?}");
-        let after = self.newest();
+        let after = self.newest()?;
         let k = s.command(Command::Receipts { after }, &mut msg)?;
         self.deliver(utc + 52, &mut s, &mut msg[..k], &mut out)?;
         Ok(0)
@@ -197,16 +197,16 @@ impl Home {
         let outcome = self.lock.handle(utc - INSTALLED, msg, out)?;
         let reply = s.read_reply(&mut out[..outcome.reply])?;
         if let Reply::Receipts(bundle) = reply {
-            let found = self.log.ingest(bundle);
+            let found = self.log.ingest(bundle)?;
             assert!(found.is_empty(), "log findings: {found:?}");
-            println!("  phone -> server: receipts up to {}", self.newest());
+            println!("  phone -> server: receipts up to {}", self.newest()?);
         }
         Ok(reply)
     }
 
     /// Newest receipt the server holds: a phone asks the lock only for what follows.
-    fn newest(&self) -> u64 {
-        self.log.receipts().last().map_or(0, |s| s.receipt.seq)
+    fn newest(&self) -> Result<u64> {
+        Ok(self.log.receipts()?.last().map_or(0, |s| s.receipt.seq))
     }
 
     /// `utc` on the lock's local wall clock, e.g. `Fri 2026-03-27 12:30 CET`.

@@ -613,7 +613,7 @@ fn receipt_vectors() -> Value {
         })
         .collect();
     let mut log = ReceiptLog::new(lock_key).expect("log");
-    assert!(log.ingest(&bundle).is_empty() && log.audit().is_empty());
+    assert!(log.ingest(&bundle).unwrap().is_empty() && log.audit().unwrap().is_empty());
 
     // Broken copies: items[0] is the head, items[k] the receipt with sequence number k.
     let last = items.len() - 1;
@@ -642,8 +642,8 @@ fn receipt_vectors() -> Value {
     .map(|(name, items)| {
         let bundle = items.concat();
         let mut log = ReceiptLog::new(lock_key).expect("log");
-        let ingest: Vec<Value> = log.ingest(&bundle).iter().map(finding).collect();
-        let audit: Vec<Value> = log.audit().iter().map(finding).collect();
+        let ingest: Vec<Value> = log.ingest(&bundle).unwrap().iter().map(finding).collect();
+        let audit: Vec<Value> = log.audit().unwrap().iter().map(finding).collect();
         json!({"name": name, "bundle": hex(&bundle), "ingest": ingest, "audit": audit})
     })
     .collect();

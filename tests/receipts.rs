@@ -10,7 +10,10 @@ use doorkey::crypto::Signer;
 use doorkey::lock::{DoorEvent, Lock, MAX_BACKLOG};
 use doorkey::phone::{Credential, PhoneSession};
 use doorkey::receipt::{Event, Head, Parsed, Receipt, RunVerifier, verify_one};
-use doorkey::server::{Alert, Finding, ReceiptLog, timeline};
+use doorkey::server::{
+    Alert, Evidence, Finding, LogStore, MAX_UPLOAD_BYTES, MemoryLog, ReceiptLog, Stored,
+    StoredHead, timeline,
+};
 use doorkey::session::{Command, ReasonCode, Reply};
 
 /// A lock that has seen a delivery: installed, time set, unlocked, door opened and closed,
@@ -81,9 +84,9 @@ fn a_delivery_leaves_a_complete_verifiable_trail() {
     run.finish(&head).unwrap();
 
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    assert_eq!(log.ingest(&bundle), []);
-    assert_eq!(log.audit(), []);
-    let (visits, alerts) = timeline(&log);
+    assert_eq!(log.ingest(&bundle).unwrap(), []);
+    assert_eq!(log.audit().unwrap(), []);
+    let (visits, alerts) = timeline(&log).unwrap();
     assert_eq!(alerts, []);
     assert_eq!(visits.len(), 1);
     let v = &visits[0];
@@ -142,8 +145,8 @@ fn every_removal_reordering_duplication_and_alteration_is_detected() {
         for r in list {
             bundle.extend_from_slice(r);
         }
-        log.ingest(&bundle);
-        log.audit()
+        log.ingest(&bundle).unwrap();
+        log.audit().unwrap()
     };
     assert_eq!(run(&receipts), Ok(()));
     assert_eq!(ingest(&receipts), []);
@@ -209,14 +212,18 @@ fn bundles_ingest_in_any_order_and_duplicated() {
     let (_, later) = split(&second);
     assert_eq!(later.len(), 2);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    assert_eq!(log.ingest(&second), []);
+    assert_eq!(log.ingest(&second).unwrap(), []);
     // Until the first bundle arrives the log knows what is missing.
-    assert!(log.audit().contains(&Finding::Gap { from: 1, to: 6 }));
-    assert_eq!(log.ingest(&first), []);
-    assert_eq!(log.ingest(&second), []);
-    assert_eq!(log.audit(), []);
-    assert_eq!(log.receipts().len(), 8);
-    let (_, alerts) = timeline(&log);
+    assert!(
+        log.audit()
+            .unwrap()
+            .contains(&Finding::Gap { from: 1, to: 6 })
+    );
+    assert_eq!(log.ingest(&first).unwrap(), []);
+    assert_eq!(log.ingest(&second).unwrap(), []);
+    assert_eq!(log.audit().unwrap(), []);
+    assert_eq!(log.receipts().unwrap().len(), 8);
+    let (_, alerts) = timeline(&log).unwrap();
     assert_eq!(alerts, [Alert::LeftOpen { seq: 8 }]);
 }
 
@@ -225,16 +232,23 @@ fn a_fork_signed_by_the_lock_key_is_reported() {
     let (_, mut lock, mut s, _) = delivered();
     let bundle = fetch(&mut lock, &mut s, 180, 0);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    log.ingest(&bundle);
-    let real = log.receipts()[3].receipt;
+    log.ingest(&bundle).unwrap();
+    let real = log.receipts().unwrap()[3].receipt;
     let forged = Receipt {
         event: Event::DoorClosed,
         ..real
     };
     let mut out = [0u8; 256];
     let n = forged.sign(&lock.id(), &key(2), &mut out).unwrap();
-    assert_eq!(log.ingest(&out[..n]), [Finding::Fork { seq: real.seq }]);
-    assert!(log.audit().contains(&Finding::Fork { seq: real.seq }));
+    assert_eq!(
+        log.ingest(&out[..n]).unwrap(),
+        [Finding::Fork { seq: real.seq }]
+    );
+    assert!(
+        log.audit()
+            .unwrap()
+            .contains(&Finding::Fork { seq: real.seq })
+    );
 }
 
 #[test]
@@ -256,8 +270,8 @@ fn denials_and_unrelocked_visits_raise_alerts() {
     let _ = &mut s;
     let bundle = fetch(&mut lock, &mut s2, 151, 0);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    assert_eq!(log.ingest(&bundle), []);
-    let (visits, alerts) = timeline(&log);
+    assert_eq!(log.ingest(&bundle).unwrap(), []);
+    let (visits, alerts) = timeline(&log).unwrap();
     assert_eq!(visits.len(), 2);
     assert!(alerts.contains(&Alert::LeftUnlocked {
         session: visits[0].session
@@ -281,10 +295,10 @@ fn an_overflowing_backlog_shows_as_a_gap_not_a_silent_loss() {
     let (_, receipts) = split(&bundle);
     assert_eq!(receipts.len(), MAX_BACKLOG);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    assert_eq!(log.ingest(&bundle), []);
+    assert_eq!(log.ingest(&bundle).unwrap(), []);
     let first_kept = 6 + MAX_BACKLOG as u64 + 3 - MAX_BACKLOG as u64 + 1;
     assert_eq!(
-        log.audit(),
+        log.audit().unwrap(),
         [Finding::Gap {
             from: 1,
             to: first_kept - 1
@@ -339,9 +353,9 @@ fn the_phone_outbox_fetches_only_what_is_new_and_uploads_everything() {
     );
     let upload = outbox.take_upload();
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    assert_eq!(log.ingest(&upload), []);
-    assert_eq!(log.audit(), []);
-    assert_eq!(log.receipts().len(), 7);
+    assert_eq!(log.ingest(&upload).unwrap(), []);
+    assert_eq!(log.audit().unwrap(), []);
+    assert_eq!(log.receipts().unwrap().len(), 7);
     assert!(outbox.take_upload().is_empty());
 }
 
@@ -399,4 +413,139 @@ fn a_holder_refused_outside_their_window_is_named_in_the_denial() {
     assert_eq!(o.denied, Some(Error::NotYetValid));
     let last = *lock.state().backlog.as_slice().last().unwrap();
     assert_eq!(last.who, None);
+}
+
+/// A head the lock signed that disagrees with a receipt the log holds is signed proof of two
+/// histories: a finding with the head as evidence, even when it is older than the newest head.
+#[test]
+fn a_lock_signed_head_that_conflicts_with_the_log_is_a_fork_with_evidence() {
+    let (_, mut lock, mut s, _) = delivered();
+    let bundle = fetch(&mut lock, &mut s, 180, 0);
+    let mut log = ReceiptLog::new(lock.public_key()).unwrap();
+    assert_eq!(log.ingest(&bundle).unwrap(), []);
+    let forged = Head {
+        seq: 4,
+        hash: [0xee; 32],
+        time: None,
+    };
+    let mut out = [0u8; 256];
+    let n = forged.sign(&lock.id(), &key(2), &mut out).unwrap();
+    assert_eq!(log.ingest(&out[..n]).unwrap(), [Finding::Fork { seq: 4 }]);
+    assert_eq!(log.audit().unwrap(), [Finding::Fork { seq: 4 }]);
+    let evidence = log.evidence().unwrap();
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(evidence[0].bytes, out[..n]);
+}
+
+/// Findings live in the store, not in the log object: a log rebuilt over the same store (a
+/// restarted server instance) still reports them.
+#[test]
+fn findings_persist_through_the_store() {
+    let (_, mut lock, mut s, _) = delivered();
+    let bundle = fetch(&mut lock, &mut s, 180, 0);
+    let mut log = ReceiptLog::new(lock.public_key()).unwrap();
+    log.ingest(&bundle).unwrap();
+    let real = log.receipts().unwrap()[3].receipt;
+    let forged = Receipt {
+        event: Event::DoorClosed,
+        ..real
+    };
+    let mut out = [0u8; 256];
+    let n = forged.sign(&lock.id(), &key(2), &mut out).unwrap();
+    log.ingest(&out[..n]).unwrap();
+    let again = ReceiptLog::with_store(lock.public_key(), log.store().clone()).unwrap();
+    assert_eq!(again.audit().unwrap(), [Finding::Fork { seq: real.seq }]);
+    assert_eq!(again.evidence().unwrap()[0].bytes, out[..n]);
+}
+
+/// A store that fails once `fail` is set: the log passes the failure on.
+#[derive(Default)]
+struct Flaky {
+    inner: MemoryLog,
+    fail: bool,
+}
+
+impl LogStore for Flaky {
+    fn get(&self, seq: u64) -> Result<Option<Stored>, Error> {
+        self.inner.get(seq)
+    }
+    fn put(&mut self, stored: Stored) -> Result<(), Error> {
+        if self.fail {
+            return Err(Error::Storage);
+        }
+        self.inner.put(stored)
+    }
+    fn all(&self) -> Result<Vec<Stored>, Error> {
+        self.inner.all()
+    }
+    fn head_at(&self, seq: u64) -> Result<Option<StoredHead>, Error> {
+        self.inner.head_at(seq)
+    }
+    fn put_head(&mut self, head: StoredHead) -> Result<(), Error> {
+        self.inner.put_head(head)
+    }
+    fn heads(&self) -> Result<Vec<StoredHead>, Error> {
+        self.inner.heads()
+    }
+    fn record(&mut self, evidence: Evidence) -> Result<(), Error> {
+        self.inner.record(evidence)
+    }
+    fn findings(&self) -> Result<Vec<Evidence>, Error> {
+        if self.fail {
+            return Err(Error::Storage);
+        }
+        self.inner.findings()
+    }
+}
+
+#[test]
+fn a_failing_store_fails_ingest_and_audit_and_an_oversize_upload_is_refused() {
+    let (_, mut lock, mut s, _) = delivered();
+    let bundle = fetch(&mut lock, &mut s, 180, 0);
+    let store = Flaky {
+        fail: true,
+        ..Flaky::default()
+    };
+    let mut log = ReceiptLog::with_store(lock.public_key(), store).unwrap();
+    assert_eq!(log.ingest(&bundle), Err(Error::Storage));
+    assert_eq!(log.audit(), Err(Error::Storage));
+    assert_eq!(timeline(&log).err(), Some(Error::Storage));
+
+    let mut log = ReceiptLog::new(lock.public_key()).unwrap();
+    let huge = vec![0u8; MAX_UPLOAD_BYTES + 1];
+    assert_eq!(log.ingest(&huge), Err(Error::Oversize));
+    assert_eq!(log.audit().unwrap(), []);
+}
+
+/// A holder who unlocks, relocks, unlocks again and leaves left the door unlocked: the
+/// visit's last bolt event counts, not whether it ever relocked.
+#[test]
+fn unlock_relock_unlock_and_leave_raises_left_unlocked() {
+    let mut w = World::new();
+    let mut lock = install(&w);
+    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    let chain = w.company_chain();
+    let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
+    let (mut s, _, _, reply) = visit(&mut lock, 130, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(reply, Reply::Unlocked);
+    let mut msg = [0u8; 64];
+    for (tick, command, expect) in [
+        (140, Command::Lock, Reply::Locked),
+        (150, Command::Unlock, Reply::Unlocked),
+    ] {
+        let n = s.command(command, &mut msg).unwrap();
+        assert_eq!(exchange(&mut lock, tick, &mut s, &msg[..n]).1, expect);
+    }
+    let bundle = fetch(&mut lock, &mut s, 160, 0);
+    let mut log = ReceiptLog::new(lock.public_key()).unwrap();
+    assert_eq!(log.ingest(&bundle).unwrap(), []);
+    let (visits, alerts) = timeline(&log).unwrap();
+    assert_eq!(visits.len(), 1);
+    assert!(visits[0].relocked.is_some());
+    assert_eq!(
+        alerts,
+        [Alert::LeftUnlocked {
+            session: visits[0].session
+        }]
+    );
 }

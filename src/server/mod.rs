@@ -4,7 +4,9 @@
 mod log;
 mod timeline;
 
-pub use log::{Finding, LogStore, MemoryLog, ReceiptLog, Stored};
+pub use log::{
+    Evidence, Finding, LogStore, MAX_UPLOAD_BYTES, MemoryLog, ReceiptLog, Stored, StoredHead,
+};
 pub use timeline::{Alert, Visit, timeline};
 
 use crate::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
