@@ -20,6 +20,7 @@ use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
 use doorkey::crypto::{SecretKey, Signer};
 use doorkey::lock::{DoorEvent, Lock, MemoryStorage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
+use doorkey::receipt::AuditSecret;
 use doorkey::server::{Alert, Issuer, ReceiptLog, timeline};
 use doorkey::session::{Command, Reply};
 use doorkey::time::{Schedule, TzRule, WeeklyWindow};
@@ -34,6 +35,8 @@ const INSTALLED: u64 = 1_774_515_600;
 struct Home {
     lock: Lock<MemoryStorage<4096>>,
     owner: SecretKey,
+    /// The owner's audit secret: the lock seals receipt bundles to its public key.
+    audit: AuditSecret,
     log: ReceiptLog,
     tz: TzRule,
     rng: ChaCha20Rng,
@@ -47,6 +50,7 @@ fn main() -> Result<()> {
         log: ReceiptLog::new(lock_key.public_key())?,
         lock: Lock::install(lock_key, owner.public_key(), MemoryStorage::new())?,
         owner,
+        audit: AuditSecret::generate(&mut rng),
         tz,
         rng,
     };
@@ -54,6 +58,11 @@ fn main() -> Result<()> {
     println!("  {}", home.admin(INSTALLED + 60, None)?);
     let zone = Some(Change::SetTimeZone(tz));
     println!("  {}", home.admin(INSTALLED + 90, zone)?);
+    let audit = Some(Change::SetAuditKey(home.audit.public_key()));
+    println!(
+        "  the audit key receipts are sealed to: {}",
+        home.admin(INSTALLED + 100, audit)?
+    );
 
     let noon = WeeklyWindow::new(WeeklyWindow::WEEKDAYS, 12 * 60, 60)?;
     let company = SecretKey::generate(&mut home.rng);
@@ -180,6 +189,12 @@ impl Home {
         let k = s.command(Command::Lock, &mut msg)?;
         let reply = self.deliver(utc + 50, &mut s, &mut msg[..k], &mut out)?;
         println!("  door opened and closed; relock in the same session after 50 s: {reply:?}");
+        // The phone hands the lock the server's acknowledgement (the lock then forgets what
+        // the server holds) and carries the new, sealed receipts away.
+        if let Some(ack) = self.log.ack()? {
+            let k = s.command(Command::Ack(ack), &mut msg)?;
+            self.deliver(utc + 51, &mut s, &mut msg[..k], &mut out)?;
+        }
         let after = self.newest()?;
         let k = s.command(Command::Receipts { after }, &mut msg)?;
         self.deliver(utc + 52, &mut s, &mut msg[..k], &mut out)?;
@@ -196,8 +211,8 @@ impl Home {
     ) -> Result<Reply<'o>> {
         let outcome = self.lock.handle(utc - INSTALLED, msg, out)?;
         let reply = s.read_reply(&mut out[..outcome.reply])?;
-        if let Reply::Receipts(bundle) = reply {
-            let found = self.log.ingest(bundle)?;
+        if let Reply::Receipts(sealed) = reply {
+            let found = self.log.ingest_sealed(&self.audit, sealed)?;
             assert!(found.is_empty(), "log findings: {found:?}");
             println!("  phone -> server: receipts up to {}", self.newest()?);
         }

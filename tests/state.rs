@@ -63,6 +63,8 @@ fn widest_state() -> LockState {
     };
     apply(&mut state, Change::SetTimeZone(tz), 20);
     apply(&mut state, Change::SetEpoch(u32::MAX), 21);
+    let audit = doorkey::receipt::AuditSecret::from_bytes([11; 32]).public_key();
+    apply(&mut state, Change::SetAuditKey(audit), 22);
     apply(
         &mut state,
         Change::SetChallengeLifetime(MAX_CHALLENGE_LIFETIME),
@@ -117,13 +119,14 @@ fn the_widest_state_fits_max_state_bytes() {
     // Counted from PROTOCOL.md's encoding (varints: u64 at most 10 bytes, u32 5, u16 3;
     // offsets within ±MAX_OFFSET and transition times zigzag to 3 bytes):
     //   enrolment     32 key + (1 + 4*32) owners + (1 + 2*32) time keys + 5 epoch
-    //                 + (3 + 1 + 3 + 2*(3 + 3)) tz + 1 lifetime + 10 version   = 261
+    //                 + (3 + 1 + 3 + 2*(3 + 3)) tz + 1 lifetime + 10 version
+    //                 + (1 + 32) audit key                                     = 294
     //   revoked ids   1 + 16*(16 + 1 + 10)                                     = 433
     //   revoked keys  1 + 8*32                                                 = 257
     //   uses          1 + 32*(16 + 3 + 1 + 10)                                 = 961
     //   high water 10, chain head 10 + 32                                      =  52
     //   backlog       1 + 8*(10 + 32 + 11 + 11 + (1 + 16 + 32) + 17)           = 1041
-    assert_eq!(len, 261 + 433 + 257 + 961 + 52 + 1041);
+    assert_eq!(len, 294 + 433 + 257 + 961 + 52 + 1041);
     assert!(len <= MAX_STATE_BYTES);
     let decoded = LockState::decode(&buf[..len]).unwrap();
     assert_eq!(decoded, state);

@@ -38,6 +38,9 @@ pub enum Change {
     AddTimeKey(PublicKey),
     /// Stop accepting time anchors from this key.
     RemoveTimeKey(PublicKey),
+    /// Seal receipt bundles to this X25519 audit key (the owner's server holds its secret,
+    /// [`crate::receipt::AuditSecret`]); until one is set the lock hands out no receipts.
+    SetAuditKey(#[serde(with = "crate::wire::array")] [u8; 32]),
 }
 
 /// A signed configuration update: applies once, only if newer than the lock's version.

@@ -25,7 +25,7 @@ pub const MAX_REVOKED_KEYS: usize = 8;
 /// Most use-limited credentials tracked at once.
 pub const MAX_USE_ENTRIES: usize = 32;
 /// Upper bound on the encoded state, for the buffer the lock serializes it into.
-/// The widest valid state encodes to 3,005 bytes (every table full, every varint at its
+/// The widest valid state encodes to 3,038 bytes (every table full, every varint at its
 /// longest; `tests/state.rs` builds it).
 pub const MAX_STATE_BYTES: usize = 3072;
 /// Receipts the lock keeps until a phone carries them away; older ones are dropped (and show
@@ -42,6 +42,8 @@ pub struct Enrolment {
     tz: TzRule,
     challenge_lifetime: u16,
     config_version: u64,
+    #[serde(with = "crate::wire::array::option")]
+    audit_key: Option<[u8; 32]>,
 }
 
 impl Enrolment {
@@ -56,6 +58,7 @@ impl Enrolment {
             tz: TzRule::UTC,
             challenge_lifetime: DEFAULT_CHALLENGE_LIFETIME,
             config_version: 0,
+            audit_key: None,
         }
     }
 
@@ -113,6 +116,18 @@ impl Enrolment {
     /// Seconds a challenge stays answerable.
     pub fn challenge_lifetime(&self) -> u16 {
         self.challenge_lifetime
+    }
+
+    /// The X25519 key receipt bundles are sealed to, once the owner has set one.
+    pub fn audit_key(&self) -> Option<[u8; 32]> {
+        self.audit_key
+    }
+
+    /// Sets the audit key, refusing one of small order ([`Error::WeakKey`]).
+    pub fn set_audit_key(&mut self, key: [u8; 32]) -> Result<()> {
+        crate::receipt::validate_audit_key(&key)?;
+        self.audit_key = Some(key);
+        Ok(())
     }
 
     /// Version of the last configuration update applied (0: none).
@@ -441,6 +456,7 @@ impl LockState {
             }
             Change::AddTimeKey(k) => add_key(&mut e.time_keys, k)?,
             Change::RemoveTimeKey(k) => remove_key(&mut e.time_keys, &k),
+            Change::SetAuditKey(k) => e.set_audit_key(k)?,
         }
         e.config_version = update.version;
         Ok(())

@@ -8,6 +8,13 @@
 //! covers the unsigned body, so a relock costs no signature, and Ed25519's determinism makes
 //! every re-sent copy byte-identical.
 
+mod seal;
+
+pub(crate) use seal::seal;
+pub use seal::{
+    Ack, AuditSecret, MAX_SEALED_BYTES, SEALED_PREFIX_MAX, open, take_sealed, validate_audit_key,
+};
+
 use crate::credential::{CredentialId, LockId};
 use crate::crypto::{self, PublicKey, Signature, Signer, labels};
 use crate::error::{Error, Result};

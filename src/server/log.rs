@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use crate::credential::LockId;
 use crate::crypto::{self, PublicKey};
 use crate::error::{Error, Result};
-use crate::receipt::{Head, Parsed, Receipt, is_receipt};
+use crate::receipt::{Ack, AuditSecret, Head, Parsed, Receipt, is_receipt, open, take_sealed};
 
 /// Something wrong with what a lock's receipts say, or with how they arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -57,6 +57,12 @@ pub enum Finding {
         signed: u64,
         /// Newest sequence number the log holds.
         held: u64,
+    },
+    /// The sealed bundle at `index` of an upload does not open with the audit key (altered,
+    /// sealed for another lock or to another key); it was skipped.
+    Unopened {
+        /// Position of the sealed bundle in its upload.
+        index: usize,
     },
 }
 
@@ -113,6 +119,11 @@ pub trait LogStore {
     fn record(&mut self, evidence: Evidence) -> Result<()>;
     /// Every finding recorded, in order.
     fn findings(&self) -> Result<Vec<Evidence>>;
+    /// The acknowledgement to send the lock: the one with the highest `seq` stored.
+    fn ack(&self) -> Result<Option<Ack>>;
+    /// Stores an acknowledgement the log may send (keeping only the one with the highest
+    /// `seq` is enough).
+    fn set_ack(&mut self, ack: Ack) -> Result<()>;
 }
 
 /// An in-memory [`LogStore`].
@@ -121,6 +132,7 @@ pub struct MemoryLog {
     receipts: BTreeMap<u64, Stored>,
     heads: BTreeMap<u64, StoredHead>,
     findings: BTreeSet<Evidence>,
+    ack: Option<Ack>,
 }
 
 impl LogStore for MemoryLog {
@@ -150,6 +162,15 @@ impl LogStore for MemoryLog {
     }
     fn findings(&self) -> Result<Vec<Evidence>> {
         Ok(self.findings.iter().cloned().collect())
+    }
+    fn ack(&self) -> Result<Option<Ack>> {
+        Ok(self.ack)
+    }
+    fn set_ack(&mut self, ack: Ack) -> Result<()> {
+        if self.ack.is_none_or(|old| ack.seq > old.seq) {
+            self.ack = Some(ack);
+        }
+        Ok(())
     }
 }
 
@@ -318,6 +339,83 @@ impl<L: LogStore> ReceiptLog<L> {
             self.store.record(evidence)?;
         }
         Ok(findings)
+    }
+
+    /// Opens and files an upload of sealed bundles, as phones carry them (at most
+    /// [`MAX_UPLOAD_BYTES`]), with the owner's audit secret. Each bundle that opens is
+    /// ingested as by [`ReceiptLog::ingest`]; one that does not gives
+    /// [`Finding::Unopened`], and bad framing [`Finding::Malformed`] (the rest of the upload
+    /// is unread). A bundle whose items all verify, and after which the log holds every
+    /// receipt its ack token covers, linked and ending at its head, leaves an acknowledgement
+    /// for [`ReceiptLog::ack`]. Errors only when the store fails.
+    pub fn ingest_sealed(&mut self, audit: &AuditSecret, upload: &[u8]) -> Result<Vec<Finding>> {
+        if upload.len() > MAX_UPLOAD_BYTES {
+            return Err(Error::Oversize);
+        }
+        let mut found = Vec::new();
+        let mut rest = upload;
+        let mut index = 0;
+        while !rest.is_empty() {
+            let Ok((one, tail)) = take_sealed(rest) else {
+                found.push(Finding::Malformed { index });
+                break;
+            };
+            let mut buf = one.to_vec();
+            match open(&self.lock, audit, &mut buf) {
+                Ok((ack, bundle)) => {
+                    let inner = self.ingest(bundle)?;
+                    if inner.is_empty() {
+                        self.acknowledge(ack, bundle)?;
+                    }
+                    found.extend(inner);
+                }
+                Err(_) => found.push(Finding::Unopened { index }),
+            }
+            rest = tail;
+            index += 1;
+        }
+        for &finding in &found {
+            if matches!(
+                finding,
+                Finding::Malformed { .. } | Finding::Unopened { .. }
+            ) {
+                self.store.record(Evidence {
+                    finding,
+                    bytes: Vec::new(),
+                })?;
+            }
+        }
+        Ok(found)
+    }
+
+    /// Keeps the ack a verified bundle carries, once its token verifies, it names the bundle's
+    /// head, and the log holds every receipt it covers, each linked to the one before.
+    fn acknowledge(&mut self, ack: Ack, bundle: &[u8]) -> Result<()> {
+        let Ok((head, _)) = Parsed::<Head>::take(bundle) else {
+            return Ok(());
+        };
+        if ack.verify(&self.lock_key).is_err()
+            || (ack.seq, ack.hash) != (head.body.seq, head.body.hash)
+        {
+            return Ok(());
+        }
+        let mut link = None;
+        for seq in ack.first..=ack.seq {
+            match self.store.get(seq)? {
+                Some(s) if link.is_none_or(|h| s.receipt.prev == h) => link = Some(s.hash),
+                _ => return Ok(()),
+            }
+        }
+        if link.is_some_and(|h| h != ack.hash) {
+            return Ok(());
+        }
+        self.store.set_ack(ack)
+    }
+
+    /// The newest acknowledgement for a phone to carry to the lock
+    /// ([`crate::session::Command::Ack`]), if any.
+    pub fn ack(&self) -> Result<Option<Ack>> {
+        self.store.ack()
     }
 
     /// Batch-verifies every item's signature; on a batch failure, finds the bad ones one by
