@@ -61,6 +61,9 @@ pub enum Error {
     ClockUntrusted,
     /// Just-in-time issuance was asked outside the delivery's booked slot.
     OutsideSlot,
+    /// A schedule window to be signed meets a daylight-saving gap (it would not open that
+    /// day) or overlap (it would stay open longer) of the lock's time-zone rule.
+    AmbiguousLocalTime,
 
     // -- sessions and state ----------------------------------------------------------------
     /// A challenge, nonce or counter was already used, expired or is out of order.
@@ -105,6 +108,7 @@ impl fmt::Display for Error {
             Error::UsedUp => "credential has no uses left",
             Error::ClockUntrusted => "lock clock not trusted",
             Error::OutsideSlot => "outside the booked delivery slot",
+            Error::AmbiguousLocalTime => "schedule meets a daylight-saving gap or overlap",
             Error::Replay => "replayed, expired or out-of-order message",
             Error::UnexpectedMessage => "message not expected in this state",
             Error::StorageFull => "lock storage full",

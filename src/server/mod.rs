@@ -12,6 +12,7 @@ pub use timeline::{Alert, Visit, timeline};
 use crate::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
 use crate::crypto::{PublicKey, Signer, hash, labels};
 use crate::error::{Error, Result};
+use crate::time::TzRule;
 use crate::wire::{Bounded, UnixTime};
 use rand_core::CryptoRng;
 
@@ -42,6 +43,8 @@ pub struct Delivery<'a> {
 pub struct Issuer<S: Signer> {
     signer: S,
     chain: Chain,
+    /// The lock's time-zone rule, when the issuer knows it: schedules are checked against it.
+    tz: Option<TzRule>,
 }
 
 impl<S: Signer> Issuer<S> {
@@ -50,7 +53,22 @@ impl<S: Signer> Issuer<S> {
         if !chain.leaf()?.subject.ct_eq(&signer.public_key()) {
             return Err(Error::Misuse);
         }
-        Ok(Issuer { signer, chain })
+        Ok(Issuer {
+            signer,
+            chain,
+            tz: None,
+        })
+    }
+
+    /// Tells the issuer the lock's time-zone rule (the one its owner configured,
+    /// `Change::SetTimeZone`): from then on it refuses to sign a schedule that meets a
+    /// daylight-saving gap or overlap of that rule within the link's validity
+    /// ([`Error::AmbiguousLocalTime`]; [`Link::dst_conflict`] says which change).
+    pub fn with_time_zone(self, tz: TzRule) -> Issuer<S> {
+        Issuer {
+            tz: Some(tz),
+            ..self
+        }
     }
 
     /// The delegation this issuer holds.
@@ -58,8 +76,14 @@ impl<S: Signer> Issuer<S> {
         &self.chain
     }
 
-    /// Delegates `link` further (to a depot, a walker's device...). Refused if it widens.
+    /// Delegates `link` further (to a depot, a walker's device...). Refused if it widens, or,
+    /// when the issuer knows the lock's rule, if its schedule meets a daylight-saving change.
     pub fn delegate(&self, link: &Link) -> Result<Chain> {
+        if let Some(tz) = &self.tz
+            && link.dst_conflict(tz).is_some()
+        {
+            return Err(Error::AmbiguousLocalTime);
+        }
         self.chain.extend(&self.signer, link)
     }
 
