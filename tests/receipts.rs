@@ -739,3 +739,45 @@ fn a_relock_whose_receipt_cannot_be_committed_is_reported_and_recorded_later() {
         None
     );
 }
+
+/// Two relocks failing in a row keep the first one pending (with its time), and one receipt
+/// records it when storage works again.
+#[test]
+fn relocks_failing_in_a_row_keep_the_first_pending() {
+    let mut w = World::new();
+    let failing = std::rc::Rc::new(std::cell::Cell::new(false));
+    let storage = Switchable {
+        inner: Mem::new(),
+        failing: failing.clone(),
+    };
+    let mut lock = Lock::install(key(2), key(1).public_key(), storage).unwrap();
+    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    let chain = w.company_chain();
+    let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
+    let (mut s, _, _, _) = visit(&mut lock, 60, &cred, Command::Hello, &mut w.rng);
+    failing.set(true);
+    let mut msg = [0u8; 64];
+    for tick in [70, 75] {
+        let n = s.command(Command::Lock, &mut msg).unwrap();
+        let (outcome, reply) = exchange(&mut lock, tick, &mut s, &msg[..n]);
+        assert_eq!(
+            (reply, outcome.unrecorded),
+            (Reply::Locked, Some(Error::Storage))
+        );
+    }
+    let seq = lock.state().receipts.seq;
+    failing.set(false);
+    lock.door_event(80, DoorEvent::Closed).unwrap();
+    let events: Vec<_> = lock.state().backlog.as_slice()[..]
+        .iter()
+        .filter(|r| r.seq > seq)
+        .map(|r| (r.event, r.time))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (Event::Relocked, Some(T0 - 50 + 20)),
+            (Event::DoorClosed, Some(T0 - 50 + 30))
+        ]
+    );
+}

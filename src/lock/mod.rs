@@ -470,11 +470,13 @@ impl<S: Storage> Lock<S> {
                     .ok_or(Error::NotPermitted)?
                     .require(Rights::LOCK)?;
                 // Locking is the safe state: it happens even if its receipt cannot be stored,
-                // which the outcome then says; the receipt waits for the next commit.
+                // which the outcome then says; the receipt waits for the next commit. Relocks
+                // failing in a row keep the first: nothing unlocked in between, since an
+                // unlock's own commit would have recorded it.
                 let id = Some(session.id);
                 if let Err(error) = self.update(|state| state.record(now, Event::Relocked, who, id))
                 {
-                    self.unrecorded = Some(Unrecorded {
+                    self.unrecorded.get_or_insert(Unrecorded {
                         time: now,
                         who,
                         session: session.id,
