@@ -781,3 +781,34 @@ fn relocks_failing_in_a_row_keep_the_first_pending() {
         ]
     );
 }
+
+/// A genuine ack from another history of the same lock key (a lock restored from older
+/// storage, or a clone) names a receipt this lock holds with another hash: refused, nothing
+/// dropped.
+#[test]
+fn an_ack_from_another_history_is_refused() {
+    let mut w = World::new();
+    let chain = w.company_chain();
+    let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
+    let mut history = |time: u64| {
+        let mut lock = install(&w);
+        enable_audit(&mut lock, 40, 1, &mut w.rng);
+        set_time(&mut lock, 50, time, &key(1), &mut w.rng);
+        lock
+    };
+    let mut ours = history(T0 - 50);
+    let mut other = history(T0 - 40);
+    let (mut s, _, _, _) = visit(&mut other, 60, &cred, Command::Hello, &mut w.rng);
+    let sealed = fetch_sealed(&mut other, &mut s, 61, 0);
+    let mut log = ReceiptLog::new(other.public_key()).unwrap();
+    log.ingest_sealed(&audit(), &sealed).unwrap();
+    let ack = log.ack().unwrap().unwrap();
+    assert_eq!((ack.seq, ours.state().receipts.seq), (3, 3));
+
+    let (_, outcome, reply) = anonymous(&mut ours, 70, Command::Ack(ack), &mut w.rng);
+    assert_eq!(reply, Reply::Denied(ReasonCode::NotAuthorized));
+    assert_eq!(outcome.denied, Some(Error::ChainBroken));
+    assert!(ours.state().backlog.as_slice().iter().any(|r| r.seq == 3));
+    let (_, _, reply) = anonymous(&mut other, 70, Command::Ack(ack), &mut w.rng);
+    assert_eq!(reply, Reply::Acked(3));
+}
