@@ -54,7 +54,7 @@ impl SessionKeys {
     /// and the transcript hash as info; 64 bytes split phone-to-lock then lock-to-phone.
     pub fn derive(shared: SharedKey, transcript: &[u8; 32]) -> SessionKeys {
         let mut okm = [0u8; 64];
-        hkdf(&shared, labels::SESSION, &[transcript], &mut okm);
+        hkdf(&shared, labels::SESSION, transcript, &mut okm);
         let (a, b) = okm.split_at(32);
         let mut p2l = [0u8; 32];
         let mut l2p = [0u8; 32];
@@ -69,9 +69,9 @@ impl SessionKeys {
 }
 
 impl ChannelKey {
-    /// One key from HKDF-SHA512 with `salt`, the X25519 output as input key material and the
-    /// concatenation of `info` as info: a key used for one message only.
-    pub fn derive(shared: SharedKey, salt: &[u8], info: &[&[u8]]) -> ChannelKey {
+    /// One key from HKDF-SHA512 with `salt`, the X25519 output as input key material and
+    /// `info`: a key used for one message only.
+    pub fn derive(shared: SharedKey, salt: &[u8], info: &[u8]) -> ChannelKey {
         let mut key = [0u8; 32];
         hkdf(&shared, salt, info, &mut key);
         ChannelKey(key)
@@ -81,10 +81,10 @@ impl ChannelKey {
 /// HKDF-SHA512 into `okm` (at most 64 bytes here, far below the limit, so expand cannot fail).
 /// The PRK is returned by extract only to be wiped; the HMAC state keyed with it wipes itself
 /// on drop (sha2's `zeroize` feature).
-fn hkdf(shared: &SharedKey, salt: &[u8], info: &[&[u8]], okm: &mut [u8]) {
+fn hkdf(shared: &SharedKey, salt: &[u8], info: &[u8], okm: &mut [u8]) {
     let (mut prk, hk) = Hkdf::<Sha512>::extract(Some(salt), &shared.0);
     prk.as_mut_slice().zeroize();
-    let _ = hk.expand_multi_info(info, okm);
+    let _ = hk.expand(info, okm);
 }
 
 fn nonce(counter: u32) -> Nonce {

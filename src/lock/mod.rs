@@ -22,7 +22,7 @@ use crate::credential::{Grant, LockId, Rights, UnverifiedChain};
 use crate::crypto::channel::{SessionKeys, agree};
 use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
 use crate::error::{Error, Result};
-use crate::receipt::{Ack, Event, Head, SEALED_PREFIX_MAX, SESSION_ID_LEN, Who, seal};
+use crate::receipt::{Ack, Event, Head, SEALED_PREFIX, SESSION_ID_LEN, Who, seal};
 use crate::session::{
     Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, ReasonCode, Reply, SESSION_LIFETIME,
     challenge_digest, split_sealed, transcript, write_sealed_header,
@@ -733,9 +733,7 @@ impl<S: Storage> Lock<S> {
         let first = backlog
             .first()
             .map_or(chain.seq.saturating_add(1), |r| r.seq);
-        let plain = out
-            .get_mut(SEALED_PREFIX_MAX..)
-            .ok_or(Error::BufferTooSmall)?;
+        let plain = out.get_mut(SEALED_PREFIX..).ok_or(Error::BufferTooSmall)?;
         let ack = Ack {
             first,
             seq: chain.seq,

@@ -12,7 +12,7 @@ mod seal;
 
 pub(crate) use seal::seal;
 pub use seal::{
-    Ack, AuditSecret, MAX_SEALED_BYTES, SEALED_PREFIX_MAX, open, take_sealed, validate_audit_key,
+    Ack, AuditSecret, MAX_SEALED_BYTES, SEALED_PREFIX, open, take_sealed, validate_audit_key,
 };
 
 use crate::credential::{CredentialId, LockId};

@@ -19,8 +19,10 @@ use x25519_dalek::{PublicKey as XPublic, StaticSecret};
 
 /// Largest sealed bundle (header, ephemeral key, length, ciphertext and tag).
 pub const MAX_SEALED_BYTES: usize = 2048;
-/// Bytes before the ciphertext, at most: header, ephemeral key, a length of up to 3 bytes.
-pub const SEALED_PREFIX_MAX: usize = 2 + 32 + 3;
+/// Bytes before the ciphertext: header, ephemeral key and the length, always a two-byte varint
+/// (an ack and a head alone make the sealed part longer than 127 bytes, and it is at most
+/// [`MAX_SEALED_BYTES`], below 16384).
+pub const SEALED_PREFIX: usize = 2 + 32 + 2;
 
 /// An owner's acknowledgement, carried to the lock by any phone: the server holds every
 /// receipt from `first` to `seq`, the last with chain hash `hash`, so the lock may drop them.
@@ -105,7 +107,7 @@ pub fn validate_audit_key(key: &[u8; 32]) -> Result<()> {
         .map_err(|_| Error::WeakKey)
 }
 
-/// The clear front of a sealed bundle and the AEAD key that opens it.
+/// The AEAD key of a sealed bundle and its associated data (lock id, header, ephemeral key).
 /// `secret` is the lock's ephemeral (sealing) or the audit secret (opening), `peer` the other
 /// side's public key.
 fn bundle_key(
@@ -116,21 +118,29 @@ fn bundle_key(
     ephemeral_public: &[u8; 32],
 ) -> Result<(ChannelKey, [u8; 50])> {
     let shared = agree_static(secret, peer)?;
-    let key = ChannelKey::derive(shared, labels::SEAL, &[&lock.0, ephemeral_public, audit]);
+    let mut info = [0u8; 80];
+    fill(
+        &mut info,
+        lock.0.iter().chain(ephemeral_public).chain(audit),
+    );
+    let key = ChannelKey::derive(shared, labels::SEAL, &info);
     let mut aad = [0u8; 50];
-    let parts = lock
-        .0
-        .iter()
-        .chain(&[VERSION, Kind::Sealed as u8])
-        .chain(ephemeral_public);
-    for (b, p) in aad.iter_mut().zip(parts) {
-        *b = *p;
-    }
+    let header = [VERSION, Kind::Sealed as u8];
+    fill(
+        &mut aad,
+        lock.0.iter().chain(&header).chain(ephemeral_public),
+    );
     Ok((key, aad))
 }
 
-/// Seals the plaintext at `buf[SEALED_PREFIX_MAX..][..len]` to `audit` with the one-use
-/// `ephemeral` secret, and moves the sealed bundle to the front of `buf`; returns its length.
+fn fill<'a>(out: &mut [u8], parts: impl Iterator<Item = &'a u8>) {
+    for (b, p) in out.iter_mut().zip(parts) {
+        *b = *p;
+    }
+}
+
+/// Seals the plaintext at `buf[SEALED_PREFIX..][..len]` to `audit` with the one-use
+/// `ephemeral` secret in place, and writes the clear prefix before it; returns the length.
 pub(crate) fn seal(
     lock: &LockId,
     audit: &[u8; 32],
@@ -140,23 +150,18 @@ pub(crate) fn seal(
 ) -> Result<usize> {
     let ephemeral_public = XPublic::from(ephemeral).to_bytes();
     let (key, aad) = bundle_key(lock, ephemeral, audit, audit, &ephemeral_public)?;
-    let body = buf
-        .get_mut(SEALED_PREFIX_MAX..)
-        .ok_or(Error::BufferTooSmall)?;
+    let body = buf.get_mut(SEALED_PREFIX..).ok_or(Error::BufferTooSmall)?;
     let sealed = key.seal(0, &aad, body, len)?;
-    let at = wire::write_header(buf, Kind::Sealed)?;
-    let at = wire::put_bytes(buf, at, &ephemeral_public)?;
-    let length = u32::try_from(sealed).map_err(|_| Error::Oversize)?;
-    let at = at
-        + wire::put(
-            &length,
-            buf.get_mut(at..SEALED_PREFIX_MAX).ok_or(Error::Oversize)?,
-        )?;
-    let end = at + sealed;
-    if end > MAX_SEALED_BYTES {
+    let end = SEALED_PREFIX + sealed;
+    if !(128..16_384).contains(&sealed) || end > MAX_SEALED_BYTES {
         return Err(Error::Oversize);
     }
-    buf.copy_within(SEALED_PREFIX_MAX..SEALED_PREFIX_MAX + sealed, at);
+    let at = wire::write_header(buf, Kind::Sealed)?;
+    let at = wire::put_bytes(buf, at, &ephemeral_public)?;
+    // The canonical two-byte varint of `sealed` (1.2): low seven bits with the continuation
+    // bit, then the rest (below 128 by the range check).
+    let length = [(sealed & 0x7f) as u8 | 0x80, (sealed >> 7) as u8];
+    wire::put_bytes(buf, at, &length)?;
     Ok(end)
 }
 
