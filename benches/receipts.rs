@@ -121,9 +121,9 @@ fn receipts(c: &mut Criterion) {
 
     // Once, untimed: the bundle is complete and clean.
     let mut log = ReceiptLog::new(lock_pk).expect("log");
-    assert_eq!(log.ingest(&bundle), []);
-    assert_eq!(log.audit(), []);
-    assert_eq!(log.receipts().len(), RECEIPTS);
+    assert_eq!(log.ingest(&bundle).unwrap(), []);
+    assert_eq!(log.audit().unwrap(), []);
+    assert_eq!(log.receipts().unwrap().len(), RECEIPTS);
 
     let items = signed_items(&bundle, &lock);
     assert_eq!(items.len(), RECEIPTS + 1);
@@ -141,8 +141,8 @@ fn receipts(c: &mut Criterion) {
         b.iter_batched(
             || ReceiptLog::new(lock_pk).expect("log"),
             |mut log| {
-                let found = log.ingest(black_box(&bundle));
-                let audit = log.audit();
+                let found = log.ingest(black_box(&bundle)).unwrap();
+                let audit = log.audit().unwrap();
                 // The log is returned, so dropping it is not timed.
                 (log, found, audit)
             },

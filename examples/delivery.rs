@@ -10,12 +10,12 @@
 
 use chacha20::ChaCha20Rng;
 use doorkey::Error;
-use doorkey::config::TimeAnchor;
+use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
 use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
 use doorkey::crypto::{SecretKey, Signer};
 use doorkey::lock::{Action, DoorEvent, Lock, MemoryStorage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
-use doorkey::receipt::{Event, Head, Parsed, Receipt};
+use doorkey::receipt::AuditSecret;
 use doorkey::server::{Delivery, Issuer};
 use doorkey::server::{ReceiptLog, timeline};
 use doorkey::session::{Command, Reply};
@@ -67,6 +67,28 @@ fn main() -> Result<(), Error> {
     )?;
     let (_, reply) = deliver(&mut lock, 990, &mut s, &mut open[..m], &mut reply_buf)?;
     println!("owner's phone delivers a signed time anchor: {reply:?}");
+
+    // Receipts show who comes and when: the lock seals them to an audit key whose secret only
+    // the owner's server holds, so the phones that carry them cannot read them.
+    let audit = AuditSecret::generate(&mut rng);
+    let mut update = [0u8; 256];
+    let u = ConfigUpdate {
+        lock: lock.id(),
+        version: 1,
+        signer: owner.public_key(),
+        change: Change::SetAuditKey(audit.public_key()),
+    }
+    .sign(&owner, &mut update)?;
+    let n = lock.challenge(995, &mut rng, &mut ch)?;
+    let (mut s, m) = PhoneSession::open_anonymous(
+        &ch[..n],
+        &lock.id(),
+        Command::Config(&update[..u]),
+        &mut rng,
+        &mut open,
+    )?;
+    let (_, reply) = deliver(&mut lock, 995, &mut s, &mut open[..m], &mut reply_buf)?;
+    println!("owner's phone sets the audit key receipts are sealed to: {reply:?}");
 
     println!("\n== The owner delegates to a delivery company (30 days, one level of delegation)");
     let company_key = SecretKey::generate(&mut rng);
@@ -159,7 +181,8 @@ fn main() -> Result<(), Error> {
         other => return Err(unexpected(other)),
     };
     println!(
-        "phone <- lock  receipt bundle, {} bytes: the lock's signed head and its receipts",
+        "phone <- lock  receipt bundle, {} bytes, sealed to the owner's audit key: the courier \
+         cannot read who else came",
         bundle.len()
     );
     let k = session.command(Command::Close, &mut msg)?;
@@ -173,15 +196,29 @@ fn main() -> Result<(), Error> {
 
     println!("\n== The phone uploads the receipts; the server verifies them in a batch");
     let mut log = ReceiptLog::new(lock.public_key())?;
-    let findings = log.ingest(&bundle);
+    let findings = log.ingest_sealed(&audit, &bundle)?;
     println!(
-        "{} receipts verified, findings: {:?}",
-        log.receipts().len(),
-        log.audit()
+        "opened with the audit key; {} receipts verified, findings: {:?}",
+        log.receipts()?.len(),
+        log.audit()?
     );
     assert!(findings.is_empty());
+    // The server acknowledges what it holds; any phone carries the ack to the lock, which
+    // then forgets those receipts (only the lock's own token, from inside the sealed bundle,
+    // is accepted).
+    let ack = log.ack()?.ok_or(Error::ChainBroken)?;
+    let n = lock.challenge(t + 50, &mut rng, &mut ch)?;
+    let (mut s, m) =
+        PhoneSession::open_anonymous(&ch[..n], &lock.id(), Command::Ack(ack), &mut rng, &mut open)?;
+    let (_, reply) = deliver(&mut lock, t + 50, &mut s, &mut open[..m], &mut reply_buf)?;
+    println!(
+        "server acknowledges receipts {}..={}; a phone carries the ack: {reply:?}; backlog left: {}",
+        ack.first,
+        ack.seq,
+        lock.state().backlog.len()
+    );
     println!("\n== The owner's timeline");
-    let (visits, alerts) = timeline(&log);
+    let (visits, alerts) = timeline(&log)?;
     for v in &visits {
         let device = v.who.map(|w| short(&w.holder.0)).unwrap_or_default();
         // The server matches the receipt's credential id against what it issued.
@@ -283,22 +320,16 @@ fn main() -> Result<(), Error> {
             &mut reply_buf
         )?)
     );
-    // The phone uploads the bundle with the unlock receipt left out.
-    let mut dropped = Vec::new();
-    let (head, mut rest) = Parsed::<Head>::take(&bundle)?;
-    dropped.extend_from_slice(&bundle[..head.signed.len() + 64]);
-    while !rest.is_empty() {
-        let (receipt, tail) = Parsed::<Receipt>::take(rest)?;
-        if receipt.body.event != Event::Unlocked {
-            dropped.extend_from_slice(&rest[..rest.len() - tail.len()]);
-        }
-        rest = tail;
+    // The phone cannot pick the unlock receipt out of the sealed bundle; it can only alter
+    // or withhold the bundle as a whole.
+    let mut altered = bundle.clone();
+    if let Some(byte) = altered.get_mut(60) {
+        *byte ^= 1;
     }
     let mut log = ReceiptLog::new(lock.public_key())?;
-    log.ingest(&dropped);
     println!(
-        "a receipt dropped by the phone:           reported: {:?}",
-        log.audit()
+        "the sealed bundle altered by the phone:   reported: {:?}",
+        log.ingest_sealed(&audit, &altered)?
     );
     Ok(())
 }

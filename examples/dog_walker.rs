@@ -20,6 +20,7 @@ use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
 use doorkey::crypto::{SecretKey, Signer};
 use doorkey::lock::{DoorEvent, Lock, MemoryStorage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
+use doorkey::receipt::AuditSecret;
 use doorkey::server::{Alert, Issuer, ReceiptLog, timeline};
 use doorkey::session::{Command, Reply};
 use doorkey::time::{Schedule, TzRule, WeeklyWindow};
@@ -34,6 +35,8 @@ const INSTALLED: u64 = 1_774_515_600;
 struct Home {
     lock: Lock<MemoryStorage<4096>>,
     owner: SecretKey,
+    /// The owner's audit secret: the lock seals receipt bundles to its public key.
+    audit: AuditSecret,
     log: ReceiptLog,
     tz: TzRule,
     rng: ChaCha20Rng,
@@ -47,6 +50,7 @@ fn main() -> Result<()> {
         log: ReceiptLog::new(lock_key.public_key())?,
         lock: Lock::install(lock_key, owner.public_key(), MemoryStorage::new())?,
         owner,
+        audit: AuditSecret::generate(&mut rng),
         tz,
         rng,
     };
@@ -54,6 +58,11 @@ fn main() -> Result<()> {
     println!("  {}", home.admin(INSTALLED + 60, None)?);
     let zone = Some(Change::SetTimeZone(tz));
     println!("  {}", home.admin(INSTALLED + 90, zone)?);
+    let audit = Some(Change::SetAuditKey(home.audit.public_key()));
+    println!(
+        "  the audit key receipts are sealed to: {}",
+        home.admin(INSTALLED + 100, audit)?
+    );
 
     let noon = WeeklyWindow::new(WeeklyWindow::WEEKDAYS, 12 * 60, 60)?;
     let company = SecretKey::generate(&mut home.rng);
@@ -96,8 +105,8 @@ fn main() -> Result<()> {
     }
 
     println!("\nThe owner's timeline, from the verified receipt chain:");
-    let (visits, alerts) = timeline(&home.log);
-    let all = home.log.receipts();
+    let (visits, alerts) = timeline(&home.log)?;
+    let all = home.log.receipts()?;
     for v in visits {
         let first = all.iter().find(|s| s.receipt.session == Some(v.session));
         let at = first
@@ -117,7 +126,7 @@ fn main() -> Result<()> {
         denials += usize::from(matches!(alert, Alert::Denied { .. }));
         println!("  alert: {alert:?}");
     }
-    let audit = home.log.audit();
+    let audit = home.log.audit()?;
     println!("  {} receipts, audit findings {audit:?}", all.len());
     // The lock folds a refusal with no verified holder into an identical one just before it,
     // so nobody without a credential can flush its backlog; an out-of-window refusal has none.
@@ -180,7 +189,13 @@ impl Home {
         let k = s.command(Command::Lock, &mut msg)?;
         let reply = self.deliver(utc + 50, &mut s, &mut msg[..k], &mut out)?;
         println!("  door opened and closed; relock in the same session after 50 s: {reply:?}");
-        let after = self.newest();
+        // The phone hands the lock the server's acknowledgement (the lock then forgets what
+        // the server holds) and carries the new, sealed receipts away.
+        if let Some(ack) = self.log.ack()? {
+            let k = s.command(Command::Ack(ack), &mut msg)?;
+            self.deliver(utc + 51, &mut s, &mut msg[..k], &mut out)?;
+        }
+        let after = self.newest()?;
         let k = s.command(Command::Receipts { after }, &mut msg)?;
         self.deliver(utc + 52, &mut s, &mut msg[..k], &mut out)?;
         Ok(0)
@@ -196,17 +211,17 @@ impl Home {
     ) -> Result<Reply<'o>> {
         let outcome = self.lock.handle(utc - INSTALLED, msg, out)?;
         let reply = s.read_reply(&mut out[..outcome.reply])?;
-        if let Reply::Receipts(bundle) = reply {
-            let found = self.log.ingest(bundle);
+        if let Reply::Receipts(sealed) = reply {
+            let found = self.log.ingest_sealed(&self.audit, sealed)?;
             assert!(found.is_empty(), "log findings: {found:?}");
-            println!("  phone -> server: receipts up to {}", self.newest());
+            println!("  phone -> server: receipts up to {}", self.newest()?);
         }
         Ok(reply)
     }
 
     /// Newest receipt the server holds: a phone asks the lock only for what follows.
-    fn newest(&self) -> u64 {
-        self.log.receipts().last().map_or(0, |s| s.receipt.seq)
+    fn newest(&self) -> Result<u64> {
+        Ok(self.log.receipts()?.last().map_or(0, |s| s.receipt.seq))
     }
 
     /// `utc` on the lock's local wall clock, e.g. `Fri 2026-03-27 12:30 CET`.

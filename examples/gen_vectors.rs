@@ -530,6 +530,7 @@ fn finding(f: &Finding) -> Value {
         Finding::Truncated { signed, held } => {
             json!({"finding": "Truncated", "signed": signed, "held": held})
         }
+        Finding::Unopened { index } => json!({"finding": "Unopened", "index": index}),
     }
 }
 
@@ -558,8 +559,8 @@ fn receipt_vectors() -> Value {
 
     // The delivery: the clock is set, the courier unlocks, the door opens and closes, the
     // courier relocks in the same session, and fetches the receipts in a new one.
-    let (anchor_tick, unlock_tick, opened_tick, closed_tick, relock_tick, fetch_tick) =
-        (100, 130, 135, 165, 170, 180);
+    let (anchor_tick, unlock_tick, opened_tick, closed_tick, relock_tick, audit_tick, fetch_tick) =
+        (100, 130, 135, 165, 170, 175, 180);
     let steps = json!([
         {"tick": 0, "step": "installed (lock_seed, owner_public as its only owner)"},
         {"tick": anchor_tick, "step": format!("an anonymous phone delivers an owner-signed time anchor for {}", T0 + 10)},
@@ -567,6 +568,7 @@ fn receipt_vectors() -> Value {
         {"tick": opened_tick, "step": "the firmware reports the door opened"},
         {"tick": closed_tick, "step": "the firmware reports the door closed"},
         {"tick": relock_tick, "step": "the courier sends Lock in the same session"},
+        {"tick": audit_tick, "step": "an anonymous phone delivers the owner's configuration update 1, SetAuditKey(audit_public)"},
         {"tick": fetch_tick, "step": "the courier opens a new session with Receipts { after: 0 }"},
     ]);
     assert_eq!(
@@ -586,7 +588,21 @@ fn receipt_vectors() -> Value {
         exchange(&mut lock, relock_tick, &mut phone, &msg[..n]).1,
         Reply::Locked
     );
-    let bundle = fetch_receipts(&mut lock, fetch_tick, &courier, &mut rng);
+    enable_audit(&mut lock, audit_tick, 1, &mut rng);
+    let sealed = match visit(
+        &mut lock,
+        fetch_tick,
+        &courier,
+        Command::Receipts { after: 0 },
+        &mut rng,
+    )
+    .3
+    {
+        Reply::Receipts(sealed) => sealed.to_vec(),
+        other => panic!("expected receipts, got {other:?}"),
+    };
+    let (ack, bundle) = unseal(&lock_id, &sealed);
+    ack.verify(&lock_key).expect("the ack token is the lock's");
 
     let items = bundle_items(&bundle);
     let (head, _) = Parsed::<Head>::take(&items[0]).expect("head");
@@ -615,7 +631,7 @@ fn receipt_vectors() -> Value {
         })
         .collect();
     let mut log = ReceiptLog::new(lock_key).expect("log");
-    assert!(log.ingest(&bundle).is_empty() && log.audit().is_empty());
+    assert!(log.ingest(&bundle).unwrap().is_empty() && log.audit().unwrap().is_empty());
 
     // Broken copies: items[0] is the head, items[k] the receipt with sequence number k.
     let last = items.len() - 1;
@@ -644,14 +660,14 @@ fn receipt_vectors() -> Value {
     .map(|(name, items)| {
         let bundle = items.concat();
         let mut log = ReceiptLog::new(lock_key).expect("log");
-        let ingest: Vec<Value> = log.ingest(&bundle).iter().map(finding).collect();
-        let audit: Vec<Value> = log.audit().iter().map(finding).collect();
+        let ingest: Vec<Value> = log.ingest(&bundle).unwrap().iter().map(finding).collect();
+        let audit: Vec<Value> = log.audit().unwrap().iter().map(finding).collect();
         json!({"name": name, "bundle": hex(&bundle), "ingest": ingest, "audit": audit})
     })
     .collect();
 
     json!({
-        "description": "The receipt bundle (docs/PROTOCOL.md sections 18 and 19) a courier fetches after a delivery: a signed head, then every receipt the lock holds, oldest first. Keys are RFC 8032 seeds of 32 repeated bytes. Every receipt's `hash` is its chain hash and the `prev` of the next; every item verifies under `lock_public`; each `broken` bundle, ingested into an empty receipt log for `lock_public`, gives the findings `ingest` at ingestion and `audit` after it.",
+        "description": "The receipt bundle (docs/PROTOCOL.md sections 18 and 19) a courier fetches after a delivery: `sealed` as the courier carries it, sealed to `audit_public` (18.8); opened with `audit_secret` it is the encoded `ack`, then `bundle`: a signed head, then every receipt the lock holds, oldest first. Keys are RFC 8032 seeds of 32 repeated bytes. Every receipt's `hash` is its chain hash and the `prev` of the next; every item verifies under `lock_public`; each `broken` bundle, ingested into an empty receipt log for `lock_public`, gives the findings `ingest` at ingestion and `audit` after it.",
         "lock_seed": hex(&[2; 32]),
         "lock_public": hex(&lock_key.0),
         "lock_id": hex(&lock_id.0),
@@ -661,6 +677,10 @@ fn receipt_vectors() -> Value {
         "rng_seed": hex(&[RECEIPT_RNG_SEED; 32]),
         "steps": steps,
         "after": 0,
+        "audit_secret": hex(&[11; 32]),
+        "audit_public": hex(&audit().public_key()),
+        "sealed": hex(&sealed),
+        "ack": json!({"first": ack.first, "seq": ack.seq, "hash": hex(&ack.hash), "token": hex(&ack.token)}),
         "bundle": hex(&bundle),
         "head": head,
         "receipts": receipts,

@@ -89,8 +89,9 @@ fn main() {
     println!("size reply {r}");
 
     // Receipts as a lock sends them: a delivery unlocks, the door opens, the courier's phone
-    // fetches the bundle (signed head, then the receipts) in the same session.
+    // fetches the sealed bundle (an ack, a signed head, then the receipts) in the same session.
     let mut lock = common::install(&w);
+    common::enable_audit(&mut lock, 40, 1, &mut w.rng);
     common::set_time(&mut lock, 50, common::T0 - 50, &common::key(1), &mut w.rng);
     let (mut session, _, _, reply) =
         common::visit(&mut lock, 130, &cred, Command::Unlock, &mut w.rng);
@@ -99,11 +100,13 @@ fn main() {
     let k = session
         .command(Command::Receipts { after: 0 }, &mut command)
         .expect("command");
-    let Reply::Receipts(bundle) = common::exchange(&mut lock, 140, &mut session, &command[..k]).1
+    let Reply::Receipts(sealed) = common::exchange(&mut lock, 140, &mut session, &command[..k]).1
     else {
         panic!("expected receipts");
     };
-    let (_, mut rest) = Parsed::<Head>::take(bundle).expect("head");
+    println!("size sealed_bundle {}", sealed.len());
+    let (_, bundle) = common::unseal(&lock.id(), sealed);
+    let (_, mut rest) = Parsed::<Head>::take(&bundle).expect("head");
     println!("size chain_head {}", bundle.len() - rest.len());
     while !rest.is_empty() {
         let (receipt, next) = Parsed::<Receipt>::take(rest).expect("receipt");

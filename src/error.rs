@@ -44,7 +44,8 @@ pub enum Error {
     /// A link grants more than its parent (rights, window, schedule, uses, depth, scope,
     /// purpose or epoch), or its parent may not delegate.
     Widened,
-    /// The credential lacks the right needed for the requested command.
+    /// The request is not allowed to whoever made it: the credential lacks the right for the
+    /// command, the presence check said no, or a signed message's author may not send it.
     NotPermitted,
     /// The current time is before a link's validity window.
     NotYetValid,
@@ -58,6 +59,11 @@ pub enum Error {
     UsedUp,
     /// The lock's clock is not trusted, so time-bounded grants fail closed.
     ClockUntrusted,
+    /// Just-in-time issuance was asked outside the delivery's booked slot.
+    OutsideSlot,
+    /// A schedule window to be signed meets a daylight-saving gap (it would not open that
+    /// day) or overlap (it would stay open longer) of the lock's time-zone rule.
+    AmbiguousLocalTime,
 
     // -- sessions and state ----------------------------------------------------------------
     /// A challenge, nonce or counter was already used, expired or is out of order.
@@ -103,13 +109,15 @@ impl fmt::Display for Error {
             Error::ChainLength => "credential chain length out of range",
             Error::WrongLock => "credential does not name this lock",
             Error::Widened => "a link grants more than its parent",
-            Error::NotPermitted => "credential lacks the right for this command",
+            Error::NotPermitted => "not permitted",
             Error::NotYetValid => "credential not yet valid",
             Error::Expired => "credential expired",
             Error::OutsideSchedule => "outside the credential's schedule",
             Error::Revoked => "credential revoked",
             Error::UsedUp => "credential has no uses left",
             Error::ClockUntrusted => "lock clock not trusted",
+            Error::OutsideSlot => "outside the booked delivery slot",
+            Error::AmbiguousLocalTime => "schedule meets a daylight-saving gap or overlap",
             Error::Replay => "replayed, expired or out-of-order message",
             Error::UnexpectedMessage => "message not expected in this state",
             Error::StorageFull => "lock storage full",

@@ -35,12 +35,12 @@
 //!
 //! ```
 //! use chacha20::ChaCha20Rng;
-//! use doorkey::config::TimeAnchor;
+//! use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
 //! use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
 //! use doorkey::crypto::{SecretKey, Signer};
 //! use doorkey::lock::{Action, Lock, MemoryStorage};
 //! use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
-//! use doorkey::receipt::Event;
+//! use doorkey::receipt::{AuditSecret, Event};
 //! use doorkey::server::{Delivery, Issuer, ReceiptLog};
 //! use doorkey::session::{Command, Reply};
 //! use doorkey::wire::Bounded;
@@ -69,6 +69,21 @@
 //!     PhoneSession::open_anonymous(&challenge[..n], &lock.id(), time, &mut rng, &mut msg)?;
 //! let out = lock.handle(tick, &mut msg[..m], &mut reply)?;
 //! assert_eq!(owners_phone.read_reply(&mut reply[..out.reply])?, Reply::TimeSet(NOON));
+//!
+//! // In the same session the owner sets the audit key: receipts leave the lock sealed to it,
+//! // so the phones that carry them cannot read other people's visits.
+//! let audit = AuditSecret::generate(&mut rng); // its secret stays on the owner's server
+//! let set_audit_key = ConfigUpdate {
+//!     lock: lock.id(),
+//!     version: 1,
+//!     signer: owner.public_key(),
+//!     change: Change::SetAuditKey(audit.public_key()),
+//! };
+//! let mut update = [0u8; 256];
+//! let u = set_audit_key.sign(&owner, &mut update)?;
+//! let k = owners_phone.command(Command::Config(&update[..u]), &mut msg)?;
+//! let out = lock.handle(tick, &mut msg[..k], &mut reply)?;
+//! assert_eq!(owners_phone.read_reply(&mut reply[..out.reply])?, Reply::ConfigApplied(1));
 //!
 //! // 2. The owner delegates to a delivery company: this lock, unlock and relock, 30 days,
 //! //    one further level of delegation.
@@ -117,18 +132,23 @@
 //! assert_eq!(out.action, Action::Lock);
 //! assert_eq!(phone.read_reply(&mut reply[..out.reply])?, Reply::Locked);
 //!
-//! // 5. The phone collects the lock's signed receipts and uploads them; the owner's server
-//! //    verifies signatures and hash chain against the lock's public key.
+//! // 5. The phone collects the lock's receipts, sealed to the audit key, and uploads them; the
+//! //    owner's server opens them and verifies signatures and hash chain against the lock's
+//! //    public key.
 //! let k = phone.command(Command::Receipts { after: 0 }, &mut msg)?;
 //! let out = lock.handle(tick + 46, &mut msg[..k], &mut reply)?;
 //! let Reply::Receipts(bundle) = phone.read_reply(&mut reply[..out.reply])? else {
 //!     return Err(doorkey::Error::UnexpectedMessage);
 //! };
 //! let mut log = ReceiptLog::new(lock.public_key())?;
-//! assert!(log.ingest(bundle).is_empty(), "no gap, fork or bad signature");
-//! let events: Vec<Event> = log.receipts().iter().map(|r| r.receipt.event).collect();
-//! assert_eq!(events, [Event::Installed, Event::TimeSet, Event::Unlocked, Event::Relocked]);
-//! let who = log.receipts()[2].receipt.who.ok_or(doorkey::Error::Misuse)?;
+//! assert!(log.ingest_sealed(&audit, bundle)?.is_empty(), "no gap, fork or bad signature");
+//! let receipts = log.receipts()?;
+//! let events: Vec<Event> = receipts.iter().map(|r| r.receipt.event).collect();
+//! assert_eq!(
+//!     events,
+//!     [Event::Installed, Event::TimeSet, Event::ConfigChanged(1), Event::Unlocked, Event::Relocked]
+//! );
+//! let who = receipts[3].receipt.who.ok_or(doorkey::Error::Misuse)?;
 //! assert_eq!(who.id, grant.leaf()?.id); // the server knows which grant it issued
 //! # Ok(())
 //! # }

@@ -605,3 +605,130 @@ fn a_revoked_owner_key_roots_nothing_after_narrowing_and_scope_before_per_link_c
         Error::WrongLock
     );
 }
+
+/// Just-in-time issuance outside the booked slot says so, rather than blaming the
+/// credential's rights; a zero lifetime is the caller's mistake.
+#[test]
+fn minting_outside_the_booked_slot_is_refused_as_such() {
+    use doorkey::server::{Delivery, Issuer};
+    let mut w = World::new();
+    let issuer = Issuer::new(common::key(3), w.company_chain()).unwrap();
+    let delivery = Delivery {
+        order_id: b"order-1",
+        lock: w.lock_id(),
+        slot_start: T0,
+        slot_end: T0 + 3600,
+    };
+    let device = w.courier.public_key();
+    for now in [T0 - 1, T0 + 3600] {
+        let minted = issuer.mint_delivery(&delivery, device, now, 600, &mut w.rng);
+        assert_eq!(minted, Err(Error::OutsideSlot));
+    }
+    assert_eq!(
+        Error::OutsideSlot.to_string(),
+        "outside the booked delivery slot"
+    );
+    assert_eq!(
+        issuer.mint_delivery(&delivery, device, T0, 0, &mut w.rng),
+        Err(Error::Misuse)
+    );
+    assert!(
+        issuer
+            .mint_delivery(&delivery, device, T0, 600, &mut w.rng)
+            .is_ok()
+    );
+}
+
+/// `NotPermitted` covers more than a credential's rights (a time anchor from a key that is no
+/// time authority, a presence check that said no), so its message claims nothing narrower.
+#[test]
+fn not_permitted_has_a_message_for_every_cause() {
+    assert_eq!(Error::NotPermitted.to_string(), "not permitted");
+}
+
+/// A weekly window in Europe/Berlin's rule: Sunday 02:00-03:00 local never happens on the last
+/// Sunday of March (a gap) and happens twice on the last Sunday of October (an overlap).
+/// Issuance that knows the lock's rule says so before signing.
+#[test]
+fn a_window_meeting_a_dst_gap_or_overlap_is_reported_before_signing() {
+    use doorkey::server::Issuer;
+    use doorkey::time::{Shift, days_from_civil};
+    let tz = TzRule::parse("CET-1CEST,M3.5.0,M10.5.0/3").unwrap();
+    let day = |m: u8, d: u8| days_from_civil(2026, m, d).unwrap() as u64 * DAY;
+    let sunday_2am = Schedule::new(
+        &[WeeklyWindow::new(WeeklyWindow::SUNDAY, 120, 60).unwrap()],
+        &[],
+    )
+    .unwrap();
+
+    // What the window really does on those two days.
+    let open_seconds = |date: u64| {
+        (date - 3 * 3600..date + DAY)
+            .filter(|&t| sunday_2am.permits(tz.local(t)) && tz.local(t).days == (date / DAY) as i64)
+            .count()
+    };
+    assert_eq!(open_seconds(day(3, 29)), 0);
+    assert_eq!(open_seconds(day(10, 25)), 2 * 3600);
+    assert_eq!(open_seconds(day(3, 22)), 3600);
+
+    let mut w = World::new();
+    let mut root = w.company_link();
+    root.not_before = day(1, 1);
+    root.lifetime = Some(366 * DAY);
+    let issuer = Issuer::new(key(3), Chain::root(&w.owner, &root).unwrap()).unwrap();
+    let walker = |from: u64, to: u64, schedule: Schedule| Link {
+        subject: key(4).public_key(),
+        scope: Scope::Inherit,
+        rights: Rights::UNLOCK,
+        not_before: from,
+        lifetime: Some(to - from),
+        schedule: Some(schedule),
+        uses: None,
+        depth: 0,
+        id: CredentialId([9; 16]),
+        epoch: 0,
+        purpose: None,
+    };
+    let march = walker(day(3, 1), day(4, 1), sunday_2am);
+    let october = walker(day(10, 1), day(11, 1), sunday_2am);
+    let summer = walker(day(4, 1), day(10, 1), sunday_2am);
+    let noon = Schedule::new(
+        &[WeeklyWindow::new(WeeklyWindow::EVERY_DAY, 720, 60).unwrap()],
+        &[],
+    )
+    .unwrap();
+    let all_year = walker(day(1, 1), day(12, 31), noon);
+
+    let gap = march.dst_conflict(&tz).unwrap();
+    assert_eq!((gap.shift, gap.at), (Shift::Gap, day(3, 29) + 3600));
+    let overlap = october.dst_conflict(&tz).unwrap();
+    assert_eq!(
+        (overlap.shift, overlap.at),
+        (Shift::Overlap, day(10, 25) + 3600)
+    );
+    assert_eq!(summer.dst_conflict(&tz), None);
+    let permanent = Link {
+        lifetime: None,
+        ..summer
+    };
+    let next = permanent.dst_conflict(&tz).unwrap();
+    assert_eq!((next.shift, next.at), (Shift::Overlap, day(10, 25) + 3600));
+    assert_eq!(all_year.dst_conflict(&tz), None);
+    assert_eq!(march.dst_conflict(&TzRule::UTC), None);
+    // A window that misses the changed hour by a minute is fine.
+    let early = Schedule::new(
+        &[WeeklyWindow::new(WeeklyWindow::SUNDAY, 60, 60).unwrap()],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(walker(day(3, 1), day(4, 1), early).dst_conflict(&tz), None);
+
+    let knowing = Issuer::new(key(3), issuer.chain().clone())
+        .unwrap()
+        .with_time_zone(tz);
+    assert_eq!(knowing.delegate(&march), Err(Error::AmbiguousLocalTime));
+    assert_eq!(knowing.delegate(&october), Err(Error::AmbiguousLocalTime));
+    assert!(knowing.delegate(&summer).is_ok());
+    assert!(knowing.delegate(&all_year).is_ok());
+    assert!(issuer.delegate(&march).is_ok());
+}

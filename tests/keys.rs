@@ -91,7 +91,7 @@ fn secret_keys_are_redacted_and_compare_by_value() {
     assert!(shown.contains("redacted"));
     assert_eq!(k, SecretKey::from_seed(&[0x5a; 32]));
     assert_ne!(k, SecretKey::from_seed(&[0x5b; 32]));
-    assert_eq!(k.to_seed(), [0x5a; 32]);
+    assert_eq!(*k.to_seed(), [0x5a; 32]);
 }
 
 #[test]
@@ -119,4 +119,17 @@ fn signatures_are_strict_and_bound_to_the_message() {
         k.public_key().verify_strict(b"message", &malleated),
         Err(Error::Crypto)
     );
+}
+
+/// Everything that holds key material wipes it on drop: the AEAD cipher (chacha20poly1305's
+/// `zeroize` feature), the SHA-512 states HKDF's HMAC keeps keyed with the PRK, and the seed a
+/// caller exports. These bounds do not compile when a wipe is missing.
+#[test]
+fn key_material_wipes_itself_on_drop() {
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+    use chacha20poly1305::KeyInit;
+    wiped_on_drop(&chacha20poly1305::ChaCha20Poly1305::new(&[7u8; 32].into()));
+    wiped_on_drop(&<sha2::Sha512 as sha2::Digest>::new());
+    let seed: zeroize::Zeroizing<[u8; 32]> = SecretKey::from_seed(&[0x5a; 32]).to_seed();
+    wiped_on_drop(&seed);
 }

@@ -145,7 +145,8 @@ fn a_lock_updated_from_version_0_boots_from_its_flash() {
 }
 
 /// The version-0 layout as spec 16.1 describes it: the fields before `recovery`, as a postcard
-/// tuple, with no magic and no version, revoked keys bare and use entries without an epoch.
+/// tuple, with no magic and no version, no audit key, revoked keys bare and use entries without
+/// an epoch.
 fn v0_image(s: &LockState) -> Vec<u8> {
     let keys: Vec<_> = s.revoked_keys.as_slice().iter().map(|r| r.key).collect();
     let uses: Vec<_> = s
@@ -154,16 +155,26 @@ fn v0_image(s: &LockState) -> Vec<u8> {
         .iter()
         .map(|u| (u.id, u.used, u.expires))
         .collect();
-    postcard::to_allocvec(&(
-        &s.enrolment,
-        &s.revoked_ids,
-        &keys,
-        &uses,
-        s.high_water,
-        s.receipts,
-        &s.backlog,
-    ))
-    .unwrap()
+    // The enrolment without its last field, the audit key (none: a single 0 byte).
+    let mut enrolment = postcard::to_allocvec(&s.enrolment).unwrap();
+    assert_eq!(
+        enrolment.pop(),
+        Some(0),
+        "a version-0 state has no audit key"
+    );
+    let mut image = enrolment;
+    image.extend(
+        postcard::to_allocvec(&(
+            &s.revoked_ids,
+            &keys,
+            &uses,
+            s.high_water,
+            s.receipts,
+            &s.backlog,
+        ))
+        .unwrap(),
+    );
+    image
 }
 
 #[test]

@@ -242,6 +242,7 @@ fn a_power_cut_at_any_flash_operation_loses_nothing_accepted() {
 
             // The receipt chain continues without a fork: every receipt the lock now holds
             // agrees with what it held before the cut for that sequence number.
+            enable_audit(&mut lock, 306, 2, &mut w.rng);
             let bundle = fetch_receipts(&mut lock, 306, &three, &mut w.rng);
             let (head, mut rest) = Parsed::<doorkey::receipt::Head>::take(&bundle).unwrap();
             let head_bytes = &bundle[..bundle.len() - rest.len()];

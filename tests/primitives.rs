@@ -189,7 +189,7 @@ fn rfc8032_ed25519_vectors_through_secret_key_and_verify_strict() {
         assert_eq!(key.sign(&msg).unwrap(), sig, "vector {i}: signature");
         assert_eq!(public.verify_strict(&msg, &sig), Ok(()), "vector {i}");
         assert_eq!(public.validate(), Ok(()), "vector {i}: enrolable key");
-        assert_eq!(key.to_seed(), arr::<32>(seed));
+        assert_eq!(*key.to_seed(), arr::<32>(seed));
         // Any single-bit change in the message or the signature is refused.
         let mut other = msg.clone();
         other.push(0);

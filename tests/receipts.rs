@@ -5,19 +5,25 @@ mod common;
 
 use common::*;
 use doorkey::Error;
+use doorkey::config::Change;
 use doorkey::credential::Chain;
 use doorkey::crypto::Signer;
-use doorkey::lock::{DoorEvent, Lock, MAX_BACKLOG};
+use doorkey::lock::{Action, DoorEvent, Lock, MAX_BACKLOG, Storage};
 use doorkey::phone::{Credential, PhoneSession};
-use doorkey::receipt::{Event, Head, Parsed, Receipt, RunVerifier, verify_one};
-use doorkey::server::{Alert, Finding, ReceiptLog, timeline};
+use doorkey::receipt::{Ack, AuditSecret, Event, Head, Parsed, Receipt, RunVerifier, verify_one};
+use doorkey::server::{
+    Alert, Evidence, Finding, LogStore, MAX_UPLOAD_BYTES, MemoryLog, ReceiptLog, Stored,
+    StoredHead, timeline,
+};
 use doorkey::session::{Command, ReasonCode, Reply};
 
-/// A lock that has seen a delivery: installed, time set, unlocked, door opened and closed,
-/// relocked. Returns the lock, the phone's session (still open) and the courier's chain.
+/// A lock that has seen a delivery: installed, audit key set, time set, unlocked, door opened
+/// and closed, relocked. Returns the lock, the phone's session (still open) and the courier's
+/// chain.
 fn delivered() -> (World, Lock<Mem>, PhoneSession, Chain) {
     let mut w = World::new();
     let mut lock = install(&w);
+    enable_audit(&mut lock, 40, 1, &mut w.rng);
     set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
     let chain = w.courier_chain();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
@@ -31,13 +37,20 @@ fn delivered() -> (World, Lock<Mem>, PhoneSession, Chain) {
     (w, lock, s, chain)
 }
 
-fn fetch(lock: &mut Lock<Mem>, s: &mut PhoneSession, tick: u64, after: u64) -> Vec<u8> {
+/// Fetches a sealed bundle in session `s`, as the phone carries it.
+fn fetch_sealed(lock: &mut Lock<Mem>, s: &mut PhoneSession, tick: u64, after: u64) -> Vec<u8> {
     let mut msg = [0u8; 64];
     let n = s.command(Command::Receipts { after }, &mut msg).unwrap();
     match exchange(lock, tick, s, &msg[..n]).1 {
-        Reply::Receipts(bundle) => bundle.to_vec(),
+        Reply::Receipts(sealed) => sealed.to_vec(),
         other => panic!("expected receipts, got {other:?}"),
     }
+}
+
+/// Fetches a bundle in session `s` and opens it as the owner's server does.
+fn fetch(lock: &mut Lock<Mem>, s: &mut PhoneSession, tick: u64, after: u64) -> Vec<u8> {
+    let sealed = fetch_sealed(lock, s, tick, after);
+    unseal(&lock.id(), &sealed).1
 }
 
 /// Splits a bundle into its head and its receipts, each as bytes.
@@ -67,6 +80,7 @@ fn a_delivery_leaves_a_complete_verifiable_trail() {
         events,
         [
             Event::Installed,
+            Event::ConfigChanged(1),
             Event::TimeSet,
             Event::Unlocked,
             Event::DoorOpened,
@@ -81,9 +95,9 @@ fn a_delivery_leaves_a_complete_verifiable_trail() {
     run.finish(&head).unwrap();
 
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    assert_eq!(log.ingest(&bundle), []);
-    assert_eq!(log.audit(), []);
-    let (visits, alerts) = timeline(&log);
+    assert_eq!(log.ingest(&bundle).unwrap(), []);
+    assert_eq!(log.audit().unwrap(), []);
+    let (visits, alerts) = timeline(&log).unwrap();
     assert_eq!(alerts, []);
     assert_eq!(visits.len(), 1);
     let v = &visits[0];
@@ -103,7 +117,7 @@ fn a_delivery_leaves_a_complete_verifiable_trail() {
 fn an_alarm_panel_accepts_one_receipt_and_refuses_any_change() {
     let (_, mut lock, mut s, _) = delivered();
     let (_, receipts) = split(&fetch(&mut lock, &mut s, 180, 0));
-    let unlocked = &receipts[2];
+    let unlocked = &receipts[3];
     let r = verify_one(unlocked, &lock.public_key()).unwrap();
     assert_eq!((r.event, r.time), (Event::Unlocked, Some(T0 + 30)));
     for bit in 0..unlocked.len() * 8 {
@@ -142,8 +156,8 @@ fn every_removal_reordering_duplication_and_alteration_is_detected() {
         for r in list {
             bundle.extend_from_slice(r);
         }
-        log.ingest(&bundle);
-        log.audit()
+        log.ingest(&bundle).unwrap();
+        log.audit().unwrap()
     };
     assert_eq!(run(&receipts), Ok(()));
     assert_eq!(ingest(&receipts), []);
@@ -205,19 +219,23 @@ fn bundles_ingest_in_any_order_and_duplicated() {
     let first = fetch(&mut lock, &mut s, 180, 0);
     lock.door_event(200, DoorEvent::Opened).unwrap();
     lock.door_event(230, DoorEvent::LeftOpen).unwrap();
-    let second = fetch(&mut lock, &mut s, 240, 6);
+    let second = fetch(&mut lock, &mut s, 240, 7);
     let (_, later) = split(&second);
     assert_eq!(later.len(), 2);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    assert_eq!(log.ingest(&second), []);
+    assert_eq!(log.ingest(&second).unwrap(), []);
     // Until the first bundle arrives the log knows what is missing.
-    assert!(log.audit().contains(&Finding::Gap { from: 1, to: 6 }));
-    assert_eq!(log.ingest(&first), []);
-    assert_eq!(log.ingest(&second), []);
-    assert_eq!(log.audit(), []);
-    assert_eq!(log.receipts().len(), 8);
-    let (_, alerts) = timeline(&log);
-    assert_eq!(alerts, [Alert::LeftOpen { seq: 8 }]);
+    assert!(
+        log.audit()
+            .unwrap()
+            .contains(&Finding::Gap { from: 1, to: 7 })
+    );
+    assert_eq!(log.ingest(&first).unwrap(), []);
+    assert_eq!(log.ingest(&second).unwrap(), []);
+    assert_eq!(log.audit().unwrap(), []);
+    assert_eq!(log.receipts().unwrap().len(), 9);
+    let (_, alerts) = timeline(&log).unwrap();
+    assert_eq!(alerts, [Alert::LeftOpen { seq: 9 }]);
 }
 
 #[test]
@@ -225,16 +243,23 @@ fn a_fork_signed_by_the_lock_key_is_reported() {
     let (_, mut lock, mut s, _) = delivered();
     let bundle = fetch(&mut lock, &mut s, 180, 0);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    log.ingest(&bundle);
-    let real = log.receipts()[3].receipt;
+    log.ingest(&bundle).unwrap();
+    let real = log.receipts().unwrap()[3].receipt;
     let forged = Receipt {
         event: Event::DoorClosed,
         ..real
     };
     let mut out = [0u8; 256];
     let n = forged.sign(&lock.id(), &key(2), &mut out).unwrap();
-    assert_eq!(log.ingest(&out[..n]), [Finding::Fork { seq: real.seq }]);
-    assert!(log.audit().contains(&Finding::Fork { seq: real.seq }));
+    assert_eq!(
+        log.ingest(&out[..n]).unwrap(),
+        [Finding::Fork { seq: real.seq }]
+    );
+    assert!(
+        log.audit()
+            .unwrap()
+            .contains(&Finding::Fork { seq: real.seq })
+    );
 }
 
 #[test]
@@ -242,6 +267,7 @@ fn denials_and_unrelocked_visits_raise_alerts() {
     let (mut w, mut lock, chain) = {
         let mut w = World::new();
         let mut lock = install(&w);
+        enable_audit(&mut lock, 40, 1, &mut w.rng);
         set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
         let chain = w.courier_chain();
         (w, lock, chain)
@@ -256,8 +282,8 @@ fn denials_and_unrelocked_visits_raise_alerts() {
     let _ = &mut s;
     let bundle = fetch(&mut lock, &mut s2, 151, 0);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    assert_eq!(log.ingest(&bundle), []);
-    let (visits, alerts) = timeline(&log);
+    assert_eq!(log.ingest(&bundle).unwrap(), []);
+    let (visits, alerts) = timeline(&log).unwrap();
     assert_eq!(visits.len(), 2);
     assert!(alerts.contains(&Alert::LeftUnlocked {
         session: visits[0].session
@@ -281,10 +307,10 @@ fn an_overflowing_backlog_shows_as_a_gap_not_a_silent_loss() {
     let (_, receipts) = split(&bundle);
     assert_eq!(receipts.len(), MAX_BACKLOG);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    assert_eq!(log.ingest(&bundle), []);
-    let first_kept = 6 + MAX_BACKLOG as u64 + 3 - MAX_BACKLOG as u64 + 1;
+    assert_eq!(log.ingest(&bundle).unwrap(), []);
+    let first_kept = 7 + MAX_BACKLOG as u64 + 3 - MAX_BACKLOG as u64 + 1;
     assert_eq!(
-        log.audit(),
+        log.audit().unwrap(),
         [Finding::Gap {
             from: 1,
             to: first_kept - 1
@@ -303,7 +329,8 @@ fn the_chain_continues_across_reboots() {
     );
     let bundle = fetch_receipts(&mut lock, 2, &cred, &mut w.rng);
     let (head, receipts) = split(&bundle);
-    let mut run = RunVerifier::from_start(lock.public_key());
+    // Nine receipts were recorded; the backlog holds the newest eight.
+    let mut run = RunVerifier::anywhere(lock.public_key());
     let last = receipts
         .iter()
         .map(|r| run.push(r).unwrap())
@@ -320,29 +347,39 @@ fn the_chain_continues_across_reboots() {
 }
 
 #[test]
-fn the_phone_outbox_fetches_only_what_is_new_and_uploads_everything() {
-    let (_, mut lock, mut s, _) = delivered();
+fn the_phone_outbox_carries_sealed_bundles_up_and_the_ack_back() {
+    let (mut w, mut lock, mut s, _) = delivered();
     let mut outbox = doorkey::phone::Outbox::new();
-    assert_eq!(outbox.after(), 0);
-    outbox
-        .add(&fetch(&mut lock, &mut s, 180, outbox.after()))
-        .unwrap();
-    assert_eq!(outbox.after(), 6);
+    assert_eq!((outbox.after(), outbox.ack()), (0, None));
+    let first = fetch_sealed(&mut lock, &mut s, 180, outbox.after());
+    outbox.add(&first).unwrap();
     lock.door_event(185, DoorEvent::Opened).unwrap();
-    let second = fetch(&mut lock, &mut s, 186, outbox.after());
-    assert_eq!(split(&second).1.len(), 1);
+    let second = fetch_sealed(&mut lock, &mut s, 186, outbox.after());
     outbox.add(&second).unwrap();
-    assert_eq!(outbox.after(), 7);
     assert_eq!(
         outbox.add(&second[..second.len() - 1]),
         Err(Error::Truncated)
     );
     let upload = outbox.take_upload();
-    let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    assert_eq!(log.ingest(&upload), []);
-    assert_eq!(log.audit(), []);
-    assert_eq!(log.receipts().len(), 7);
     assert!(outbox.take_upload().is_empty());
+
+    let mut log = ReceiptLog::new(lock.public_key()).unwrap();
+    assert_eq!(log.ingest_sealed(&audit(), &upload).unwrap(), []);
+    assert_eq!(log.audit().unwrap(), []);
+    assert_eq!(log.receipts().unwrap().len(), 8);
+    let ack = log.ack().unwrap().unwrap();
+    assert_eq!((ack.first, ack.seq), (1, 8));
+    outbox.set_ack(ack);
+    assert_eq!(outbox.after(), 8);
+
+    // The next visit carries the ack: the lock forgets what the server holds.
+    let (_, _, _, reply) = {
+        let chain = w.company_chain();
+        let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
+        visit(&mut lock, 190, &cred, Command::Ack(ack), &mut w.rng)
+    };
+    assert_eq!(reply, Reply::Acked(8));
+    assert!(lock.state().backlog.is_empty());
 }
 
 #[test]
@@ -399,4 +436,382 @@ fn a_holder_refused_outside_their_window_is_named_in_the_denial() {
     assert_eq!(o.denied, Some(Error::NotYetValid));
     let last = *lock.state().backlog.as_slice().last().unwrap();
     assert_eq!(last.who, None);
+}
+
+/// A head the lock signed that disagrees with a receipt the log holds is signed proof of two
+/// histories: a finding with the head as evidence, even when it is older than the newest head.
+#[test]
+fn a_lock_signed_head_that_conflicts_with_the_log_is_a_fork_with_evidence() {
+    let (_, mut lock, mut s, _) = delivered();
+    let bundle = fetch(&mut lock, &mut s, 180, 0);
+    let mut log = ReceiptLog::new(lock.public_key()).unwrap();
+    assert_eq!(log.ingest(&bundle).unwrap(), []);
+    let forged = Head {
+        seq: 4,
+        hash: [0xee; 32],
+        time: None,
+    };
+    let mut out = [0u8; 256];
+    let n = forged.sign(&lock.id(), &key(2), &mut out).unwrap();
+    assert_eq!(log.ingest(&out[..n]).unwrap(), [Finding::Fork { seq: 4 }]);
+    assert_eq!(log.audit().unwrap(), [Finding::Fork { seq: 4 }]);
+    let evidence = log.evidence().unwrap();
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(evidence[0].bytes, out[..n]);
+}
+
+/// Findings live in the store, not in the log object: a log rebuilt over the same store (a
+/// restarted server instance) still reports them.
+#[test]
+fn findings_persist_through_the_store() {
+    let (_, mut lock, mut s, _) = delivered();
+    let bundle = fetch(&mut lock, &mut s, 180, 0);
+    let mut log = ReceiptLog::new(lock.public_key()).unwrap();
+    log.ingest(&bundle).unwrap();
+    let real = log.receipts().unwrap()[3].receipt;
+    let forged = Receipt {
+        event: Event::DoorClosed,
+        ..real
+    };
+    let mut out = [0u8; 256];
+    let n = forged.sign(&lock.id(), &key(2), &mut out).unwrap();
+    log.ingest(&out[..n]).unwrap();
+    let again = ReceiptLog::with_store(lock.public_key(), log.store().clone()).unwrap();
+    assert_eq!(again.audit().unwrap(), [Finding::Fork { seq: real.seq }]);
+    assert_eq!(again.evidence().unwrap()[0].bytes, out[..n]);
+}
+
+/// A store that fails once `fail` is set: the log passes the failure on.
+#[derive(Default)]
+struct Flaky {
+    inner: MemoryLog,
+    fail: bool,
+}
+
+impl LogStore for Flaky {
+    fn get(&self, seq: u64) -> Result<Option<Stored>, Error> {
+        self.inner.get(seq)
+    }
+    fn put(&mut self, stored: Stored) -> Result<(), Error> {
+        if self.fail {
+            return Err(Error::Storage);
+        }
+        self.inner.put(stored)
+    }
+    fn all(&self) -> Result<Vec<Stored>, Error> {
+        self.inner.all()
+    }
+    fn head_at(&self, seq: u64) -> Result<Option<StoredHead>, Error> {
+        self.inner.head_at(seq)
+    }
+    fn put_head(&mut self, head: StoredHead) -> Result<(), Error> {
+        self.inner.put_head(head)
+    }
+    fn heads(&self) -> Result<Vec<StoredHead>, Error> {
+        self.inner.heads()
+    }
+    fn record(&mut self, evidence: Evidence) -> Result<(), Error> {
+        self.inner.record(evidence)
+    }
+    fn findings(&self) -> Result<Vec<Evidence>, Error> {
+        if self.fail {
+            return Err(Error::Storage);
+        }
+        self.inner.findings()
+    }
+    fn ack(&self) -> Result<Option<Ack>, Error> {
+        self.inner.ack()
+    }
+    fn set_ack(&mut self, ack: Ack) -> Result<(), Error> {
+        self.inner.set_ack(ack)
+    }
+}
+
+#[test]
+fn a_failing_store_fails_ingest_and_audit_and_an_oversize_upload_is_refused() {
+    let (_, mut lock, mut s, _) = delivered();
+    let bundle = fetch(&mut lock, &mut s, 180, 0);
+    let store = Flaky {
+        fail: true,
+        ..Flaky::default()
+    };
+    let mut log = ReceiptLog::with_store(lock.public_key(), store).unwrap();
+    assert_eq!(log.ingest(&bundle), Err(Error::Storage));
+    assert_eq!(log.audit(), Err(Error::Storage));
+    assert_eq!(timeline(&log).err(), Some(Error::Storage));
+
+    let mut log = ReceiptLog::new(lock.public_key()).unwrap();
+    let huge = vec![0u8; MAX_UPLOAD_BYTES + 1];
+    assert_eq!(log.ingest(&huge), Err(Error::Oversize));
+    assert_eq!(log.audit().unwrap(), []);
+}
+
+/// A holder who unlocks, relocks, unlocks again and leaves left the door unlocked: the
+/// visit's last bolt event counts, not whether it ever relocked.
+#[test]
+fn unlock_relock_unlock_and_leave_raises_left_unlocked() {
+    let mut w = World::new();
+    let mut lock = install(&w);
+    enable_audit(&mut lock, 40, 1, &mut w.rng);
+    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    let chain = w.company_chain();
+    let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
+    let (mut s, _, _, reply) = visit(&mut lock, 130, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(reply, Reply::Unlocked);
+    let mut msg = [0u8; 64];
+    for (tick, command, expect) in [
+        (140, Command::Lock, Reply::Locked),
+        (150, Command::Unlock, Reply::Unlocked),
+    ] {
+        let n = s.command(command, &mut msg).unwrap();
+        assert_eq!(exchange(&mut lock, tick, &mut s, &msg[..n]).1, expect);
+    }
+    let bundle = fetch(&mut lock, &mut s, 160, 0);
+    let mut log = ReceiptLog::new(lock.public_key()).unwrap();
+    assert_eq!(log.ingest(&bundle).unwrap(), []);
+    let (visits, alerts) = timeline(&log).unwrap();
+    assert_eq!(visits.len(), 1);
+    assert!(visits[0].relocked.is_some());
+    assert_eq!(
+        alerts,
+        [Alert::LeftUnlocked {
+            session: visits[0].session
+        }]
+    );
+}
+
+/// A courier carries the bundle but cannot read it: nothing of another holder's visit (their
+/// device key, credential id or session) appears in the sealed bytes, and only the owner's
+/// audit secret opens it.
+#[test]
+fn a_holder_carrying_a_bundle_cannot_read_other_visits() {
+    let (mut w, mut lock, _, chain) = delivered();
+    let courier_id = chain.leaf().unwrap().id;
+    let walker_chain = w.company_chain();
+    let walker = Credential::new(walker_chain.as_bytes(), key(3)).unwrap();
+    let (mut s, _, _, reply) = visit(&mut lock, 190, &walker, Command::Hello, &mut w.rng);
+    assert_eq!(reply, Reply::Ready);
+    let sealed = fetch_sealed(&mut lock, &mut s, 191, 0);
+    let contains = |needle: &[u8]| sealed.windows(needle.len()).any(|win| win == needle);
+    assert!(!contains(&key(4).public_key().0));
+    assert!(!contains(&courier_id.0));
+    assert!(Parsed::<Head>::take(&sealed).is_err());
+
+    let mut wrong = sealed.clone();
+    assert_eq!(
+        doorkey::receipt::open(&lock.id(), &AuditSecret::from_bytes([12; 32]), &mut wrong).err(),
+        Some(Error::Crypto)
+    );
+    let (_, bundle) = unseal(&lock.id(), &sealed);
+    let (head, receipts) = split(&bundle);
+    let mut run = RunVerifier::from_start(lock.public_key());
+    let who: Vec<_> = receipts
+        .iter()
+        .filter_map(|r| run.push(r).unwrap().who)
+        .collect();
+    run.finish(&head).unwrap();
+    assert!(who.iter().any(|w| w.id == courier_id));
+}
+
+/// Until the owner sets an audit key nothing could be sealed, so no receipt leaves the lock;
+/// a small-order audit key is refused.
+#[test]
+fn without_an_audit_key_no_receipts_leave_the_lock() {
+    let mut w = World::new();
+    let mut lock = install(&w);
+    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    let chain = w.company_chain();
+    let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
+    let (_, _, outcome, reply) = visit(
+        &mut lock,
+        60,
+        &cred,
+        Command::Receipts { after: 0 },
+        &mut w.rng,
+    );
+    assert_eq!(reply, Reply::Denied(ReasonCode::NotAuthorized));
+    assert_eq!(outcome.denied, Some(Error::NotPermitted));
+
+    let weak = owner_update(lock.id(), 1, Change::SetAuditKey([0; 32]));
+    let (_, outcome, reply) = anonymous(&mut lock, 70, Command::Config(&weak), &mut w.rng);
+    assert_eq!(reply, Reply::Denied(ReasonCode::NotAuthorized));
+    assert_eq!(outcome.denied, Some(Error::WeakKey));
+}
+
+/// An ack is the lock's own token from inside a sealed bundle: a holder cannot make one, and
+/// one altered in any field is refused without dropping anything.
+#[test]
+fn only_a_genuine_ack_trims_the_backlog() {
+    let (_, mut lock, mut s, _) = delivered();
+    let sealed = fetch_sealed(&mut lock, &mut s, 180, 0);
+    let mut log = ReceiptLog::new(lock.public_key()).unwrap();
+    log.ingest_sealed(&audit(), &sealed).unwrap();
+    let ack = log.ack().unwrap().unwrap();
+    assert_eq!((ack.first, ack.seq), (1, 7));
+    let mut token = ack.token;
+    token[5] ^= 1;
+    let forged = [
+        Ack { token, ..ack },
+        Ack { seq: 6, ..ack },
+        Ack { first: 2, ..ack },
+        Ack {
+            hash: [0; 32],
+            ..ack
+        },
+    ];
+    for bad in forged {
+        let mut msg = [0u8; 256];
+        let n = s.command(Command::Ack(bad), &mut msg).unwrap();
+        let (outcome, reply) = exchange(&mut lock, 181, &mut s, &msg[..n]);
+        assert_eq!(reply, Reply::Denied(ReasonCode::NotAuthorized), "{bad:?}");
+        assert_eq!(outcome.denied, Some(Error::Crypto), "{bad:?}");
+    }
+    assert_eq!(lock.state().backlog.len(), 8);
+    let mut msg = [0u8; 256];
+    let n = s.command(Command::Ack(ack), &mut msg).unwrap();
+    assert_eq!(
+        exchange(&mut lock, 182, &mut s, &msg[..n]).1,
+        Reply::Acked(7)
+    );
+    // What is left: the denials recorded after the bundle was sealed.
+    assert!(lock.state().backlog.as_slice().iter().all(|r| r.seq > 7));
+}
+
+/// Storage whose commits fail while the shared switch is on.
+struct Switchable {
+    inner: Mem,
+    failing: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl Storage for Switchable {
+    fn load(&mut self, buf: &mut [u8]) -> Result<Option<usize>, Error> {
+        self.inner.load(buf)
+    }
+    fn rolled_back(&self) -> bool {
+        self.inner.rolled_back()
+    }
+    fn commit(&mut self, state: &[u8]) -> Result<(), Error> {
+        if self.failing.get() {
+            return Err(Error::Storage);
+        }
+        self.inner.commit(state)
+    }
+}
+
+/// A relock whose receipt cannot be committed still locks (the safe state), tells the
+/// firmware, and its receipt, with the relock's own time, comes first in the next commit that
+/// succeeds.
+#[test]
+fn a_relock_whose_receipt_cannot_be_committed_is_reported_and_recorded_later() {
+    let mut w = World::new();
+    let failing = std::rc::Rc::new(std::cell::Cell::new(false));
+    let storage = Switchable {
+        inner: Mem::new(),
+        failing: failing.clone(),
+    };
+    let mut lock = Lock::install(key(2), key(1).public_key(), storage).unwrap();
+    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    let chain = w.company_chain();
+    let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
+    let (mut s, _, outcome, reply) = visit(&mut lock, 60, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!((reply, outcome.unrecorded), (Reply::Unlocked, None));
+
+    failing.set(true);
+    let mut msg = [0u8; 64];
+    let n = s.command(Command::Lock, &mut msg).unwrap();
+    let (outcome, reply) = exchange(&mut lock, 70, &mut s, &msg[..n]);
+    assert_eq!((reply, outcome.action), (Reply::Locked, Action::Lock));
+    assert_eq!(outcome.unrecorded, Some(Error::Storage));
+    let seq = lock.state().receipts.seq;
+
+    failing.set(false);
+    lock.door_event(80, DoorEvent::Closed).unwrap();
+    let backlog = lock.state().backlog.as_slice();
+    let [.., relocked, closed] = backlog else {
+        panic!("{backlog:?}")
+    };
+    assert_eq!(
+        (relocked.seq, relocked.event, relocked.time),
+        (seq + 1, Event::Relocked, Some(T0 - 50 + 20))
+    );
+    assert_eq!(relocked.who.map(|w| w.holder), Some(key(3).public_key()));
+    assert_eq!((closed.seq, closed.event), (seq + 2, Event::DoorClosed));
+    let n = s.command(Command::Hello, &mut msg).unwrap();
+    assert_eq!(
+        exchange(&mut lock, 90, &mut s, &msg[..n]).0.unrecorded,
+        None
+    );
+}
+
+/// Two relocks failing in a row keep the first one pending (with its time), and one receipt
+/// records it when storage works again.
+#[test]
+fn relocks_failing_in_a_row_keep_the_first_pending() {
+    let mut w = World::new();
+    let failing = std::rc::Rc::new(std::cell::Cell::new(false));
+    let storage = Switchable {
+        inner: Mem::new(),
+        failing: failing.clone(),
+    };
+    let mut lock = Lock::install(key(2), key(1).public_key(), storage).unwrap();
+    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    let chain = w.company_chain();
+    let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
+    let (mut s, _, _, _) = visit(&mut lock, 60, &cred, Command::Hello, &mut w.rng);
+    failing.set(true);
+    let mut msg = [0u8; 64];
+    for tick in [70, 75] {
+        let n = s.command(Command::Lock, &mut msg).unwrap();
+        let (outcome, reply) = exchange(&mut lock, tick, &mut s, &msg[..n]);
+        assert_eq!(
+            (reply, outcome.unrecorded),
+            (Reply::Locked, Some(Error::Storage))
+        );
+    }
+    let seq = lock.state().receipts.seq;
+    failing.set(false);
+    lock.door_event(80, DoorEvent::Closed).unwrap();
+    let events: Vec<_> = lock.state().backlog.as_slice()[..]
+        .iter()
+        .filter(|r| r.seq > seq)
+        .map(|r| (r.event, r.time))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (Event::Relocked, Some(T0 - 50 + 20)),
+            (Event::DoorClosed, Some(T0 - 50 + 30))
+        ]
+    );
+}
+
+/// A genuine ack from another history of the same lock key (a lock restored from older
+/// storage, or a clone) names a receipt this lock holds with another hash: refused, nothing
+/// dropped.
+#[test]
+fn an_ack_from_another_history_is_refused() {
+    let mut w = World::new();
+    let chain = w.company_chain();
+    let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
+    let mut history = |time: u64| {
+        let mut lock = install(&w);
+        enable_audit(&mut lock, 40, 1, &mut w.rng);
+        set_time(&mut lock, 50, time, &key(1), &mut w.rng);
+        lock
+    };
+    let mut ours = history(T0 - 50);
+    let mut other = history(T0 - 40);
+    let (mut s, _, _, _) = visit(&mut other, 60, &cred, Command::Hello, &mut w.rng);
+    let sealed = fetch_sealed(&mut other, &mut s, 61, 0);
+    let mut log = ReceiptLog::new(other.public_key()).unwrap();
+    log.ingest_sealed(&audit(), &sealed).unwrap();
+    let ack = log.ack().unwrap().unwrap();
+    assert_eq!((ack.seq, ours.state().receipts.seq), (3, 3));
+
+    let (_, outcome, reply) = anonymous(&mut ours, 70, Command::Ack(ack), &mut w.rng);
+    assert_eq!(reply, Reply::Denied(ReasonCode::NotAuthorized));
+    assert_eq!(outcome.denied, Some(Error::ChainBroken));
+    assert!(ours.state().backlog.as_slice().iter().any(|r| r.seq == 3));
+    let (_, _, reply) = anonymous(&mut other, 70, Command::Ack(ack), &mut w.rng);
+    assert_eq!(reply, Reply::Acked(3));
 }

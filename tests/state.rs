@@ -68,6 +68,8 @@ fn widest_state() -> LockState {
     };
     apply(&mut state, Change::SetTimeZone(tz), 20);
     apply(&mut state, Change::SetEpoch(u32::MAX), 21);
+    let audit = doorkey::receipt::AuditSecret::from_bytes([11; 32]).public_key();
+    apply(&mut state, Change::SetAuditKey(audit), 22);
     apply(
         &mut state,
         Change::SetChallengeLifetime(MAX_CHALLENGE_LIFETIME),
@@ -129,14 +131,15 @@ fn the_widest_state_fits_max_state_bytes() {
     // offsets within ±MAX_OFFSET and transition times zigzag to 3 bytes):
     //   magic and version 4 + 1                                                =   5
     //   enrolment     32 key + (1 + 4*32) owners + (1 + 2*32) time keys + 5 epoch
-    //                 + (3 + 1 + 3 + 2*(3 + 3)) tz + 1 lifetime + 10 version   = 261
+    //                 + (3 + 1 + 3 + 2*(3 + 3)) tz + 1 lifetime + 10 version
+    //                 + (1 + 32) audit key                                     = 294
     //   revoked ids   1 + 16*(16 + 1 + 10)                                     = 433
     //   revoked keys  1 + 8*(32 + 1 + 10)                                      = 345
     //   uses          1 + 32*(16 + 3 + 1 + 10 + 5)                             = 1121
     //   high water 10, chain head 10 + 32                                      =  52
     //   backlog       1 + 8*(10 + 32 + 11 + 11 + (1 + 16 + 32) + 17)           = 1041
     //   recovery flag                                                          =    1
-    assert_eq!(len, 5 + 261 + 433 + 345 + 1121 + 52 + 1041 + 1);
+    assert_eq!(len, 5 + 294 + 433 + 345 + 1121 + 52 + 1041 + 1);
     assert!(len <= MAX_STATE_BYTES);
     let decoded = LockState::decode(&buf[..len]).unwrap();
     assert_eq!(decoded, state);

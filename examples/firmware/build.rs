@@ -12,12 +12,12 @@
 //!    so the firmware can time the raw primitives on the same inputs.
 
 use chacha20::ChaCha20Rng;
-use doorkey::config::TimeAnchor;
+use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
 use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
 use doorkey::crypto::{SecretKey, Signer, hash, labels};
 use doorkey::lock::{Action, Lock, MAX_STATE_BYTES, MemoryStorage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
-use doorkey::receipt::{Head, Parsed, Receipt};
+use doorkey::receipt::{AuditSecret, Head, Parsed, Receipt};
 use doorkey::session::{Command, Reply};
 use doorkey::wire::{self, Bounded, VERSION};
 use rand_core::SeedableRng;
@@ -34,6 +34,8 @@ const LOCK_RNG_SEED: [u8; 32] = *b"doorkey firmware lock rng seed!!";
 /// The phone's RNG and the issuer's (credential ids): host only.
 const PHONE_RNG_SEED: [u8; 32] = *b"doorkey firmware phone rng seed!";
 const ISSUER_RNG_SEED: [u8; 32] = [9; 32];
+/// The owner's audit secret, whose public key the lock seals receipt bundles to.
+const AUDIT_SEED: [u8; 32] = [11; 32];
 /// 2026-06-01T12:00:00Z, the time the anchor carries.
 const T0: u64 = 1_780_315_200;
 const DAY: u64 = 86_400;
@@ -206,6 +208,28 @@ fn generate(dir: &Path) {
     o.blob("CHALLENGE_ANCHOR", &ch[..n]);
     o.phone("ANCHOR_OPEN", &open[..m]);
     o.blob("ANCHOR_REPLY", &reply);
+    // 1b. The owner's audit key (receipt bundles are sealed to it), in the same session.
+    let mut update = [0u8; 256];
+    let u = ConfigUpdate {
+        lock: id,
+        version: 1,
+        signer: owner.public_key(),
+        change: Change::SetAuditKey(AuditSecret::from_bytes(AUDIT_SEED).public_key()),
+    }
+    .sign(&owner, &mut update)
+    .expect("update");
+    let mut msg = [0u8; 512];
+    let k = s
+        .command(Command::Config(&update[..u]), &mut msg)
+        .expect("config");
+    let (action, reply) = handle(&mut lock, TICK_ANCHOR, &msg[..k]);
+    assert_eq!(action, Action::None);
+    assert_eq!(
+        s.read_reply(&mut reply.clone()).expect("reply"),
+        Reply::ConfigApplied(1)
+    );
+    o.phone("AUDIT_CMD", &msg[..k]);
+    o.blob("AUDIT_REPLY", &reply);
     // What the lock verifies for the anchor: the owner's signature over the anchor.
     let anchor_signed = &anchor[..a - 64];
     let mut anchor_msg = labels::TIME.to_vec();
@@ -252,7 +276,8 @@ fn generate(dir: &Path) {
     o.phone("RELOCK_CMD", &msg[..k]);
     o.blob("RELOCK_REPLY", &reply);
 
-    // 4. Receipt fetch: the lock signs its head and every backlog receipt.
+    // 4. Receipt fetch: the lock signs an ack token, its head and every backlog receipt, and
+    // seals them to the audit key.
     let k = session
         .command(Command::Receipts { after: 0 }, &mut msg)
         .expect("receipts");
@@ -261,11 +286,24 @@ fn generate(dir: &Path) {
     o.phone("RECEIPTS_CMD", &msg[..k]);
     o.blob("RECEIPTS_REPLY", &reply);
     let mut plain = reply.clone();
-    let Reply::Receipts(bundle) = session.read_reply(&mut plain).expect("reply") else {
+    let Reply::Receipts(sealed) = session.read_reply(&mut plain).expect("reply") else {
         panic!("expected a receipt bundle")
     };
-    // The exact messages the lock signed: head, then each receipt.
-    let mut sign_msgs = Vec::new();
+    let mut opened = sealed.to_vec();
+    let (ack, bundle) =
+        doorkey::receipt::open(&id, &AuditSecret::from_bytes(AUDIT_SEED), &mut opened)
+            .expect("the bundle opens with the audit key");
+    // The exact messages the lock signed: the ack token, the head, then each receipt.
+    let mut sign_msgs = vec![
+        [
+            labels::ACK,
+            &id.0,
+            &ack.first.to_le_bytes(),
+            &ack.seq.to_le_bytes(),
+            &ack.hash,
+        ]
+        .concat(),
+    ];
     let (head, mut rest) = Parsed::<Head>::take(bundle).expect("head");
     sign_msgs.push([labels::HEAD, &id.0, head.signed].concat());
     while !rest.is_empty() {

@@ -104,6 +104,9 @@ pub enum Change {
     },
     /// Clear one entry of the lock's bounded tables that the owner knows is no longer needed.
     Forget(Forget),
+    /// Seal receipt bundles to this X25519 audit key (the owner's server holds its secret,
+    /// [`crate::receipt::AuditSecret`]); until one is set the lock hands out no receipts.
+    SetAuditKey(#[serde(with = "crate::wire::array")] [u8; 32]),
 }
 
 /// A table entry an owner clears with [`Change::Forget`].

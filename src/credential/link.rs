@@ -115,6 +115,15 @@ pub struct Link {
 }
 
 impl Link {
+    /// The first daylight-saving change of the lock's rule `tz`, within this link's validity,
+    /// whose skipped or repeated local times its schedule permits (see
+    /// [`Schedule::dst_conflict`]); `None` without a schedule or a conflict. An issuer asks
+    /// this before signing: such a window never opens that day, or opens for longer.
+    pub fn dst_conflict(&self, tz: &crate::time::TzRule) -> Option<crate::time::OffsetChange> {
+        self.schedule?
+            .dst_conflict(tz, self.not_before, self.not_after())
+    }
+
     /// End of validity (exclusive), if any.
     pub fn not_after(&self) -> Option<UnixTime> {
         self.lifetime.map(|l| self.not_before.saturating_add(l))

@@ -7,7 +7,7 @@ use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 use hkdf::Hkdf;
 use sha2::Sha512;
-use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
+use x25519_dalek::{EphemeralSecret, PublicKey as XPublic, StaticSecret};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// Bytes the AEAD tag adds to every sealed payload.
@@ -16,6 +16,16 @@ pub const TAG_LEN: usize = 16;
 /// X25519 with our ephemeral secret (consumed) and the peer's ephemeral public key. Refuses
 /// non-contributory results (a low-order peer key), which would make the key predictable.
 pub fn agree(ours: EphemeralSecret, theirs: &[u8; 32]) -> Result<SharedKey> {
+    let shared = ours.diffie_hellman(&XPublic::from(*theirs));
+    if !shared.was_contributory() {
+        return Err(Error::Crypto);
+    }
+    Ok(SharedKey(shared.to_bytes()))
+}
+
+/// X25519 with a secret that is used more than once (the owner's audit key) or derived (the
+/// lock's per-bundle key); refuses non-contributory results like [`agree`].
+pub fn agree_static(ours: &StaticSecret, theirs: &[u8; 32]) -> Result<SharedKey> {
     let shared = ours.diffie_hellman(&XPublic::from(*theirs));
     if !shared.was_contributory() {
         return Err(Error::Crypto);
@@ -43,10 +53,8 @@ impl SessionKeys {
     /// HKDF-SHA512 with the session label as salt, the X25519 output as input key material
     /// and the transcript hash as info; 64 bytes split phone-to-lock then lock-to-phone.
     pub fn derive(shared: SharedKey, transcript: &[u8; 32]) -> SessionKeys {
-        let hk = Hkdf::<Sha512>::new(Some(labels::SESSION), &shared.0);
         let mut okm = [0u8; 64];
-        // 64 bytes is far below HKDF-SHA512's limit of 255 * 64, so expand cannot fail.
-        let _ = hk.expand(transcript, &mut okm);
+        hkdf(&shared, labels::SESSION, transcript, &mut okm);
         let (a, b) = okm.split_at(32);
         let mut p2l = [0u8; 32];
         let mut l2p = [0u8; 32];
@@ -58,6 +66,25 @@ impl SessionKeys {
             lock_to_phone: ChannelKey(l2p),
         }
     }
+}
+
+impl ChannelKey {
+    /// One key from HKDF-SHA512 with `salt`, the X25519 output as input key material and
+    /// `info`: a key used for one message only.
+    pub fn derive(shared: SharedKey, salt: &[u8], info: &[u8]) -> ChannelKey {
+        let mut key = [0u8; 32];
+        hkdf(&shared, salt, info, &mut key);
+        ChannelKey(key)
+    }
+}
+
+/// HKDF-SHA512 into `okm` (at most 64 bytes here, far below the limit, so expand cannot fail).
+/// The PRK is returned by extract only to be wiped; the HMAC state keyed with it wipes itself
+/// on drop (sha2's `zeroize` feature).
+fn hkdf(shared: &SharedKey, salt: &[u8], info: &[u8], okm: &mut [u8]) {
+    let (mut prk, hk) = Hkdf::<Sha512>::extract(Some(salt), &shared.0);
+    prk.as_mut_slice().zeroize();
+    let _ = hk.expand(info, okm);
 }
 
 fn nonce(counter: u32) -> Nonce {

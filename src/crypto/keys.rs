@@ -4,7 +4,7 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// An Ed25519 public key as 32 plain bytes.
 ///
@@ -95,9 +95,9 @@ impl SecretKey {
         SecretKey { inner, public }
     }
 
-    /// The 32-byte seed, for sealing into storage. Handle with care.
-    pub fn to_seed(&self) -> [u8; 32] {
-        self.inner.to_bytes()
+    /// The 32-byte seed, for sealing into storage; wiped when the caller drops it.
+    pub fn to_seed(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.inner.to_bytes())
     }
 }
 

@@ -31,3 +31,10 @@ pub const RECEIPT_HASH: &[u8] = b"doorkey/v1/receipt-hash\0";
 pub const HEAD: &[u8] = b"doorkey/v1/head\0";
 /// Checksum of a power-fail-safe storage record.
 pub const STORE: &[u8] = b"doorkey/v1/store\0";
+/// HKDF salt of the key that seals a receipt bundle to the owner's audit key.
+pub const SEAL: &[u8] = b"doorkey/v1/seal\0";
+/// Derivation of the lock's one-bundle ephemeral X25519 secret from its secret seed, the
+/// session id and the reply counter.
+pub const SEAL_EPHEMERAL: &[u8] = b"doorkey/v1/seal-ephemeral\0";
+/// The lock's signature over a bundle's acknowledgeable range, returned to it as an ack.
+pub const ACK: &[u8] = b"doorkey/v1/ack\0";

@@ -90,7 +90,7 @@ use crate::credential::{
 use crate::crypto::channel::{SessionKeys, agree};
 use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
 use crate::error::{Error, Result};
-use crate::receipt::{Event, Head, SESSION_ID_LEN, Who};
+use crate::receipt::{Ack, Event, Head, SEALED_PREFIX, SESSION_ID_LEN, Who, seal};
 use crate::session::{
     Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, ReasonCode, Reply, SESSION_LIFETIME,
     challenge_digest, split_sealed, transcript, write_sealed_header,
@@ -98,12 +98,13 @@ use crate::session::{
 use crate::wire::{self, Bounded, Kind, UnixTime};
 use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
-use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
+use x25519_dalek::{EphemeralSecret, PublicKey as XPublic, StaticSecret};
+use zeroize::Zeroizing;
 
 /// Challenges outstanding at once; a new one evicts the oldest.
 pub const MAX_PENDING: usize = 4;
-/// Largest receipt bundle (a head and a full backlog) a reply carries.
-pub const MAX_BUNDLE_BYTES: usize = 2048;
+/// Largest sealed receipt bundle (an ack token, a head and a full backlog) a reply carries.
+pub const MAX_BUNDLE_BYTES: usize = crate::receipt::MAX_SEALED_BYTES;
 /// Seconds an anchor from an enrolled time key (not an owner key) may set the clock ahead of
 /// the lock's high-water mark: a time server's fault can then move the clock at most a week
 /// per anchor, while a lock that has recorded no timed event for up to a week still takes its
@@ -131,6 +132,10 @@ pub struct Outcome {
     /// Why a request was refused, in full detail, for the firmware's own log; the phone only
     /// learns the coarse [`ReasonCode`].
     pub denied: Option<Error>,
+    /// Why a relock the lock performed has no receipt yet (its commit failed), for the
+    /// firmware's log: the lock keeps the receipt in memory and records it, with the relock's
+    /// time, in its next successful commit.
+    pub unrecorded: Option<Error>,
 }
 
 /// A proximity or user-intent check the lock consults before unlocking.
@@ -189,6 +194,18 @@ pub struct Lock<S: Storage> {
     /// Memory may not match what storage holds (not started yet, or a commit and the reload
     /// after it failed): the lock refuses everything until it (re)starts from storage.
     failed: bool,
+    /// A relock performed whose receipt could not be committed: recorded first by the next
+    /// commit that succeeds.
+    unrecorded: Option<Unrecorded>,
+}
+
+/// A relock waiting for its receipt.
+#[derive(Clone, Copy)]
+struct Unrecorded {
+    time: Option<UnixTime>,
+    who: Option<Who>,
+    session: [u8; SESSION_ID_LEN],
+    error: Error,
 }
 
 impl<S: Storage> Lock<S> {
@@ -206,6 +223,7 @@ impl<S: Storage> Lock<S> {
             chain: [0; MAX_CHAIN_BYTES],
             anchor: None,
             failed: true,
+            unrecorded: None,
         }
     }
 
@@ -273,6 +291,7 @@ impl<S: Storage> Lock<S> {
     /// [`Error::Storage`] when storage is unreadable or corrupt (a service tool erases it).
     pub fn provision(&mut self, owner: PublicKey) -> Result<()> {
         self.forget_sessions();
+        self.unrecorded = None;
         match load(&mut self.storage, &mut self.state) {
             Err(Error::NotProvisioned) => {}
             Ok(()) => return Err(Error::AlreadyProvisioned),
@@ -414,8 +433,7 @@ impl<S: Storage> Lock<S> {
             &self.identity,
         )?;
         let digest = challenge_digest(out.get(..len).ok_or(Error::BufferTooSmall)?);
-        let slot = pending_slot(&mut self.pending).ok_or(Error::Misuse)?;
-        *slot = Some(Pending {
+        *pending_slot(&mut self.pending) = Some(Pending {
             nonce,
             secret,
             digest,
@@ -533,7 +551,9 @@ impl<S: Storage> Lock<S> {
         // replaces any earlier one.
         self.session = None;
         let mut id = [0u8; SESSION_ID_LEN];
-        id.copy_from_slice(th.get(..SESSION_ID_LEN).ok_or(Error::Misuse)?);
+        for (i, t) in id.iter_mut().zip(&th) {
+            *i = *t;
+        }
         let mut session = Session {
             keys,
             nonce,
@@ -633,6 +653,7 @@ impl<S: Storage> Lock<S> {
         let reply = match command {
             Command::Time(anchor) => self.accept_anchor(session, anchor),
             Command::Config(update) => self.accept_config(tick, session, update),
+            Command::Ack(ack) => self.accept_ack(&ack),
             _ => return None,
         };
         Some(reply.map(|r| (Answer::Reply(r), Action::None)))
@@ -655,6 +676,11 @@ impl<S: Storage> Lock<S> {
             // Audit data reveals who comes and when: only a verified holder may carry it.
             Command::Receipts { after } => {
                 session.grant.as_ref().ok_or(Error::NotPermitted)?;
+                // Bundles are sealed to the owner's audit key: until one is set, none leaves.
+                self.state
+                    .enrolment
+                    .audit_key()
+                    .ok_or(Error::NotPermitted)?;
                 Ok((Answer::Receipts(after), Action::None))
             }
             Command::Unlock => {
@@ -671,12 +697,25 @@ impl<S: Storage> Lock<S> {
                     .as_ref()
                     .ok_or(Error::NotPermitted)?
                     .require(Rights::LOCK)?;
-                // Locking is the safe state: it happens even if its receipt cannot be stored.
-                let _ =
-                    self.update(|state| state.record(now, Event::Relocked, who, Some(session.id)));
+                // Locking is the safe state: it happens even if its receipt cannot be stored,
+                // which the outcome then says; the receipt waits for the next commit. Relocks
+                // failing in a row keep the first: nothing unlocked in between, since an
+                // unlock's own commit would have recorded it.
+                let id = Some(session.id);
+                if let Err(error) = self.update(|state| state.record(now, Event::Relocked, who, id))
+                {
+                    self.unrecorded.get_or_insert(Unrecorded {
+                        time: now,
+                        who,
+                        session: session.id,
+                        error,
+                    });
+                }
                 Ok((Answer::Reply(Reply::Locked), Action::Lock))
             }
-            Command::Time(_) | Command::Config(_) => Err(Error::UnexpectedMessage),
+            Command::Time(_) | Command::Config(_) | Command::Ack(_) => {
+                Err(Error::UnexpectedMessage)
+            }
         }
     }
 
@@ -804,15 +843,57 @@ impl<S: Storage> Lock<S> {
         Ok(Reply::ConfigApplied(version))
     }
 
+    /// Drops the backlog receipts the owner's server acknowledged holding. The token is the
+    /// lock's own signature from a sealed bundle, so only the audit key's holder can have it;
+    /// one that does not match this lock's chain (another history) is refused.
+    fn accept_ack(&mut self, ack: &Ack) -> Result<Reply<'static>> {
+        ack.verify(&self.identity.public_key())?;
+        let id = self.id();
+        let head = self.state.receipts;
+        let held = self
+            .state
+            .backlog
+            .as_slice()
+            .iter()
+            .find(|r| r.seq == ack.seq);
+        if ack.seq > head.seq
+            || (ack.seq == head.seq && head.hash != ack.hash)
+            || held
+                .map(|r| r.hash(&id))
+                .transpose()?
+                .is_some_and(|h| h != ack.hash)
+        {
+            return Err(Error::ChainBroken);
+        }
+        let acked = |seq: u64| seq >= ack.first && seq <= ack.seq;
+        if self.state.backlog.as_slice().iter().any(|r| acked(r.seq)) {
+            self.update(|state| {
+                state.backlog.retain(|r| !acked(r.seq));
+                Ok(())
+            })?;
+        }
+        Ok(Reply::Acked(ack.seq))
+    }
+
     /// Changes the state and commits it; on any failure the committed state is reloaded, so
-    /// memory never runs ahead of storage.
+    /// memory never runs ahead of storage. A relock still waiting for its receipt is recorded
+    /// first, in the same commit.
     fn update(&mut self, change: impl FnOnce(&mut LockState) -> Result<()>) -> Result<()> {
         if self.failed {
             return Err(Error::Storage);
         }
-        let result = change(&mut self.state).and_then(|()| persist(&mut self.storage, &self.state));
-        if result.is_err() && load(&mut self.storage, &mut self.state).is_err() {
-            self.failed = true;
+        let late = self.unrecorded;
+        let result = late
+            .map_or(Ok(()), |u| {
+                self.state
+                    .record(u.time, Event::Relocked, u.who, Some(u.session))
+            })
+            .and_then(|()| change(&mut self.state))
+            .and_then(|()| persist(&mut self.storage, &self.state));
+        match result {
+            Ok(()) => self.unrecorded = None,
+            Err(_) if load(&mut self.storage, &mut self.state).is_err() => self.failed = true,
+            Err(_) => {}
         }
         result
     }
@@ -870,47 +951,85 @@ impl<S: Storage> Lock<S> {
             Answer::Reply(reply) => (wire::put(&reply, body)?, close || reply == Reply::Closed),
             Answer::Receipts(after) => {
                 let mut bundle = [0u8; MAX_BUNDLE_BYTES];
-                let len = self.bundle(tick, after, &mut bundle)?;
+                let len = self.bundle(tick, after, &session.id, counter, &mut bundle)?;
                 let reply = Reply::Receipts(bundle.get(..len).ok_or(Error::BufferTooSmall)?);
                 (wire::put(&reply, body)?, close)
             }
         };
         let (aad, rest) = out.split_at_mut_checked(at).ok_or(Error::BufferTooSmall)?;
         let sealed = session.keys.lock_to_phone.seal(counter, aad, rest, n)?;
-        session.sent = counter.wrapping_add(1);
-        if !closed {
+        // A counter never wraps (a nonce would repeat under the session key): the reply that
+        // uses the last one ends the session.
+        if let Some(next) = counter.checked_add(1)
+            && !closed
+        {
+            session.sent = next;
             self.session = Some(session);
         }
         Ok(Outcome {
             reply: at + sealed,
             action,
             denied,
+            unrecorded: self.unrecorded.map(|u| u.error),
         })
     }
 
-    /// Signs a head and every backlog receipt after `after` into `out`, oldest first.
-    fn bundle(&self, tick: u64, after: u64, out: &mut [u8]) -> Result<usize> {
+    /// Seals to the owner's audit key an [`Ack`], a signed head and every backlog receipt
+    /// after `after` (oldest first) into `out`. The one-use ephemeral key is derived, as
+    /// Ed25519 derives its nonces, from the lock's secret seed, the session id and the reply
+    /// counter: never the same twice, unpredictable without the lock's secret, and no random
+    /// number generator needed while handling a message.
+    fn bundle(
+        &self,
+        tick: u64,
+        after: u64,
+        session: &[u8; SESSION_ID_LEN],
+        counter: u32,
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let audit = self
+            .state
+            .enrolment
+            .audit_key()
+            .ok_or(Error::NotPermitted)?;
         let id = self.id();
+        let chain = self.state.receipts;
+        let backlog = self.state.backlog.as_slice();
+        let first = backlog
+            .first()
+            .map_or(chain.seq.saturating_add(1), |r| r.seq);
+        let plain = out.get_mut(SEALED_PREFIX..).ok_or(Error::BufferTooSmall)?;
+        let ack = Ack {
+            first,
+            seq: chain.seq,
+            hash: chain.hash,
+            token: Ack::token(&id, first, chain.seq, &chain.hash, &self.identity)?.0,
+        };
+        let mut at = wire::put(&ack, plain)?;
         let head = Head {
-            seq: self.state.receipts.seq,
-            hash: self.state.receipts.hash,
+            seq: chain.seq,
+            hash: chain.hash,
             time: self.trusted_now(tick),
         };
-        let mut at = head.sign(&id, &self.identity, out)?;
-        for receipt in self
-            .state
-            .backlog
-            .as_slice()
-            .iter()
-            .filter(|r| r.seq > after)
-        {
+        at += head.sign(
+            &id,
+            &self.identity,
+            plain.get_mut(at..).ok_or(Error::BufferTooSmall)?,
+        )?;
+        for receipt in backlog.iter().filter(|r| r.seq > after) {
             at += receipt.sign(
                 &id,
                 &self.identity,
-                out.get_mut(at..).ok_or(Error::BufferTooSmall)?,
+                plain.get_mut(at..).ok_or(Error::BufferTooSmall)?,
             )?;
         }
-        Ok(at)
+        let ephemeral = Zeroizing::new(crypto::hash::<32>(&[
+            labels::SEAL_EPHEMERAL,
+            self.identity.to_seed().as_slice(),
+            session,
+            &counter.to_le_bytes(),
+        ]));
+        seal(&id, &audit, &StaticSecret::from(*ephemeral), out, at)
     }
 }
 
@@ -995,9 +1114,53 @@ fn persist<S: Storage>(storage: &mut S, state: &LockState) -> Result<()> {
     storage.commit(buf.get(..len).ok_or(Error::Storage)?)
 }
 
-/// A free pending slot, or else the oldest one, which is evicted.
-fn pending_slot(pending: &mut [Option<Pending>; MAX_PENDING]) -> Option<&mut Option<Pending>> {
-    pending
-        .iter_mut()
-        .min_by_key(|p| p.as_ref().map_or(0, |p| p.issued.saturating_add(1)))
+/// A free pending slot, or else the oldest one, which is evicted. Total: there is always one.
+fn pending_slot(pending: &mut [Option<Pending>; MAX_PENDING]) -> &mut Option<Pending> {
+    let age = |p: &Option<Pending>| p.as_ref().map_or(0, |p| p.issued.saturating_add(1));
+    let [first, rest @ ..] = pending;
+    rest.iter_mut().fold(
+        first,
+        |oldest, p| if age(p) < age(oldest) { p } else { oldest },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phone::PhoneSession;
+    use rand_core::SeedableRng;
+
+    /// The reply sent under the last counter value ends the session; the counter never wraps
+    /// back to a nonce already used under the session key.
+    #[test]
+    fn reply_counter_never_wraps() {
+        let mut rng = chacha20::ChaCha20Rng::from_seed([5; 32]);
+        let owner = SecretKey::from_seed(&[1; 32]).public_key();
+        let storage = MemoryStorage::<4096>::new();
+        let mut lock = Lock::install(SecretKey::from_seed(&[2; 32]), owner, storage).unwrap();
+        let mut challenge = [0u8; 256];
+        let n = lock.challenge(0, &mut rng, &mut challenge).unwrap();
+        let mut msg = [0u8; 512];
+        let (mut phone, m) = PhoneSession::open_anonymous(
+            &challenge[..n],
+            &lock.id(),
+            Command::Hello,
+            &mut rng,
+            &mut msg,
+        )
+        .unwrap();
+        let mut out = [0u8; 512];
+        lock.handle(0, &mut msg[..m], &mut out).unwrap();
+        lock.session.as_mut().unwrap().sent = u32::MAX;
+
+        let m = phone.command(Command::Hello, &mut msg).unwrap();
+        let outcome = lock.handle(1, &mut msg[..m], &mut out).unwrap();
+        assert_eq!(out[2..6], u32::MAX.to_le_bytes());
+        assert!(outcome.reply > 0 && lock.session.is_none());
+        let m = phone.command(Command::Hello, &mut msg).unwrap();
+        assert_eq!(
+            lock.handle(2, &mut msg[..m], &mut out),
+            Err(Error::UnexpectedMessage)
+        );
+    }
 }

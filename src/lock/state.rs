@@ -25,7 +25,7 @@ pub const MAX_REVOKED_KEYS: usize = 8;
 /// Most use-limited credentials tracked at once.
 pub const MAX_USE_ENTRIES: usize = 32;
 /// Upper bound on the encoded state, for the buffer the lock serializes it into.
-/// The widest valid state encodes to 3,259 bytes (every table full, every varint at its
+/// The widest valid state encodes to 3,292 bytes (every table full, every varint at its
 /// longest; `tests/state.rs` builds it).
 pub const MAX_STATE_BYTES: usize = 3328;
 /// Layout version of the state this build writes; [`LockState::decode_from`] also reads
@@ -48,6 +48,8 @@ pub struct Enrolment {
     tz: TzRule,
     challenge_lifetime: u16,
     config_version: u64,
+    #[serde(with = "crate::wire::array::option")]
+    audit_key: Option<[u8; 32]>,
 }
 
 impl Enrolment {
@@ -62,6 +64,7 @@ impl Enrolment {
             tz: TzRule::UTC,
             challenge_lifetime: DEFAULT_CHALLENGE_LIFETIME,
             config_version: 0,
+            audit_key: None,
         }
     }
 
@@ -120,6 +123,18 @@ impl Enrolment {
     /// Seconds a challenge stays answerable.
     pub fn challenge_lifetime(&self) -> u16 {
         self.challenge_lifetime
+    }
+
+    /// The X25519 key receipt bundles are sealed to, once the owner has set one.
+    pub fn audit_key(&self) -> Option<[u8; 32]> {
+        self.audit_key
+    }
+
+    /// Sets the audit key, refusing one of small order ([`Error::WeakKey`]).
+    pub fn set_audit_key(&mut self, key: [u8; 32]) -> Result<()> {
+        crate::receipt::validate_audit_key(&key)?;
+        self.audit_key = Some(key);
+        Ok(())
     }
 
     /// Version of the last configuration update applied (0: none).
@@ -219,6 +234,33 @@ pub struct UseEntry {
     pub epoch: u32,
 }
 
+/// An enrolment as state version 0 stored it, before the audit key.
+#[derive(Deserialize)]
+struct EnrolmentV0 {
+    key: PublicKey,
+    owners: Bounded<PublicKey, MAX_OWNERS>,
+    time_keys: Bounded<PublicKey, MAX_TIME_KEYS>,
+    epoch: u32,
+    tz: TzRule,
+    challenge_lifetime: u16,
+    config_version: u64,
+}
+
+impl From<EnrolmentV0> for Enrolment {
+    fn from(e: EnrolmentV0) -> Enrolment {
+        Enrolment {
+            key: e.key,
+            owners: e.owners,
+            time_keys: e.time_keys,
+            epoch: e.epoch,
+            tz: e.tz,
+            challenge_lifetime: e.challenge_lifetime,
+            config_version: e.config_version,
+            audit_key: None,
+        }
+    }
+}
+
 /// A use entry as state version 0 stored it, before entries carried an epoch.
 #[derive(Deserialize)]
 struct UseEntryV0 {
@@ -299,7 +341,14 @@ impl wire::DecodeInPlace for Layout<'_> {
                 let missing = || de::Error::invalid_length(0, &"every field of its version");
                 let version = self.0.version;
                 let s = &mut *self.0.state;
-                s.enrolment = seq.next_element()?.ok_or_else(missing)?;
+                s.enrolment = match version {
+                    // Version 0 had no audit key.
+                    0 => seq
+                        .next_element::<EnrolmentV0>()?
+                        .ok_or_else(missing)?
+                        .into(),
+                    _ => seq.next_element()?.ok_or_else(missing)?,
+                };
                 seq.next_element_seed(InPlace(&mut s.revoked_ids))?
                     .ok_or_else(missing)?;
                 if version == 0 {
@@ -628,6 +677,7 @@ impl LockState {
             Change::Forget(Forget::Uses(id)) => self.uses.retain(|u| u.id != id),
             Change::Forget(Forget::RevokedId(id)) => self.revoked_ids.retain(|r| r.id != id),
             Change::Forget(Forget::RevokedKey(k)) => self.revoked_keys.retain(|r| !r.key.ct_eq(&k)),
+            Change::SetAuditKey(k) => e.set_audit_key(k)?,
         }
         self.enrolment.config_version = update.version;
         Ok(())

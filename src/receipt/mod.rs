@@ -48,6 +48,13 @@
 //! # }
 //! ```
 
+mod seal;
+
+pub(crate) use seal::seal;
+pub use seal::{
+    Ack, AuditSecret, MAX_SEALED_BYTES, SEALED_PREFIX, open, take_sealed, validate_audit_key,
+};
+
 use crate::credential::{CredentialId, LockId};
 use crate::crypto::{self, PublicKey, Signature, Signer, labels};
 use crate::error::{Error, Result};

@@ -49,7 +49,7 @@
 //!
 //! // Two hours early, nothing is minted.
 //! let early = company.mint_delivery(&order, courier, NOON - 7200, 600, &mut rng);
-//! assert!(matches!(early, Err(Error::NotPermitted)));
+//! assert_eq!(early, Err(Error::OutsideSlot));
 //! # Ok(())
 //! # }
 //! ```
@@ -60,12 +60,15 @@
 mod log;
 mod timeline;
 
-pub use log::{Finding, LogStore, MemoryLog, ReceiptLog, Stored};
+pub use log::{
+    Evidence, Finding, LogStore, MAX_UPLOAD_BYTES, MemoryLog, ReceiptLog, Stored, StoredHead,
+};
 pub use timeline::{Alert, Visit, timeline};
 
 use crate::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
 use crate::crypto::{PublicKey, Signer, hash, labels};
 use crate::error::{Error, Result};
+use crate::time::TzRule;
 use crate::wire::{Bounded, UnixTime};
 use rand_core::CryptoRng;
 
@@ -96,6 +99,8 @@ pub struct Delivery<'a> {
 pub struct Issuer<S: Signer> {
     signer: S,
     chain: Chain,
+    /// The lock's time-zone rule, when the issuer knows it: schedules are checked against it.
+    tz: Option<TzRule>,
 }
 
 impl<S: Signer> Issuer<S> {
@@ -138,7 +143,22 @@ impl<S: Signer> Issuer<S> {
         if !chain.leaf()?.subject.ct_eq(&signer.public_key()) {
             return Err(Error::Misuse);
         }
-        Ok(Issuer { signer, chain })
+        Ok(Issuer {
+            signer,
+            chain,
+            tz: None,
+        })
+    }
+
+    /// Tells the issuer the lock's time-zone rule (the one its owner configured,
+    /// `Change::SetTimeZone`): from then on it refuses to sign a schedule that meets a
+    /// daylight-saving gap or overlap of that rule within the link's validity
+    /// ([`Error::AmbiguousLocalTime`]; [`Link::dst_conflict`] says which change).
+    pub fn with_time_zone(self, tz: TzRule) -> Issuer<S> {
+        Issuer {
+            tz: Some(tz),
+            ..self
+        }
     }
 
     /// The delegation this issuer holds.
@@ -146,15 +166,22 @@ impl<S: Signer> Issuer<S> {
         &self.chain
     }
 
-    /// Delegates `link` further (to a depot, a walker's device...). Refused if it widens.
+    /// Delegates `link` further (to a depot, a walker's device...). Refused if it widens, or,
+    /// when the issuer knows the lock's rule, if its schedule meets a daylight-saving change.
     pub fn delegate(&self, link: &Link) -> Result<Chain> {
+        if let Some(tz) = &self.tz
+            && link.dst_conflict(tz).is_some()
+        {
+            return Err(Error::AmbiguousLocalTime);
+        }
         self.chain.extend(&self.signer, link)
     }
 
     /// Just-in-time issuance: for a courier who scanned `delivery`'s package at `now`, mints a
     /// one-off grant (unlock and relock, one use, no further delegation) for the courier's
     /// `device` key, bound to the order, valid for `valid_for` seconds and never past the
-    /// slot. Refused unless `now` is inside the booked slot.
+    /// slot. Refused with [`Error::OutsideSlot`] unless `now` is inside the booked slot
+    /// ([`Error::Misuse`] for a zero `valid_for`).
     ///
     /// ```
     /// use doorkey::server::{Delivery, Issuer, purpose_of};
@@ -211,8 +238,11 @@ impl<S: Signer> Issuer<S> {
         valid_for: u64,
         rng: &mut R,
     ) -> Result<Chain> {
-        if now < delivery.slot_start || now >= delivery.slot_end || valid_for == 0 {
-            return Err(Error::NotPermitted);
+        if valid_for == 0 {
+            return Err(Error::Misuse);
+        }
+        if now < delivery.slot_start || now >= delivery.slot_end {
+            return Err(Error::OutsideSlot);
         }
         let parent = self.chain.leaf()?;
         let start = now

@@ -3,6 +3,7 @@
 use alloc::vec::Vec;
 
 use super::log::{Finding, LogStore, ReceiptLog};
+use crate::error::Result;
 use crate::receipt::{Event, SESSION_ID_LEN, Who};
 use crate::session::ReasonCode;
 use crate::wire::UnixTime;
@@ -24,6 +25,9 @@ pub struct Visit {
     pub relocked: Option<UnixTime>,
     /// Refusals in this session.
     pub denied: Vec<ReasonCode>,
+    /// Whether the session's last bolt event was an unlock: the holder left the door
+    /// unlocked, however often it relocked before.
+    pub left_unlocked: bool,
 }
 
 impl Visit {
@@ -57,11 +61,12 @@ pub enum Alert {
     Log(Finding),
 }
 
-/// Groups the log's receipts into visits by session and lists the alerts.
-pub fn timeline<L: LogStore>(log: &ReceiptLog<L>) -> (Vec<Visit>, Vec<Alert>) {
+/// Groups the log's receipts into visits by session and lists the alerts. Errors only when
+/// the log's store fails.
+pub fn timeline<L: LogStore>(log: &ReceiptLog<L>) -> Result<(Vec<Visit>, Vec<Alert>)> {
     let mut visits: Vec<Visit> = Vec::new();
-    let mut alerts: Vec<Alert> = log.audit().into_iter().map(Alert::Log).collect();
-    for stored in log.receipts() {
+    let mut alerts: Vec<Alert> = log.audit()?.into_iter().map(Alert::Log).collect();
+    for stored in log.receipts()? {
         let r = &stored.receipt;
         match r.event {
             Event::Denied(reason) => alerts.push(Alert::Denied { seq: r.seq, reason }),
@@ -86,10 +91,16 @@ pub fn timeline<L: LogStore>(log: &ReceiptLog<L>) -> (Vec<Visit>, Vec<Alert>) {
             visit.who = r.who;
         }
         match r.event {
-            Event::Unlocked => visit.unlocked = visit.unlocked.or(r.time),
+            Event::Unlocked => {
+                visit.unlocked = visit.unlocked.or(r.time);
+                visit.left_unlocked = true;
+            }
             Event::DoorOpened => visit.opened = visit.opened.or(r.time),
             Event::DoorClosed => visit.closed = r.time,
-            Event::Relocked => visit.relocked = r.time,
+            Event::Relocked => {
+                visit.relocked = r.time;
+                visit.left_unlocked = false;
+            }
             Event::Denied(reason) => visit.denied.push(reason),
             _ => {}
         }
@@ -97,9 +108,9 @@ pub fn timeline<L: LogStore>(log: &ReceiptLog<L>) -> (Vec<Visit>, Vec<Alert>) {
     // Visits that only carried time or configuration have nothing to show the owner.
     visits.retain(|v| v.who.is_some() || !v.denied.is_empty());
     for v in &visits {
-        if v.unlocked.is_some() && v.relocked.is_none() {
+        if v.left_unlocked {
             alerts.push(Alert::LeftUnlocked { session: v.session });
         }
     }
-    (visits, alerts)
+    Ok((visits, alerts))
 }

@@ -86,6 +86,9 @@ pub enum Command<'a> {
         /// The last sequence number the phone (or its server) already has.
         after: u64,
     },
+    /// Deliver the owner's acknowledgement of receipts its server holds, so the lock drops
+    /// them from its backlog.
+    Ack(crate::receipt::Ack),
 }
 
 /// The holder's proof: its credential chain and its device signature over the transcript hash
@@ -158,8 +161,11 @@ pub enum Reply<'a> {
     Ready,
     /// Refused, with the coarse reason.
     Denied(ReasonCode),
-    /// A receipt bundle: the lock's signed head, then the receipts asked for, oldest first.
+    /// A receipt bundle sealed to the owner's audit key (inside: an ack token, the lock's
+    /// signed head, then the receipts asked for, oldest first).
     Receipts(#[serde(borrow)] &'a [u8]),
+    /// The lock dropped every backlog receipt up to this sequence number.
+    Acked(u64),
 }
 
 /// The transcript hash both sides bind the session to: the challenge message exactly as sent

@@ -44,4 +44,4 @@ pub mod tz;
 
 pub use civil::{Days, civil_from_days, days_from_civil, weekday};
 pub use schedule::{MAX_EXCEPTIONS, MAX_WINDOWS, MINUTES_PER_DAY, Schedule, WeeklyWindow};
-pub use tz::{DstRule, LocalTime, Transition, TzRule};
+pub use tz::{DstRule, LocalTime, OffsetChange, Shift, Transition, TzRule};

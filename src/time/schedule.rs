@@ -11,9 +11,9 @@
 //! on the 24th, and keeps [`Schedule::permits`] a function of two dates.
 
 use super::civil::{Days, weekday};
-use super::tz::LocalTime;
+use super::tz::{LocalTime, OffsetChange, TzRule};
 use crate::error::{Error, Result};
-use crate::wire::Bounded;
+use crate::wire::{Bounded, UnixTime};
 use serde::{Deserialize, Serialize};
 
 /// Most windows a schedule may carry.
@@ -227,6 +227,43 @@ impl Schedule {
         let minute = u16::try_from(t.second_of_day % 86_400 / 60).unwrap_or(u16::MAX);
         self.intervals_on(date)
             .is_some_and(|day| day.contains(minute))
+    }
+
+    /// The first change of `tz`'s offset in `[from, until)` whose skipped or repeated local
+    /// times this schedule permits at some minute: a window there never opens that day (a
+    /// gap) or stays open for longer in real time (an overlap). With no `until`, changes are
+    /// checked to two years past `from` and past the last exception date, after which the
+    /// pattern repeats (transitions fall on fixed weekdays, and the schedule depends only on
+    /// the weekday and the exception dates). Issuers ask this before signing.
+    pub fn dst_conflict(
+        &self,
+        tz: &TzRule,
+        from: UnixTime,
+        until: Option<UnixTime>,
+    ) -> Option<OffsetChange> {
+        const HORIZON: u64 = 2 * 366 * 86_400 + 7 * 86_400;
+        let last_exception = self
+            .exceptions
+            .as_slice()
+            .last()
+            .and_then(|d| u64::try_from(*d).ok())
+            .map_or(0, |d| d.saturating_mul(86_400));
+        let until = until.unwrap_or(from.max(last_exception).saturating_add(HORIZON));
+        let mut t = from.saturating_sub(1);
+        while let Some(change) = tz.next_change(t).filter(|c| c.at < until) {
+            let minutes = (change.first.days * 1440 + i64::from(change.first.second_of_day / 60))
+                ..(change.end.days * 1440 + i64::from(change.end.second_of_day.div_ceil(60)));
+            if minutes.clone().any(|m| {
+                self.permits(LocalTime {
+                    days: m.div_euclid(1440),
+                    second_of_day: u32::try_from(m.rem_euclid(1440) * 60).unwrap_or(0),
+                })
+            }) {
+                return Some(change);
+            }
+            t = change.at;
+        }
+        None
     }
 
     /// True if every local time this schedule permits is also permitted by `parent`.

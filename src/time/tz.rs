@@ -253,6 +253,66 @@ impl TzRule {
     }
 }
 
+/// What a change of UTC offset does to the local clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Shift {
+    /// The clock jumps forward: the local times in between never happen, so a window there
+    /// does not open that day.
+    Gap,
+    /// The clock goes back: the local times in between happen twice, so a window there stays
+    /// open for longer in real time.
+    Overlap,
+}
+
+/// One change of a rule's UTC offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OffsetChange {
+    /// The UTC instant of the change.
+    pub at: UnixTime,
+    /// Whether local times are skipped or repeated.
+    pub shift: Shift,
+    /// The skipped or repeated local times: from `first` (inclusive) to `end` (exclusive).
+    pub first: LocalTime,
+    /// See `first`.
+    pub end: LocalTime,
+}
+
+impl TzRule {
+    /// The first change of offset strictly after `t`, if the rule has one (a valid rule with
+    /// daylight saving changes twice a year).
+    pub fn next_change(&self, t: UnixTime) -> Option<OffsetChange> {
+        let dst = self.dst?;
+        self.validate().ok()?;
+        let t = t.min(MAX_RULE_INSTANT);
+        let year = civil_from_days_i64(i64::try_from(t).ok()?.div_euclid(DAY)).0;
+        // Both transitions of the years around `t`; the earliest real change after it wins.
+        (year - 1..=year + 2)
+            .flat_map(|y| {
+                [
+                    dst.start.instant(y, self.std_offset),
+                    dst.end.instant(y, dst.offset),
+                ]
+            })
+            .filter_map(|at| u64::try_from(at).ok())
+            .filter(|&at| at > t && self.offset_at(at - 1) != self.offset_at(at))
+            .min()
+            .map(|at| {
+                let (before, after) = (self.offset_at(at - 1), self.offset_at(at));
+                let (lo, hi, shift) = if after > before {
+                    (before, after, Shift::Gap)
+                } else {
+                    (after, before, Shift::Overlap)
+                };
+                OffsetChange {
+                    at,
+                    shift,
+                    first: LocalTime::from_unix(at, lo),
+                    end: LocalTime::from_unix(at, hi),
+                }
+            })
+    }
+}
+
 /// A local wall-clock reading: a date and the second within it.
 ///
 /// Ordered by date, then time of day. Times built with [`TzRule::local`],

@@ -45,6 +45,8 @@ pub enum Kind {
     Receipt = 0x30,
     /// A lock-signed receipt-chain head.
     Head = 0x31,
+    /// A receipt bundle sealed to the owner's audit key.
+    Sealed = 0x32,
 }
 
 impl Kind {
@@ -59,6 +61,7 @@ impl Kind {
             0x21 => Kind::Config,
             0x30 => Kind::Receipt,
             0x31 => Kind::Head,
+            0x32 => Kind::Sealed,
             _ => return Err(Error::UnexpectedKind),
         })
     }

@@ -114,6 +114,7 @@ pub fn raw_chain(owner: &PublicKey, links: &[(&dyn Signer, Link)]) -> Vec<u8> {
 use doorkey::config::TimeAnchor;
 use doorkey::lock::{Lock, MemoryStorage, Outcome, Storage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
+use doorkey::receipt::{Ack, AuditSecret};
 use doorkey::session::{Command, Reply};
 
 pub type Mem = MemoryStorage<4096>;
@@ -200,10 +201,41 @@ pub fn owned(reply: Reply<'_>) -> Reply<'static> {
         Reply::ConfigApplied(v) => Reply::ConfigApplied(v),
         Reply::Ready => Reply::Ready,
         Reply::Denied(r) => Reply::Denied(r),
+        Reply::Acked(seq) => Reply::Acked(seq),
     }
 }
 
-/// Fetches every receipt the lock still holds, as the holder of `credential`.
+/// The owner's audit secret: receipt bundles are sealed to its public key.
+pub fn audit() -> AuditSecret {
+    AuditSecret::from_bytes([11; 32])
+}
+
+/// Sets `audit()` as the lock's audit key, by an owner update of `version` carried by an
+/// anonymous phone.
+pub fn enable_audit<S: Storage>(
+    lock: &mut Lock<S>,
+    tick: u64,
+    version: u64,
+    rng: &mut ChaCha20Rng,
+) {
+    let update = owner_update(
+        lock.id(),
+        version,
+        doorkey::config::Change::SetAuditKey(audit().public_key()),
+    );
+    let reply = anonymous(lock, tick, Command::Config(&update), rng).2;
+    assert_eq!(reply, Reply::ConfigApplied(version));
+}
+
+/// Opens a sealed bundle from `lock` with `audit()`: its ack and the bundle inside.
+pub fn unseal(lock: &LockId, sealed: &[u8]) -> (Ack, Vec<u8>) {
+    let mut buf = sealed.to_vec();
+    let (ack, bundle) = doorkey::receipt::open(lock, &audit(), &mut buf).unwrap();
+    (ack, bundle.to_vec())
+}
+
+/// Fetches every receipt the lock still holds, as the holder of `credential`, and opens the
+/// sealed bundle with `audit()`.
 pub fn fetch_receipts<S: Storage, K: Signer>(
     lock: &mut Lock<S>,
     tick: u64,
@@ -211,7 +243,7 @@ pub fn fetch_receipts<S: Storage, K: Signer>(
     rng: &mut ChaCha20Rng,
 ) -> Vec<u8> {
     match visit(lock, tick, credential, Command::Receipts { after: 0 }, rng).3 {
-        Reply::Receipts(bundle) => bundle.to_vec(),
+        Reply::Receipts(sealed) => unseal(&lock.id(), sealed).1,
         other => panic!("expected receipts, got {other:?}"),
     }
 }

@@ -207,6 +207,14 @@ mod workload {
         ) {
             return false;
         }
+        let n = load(bufs, v::AUDIT_CMD);
+        if !ok(
+            handle(lock, bufs, v::TICK_ANCHOR, n),
+            Action::None,
+            v::AUDIT_REPLY,
+        ) {
+            return false;
+        }
         let Some(c) = challenge(lock, v::TICK_OPEN, &mut rng, &mut bufs.challenge) else {
             return false;
         };

@@ -269,6 +269,17 @@ pub fn run() -> bool {
         &mut failures,
     );
     row("lock.handle open: time anchor", anchor_open);
+    let audit = step(
+        lock,
+        bufs,
+        v::TICK_ANCHOR,
+        v::AUDIT_CMD,
+        Action::None,
+        v::AUDIT_REPLY,
+        "command: set the audit key",
+        &mut failures,
+    );
+    row("lock.handle command: set the audit key", audit);
 
     let (r, challenge) =
         measure(|| workload::challenge(lock, v::TICK_OPEN, &mut rng, &mut bufs.challenge));
@@ -395,8 +406,15 @@ pub fn run() -> bool {
     ratio("receipts fetch / (sign x bundle)", receipts, sign_receipts);
     ratio("relock / one verify_strict", relock, verify[0]);
 
-    let lock_steps =
-        install + boot + challenge_anchor + anchor_open + challenge + open + relock + receipts;
+    let lock_steps = install
+        + boot
+        + challenge_anchor
+        + anchor_open
+        + audit
+        + challenge
+        + open
+        + relock
+        + receipts;
     let prims = sign_challenge + sign_receipts + keygen + agree + verify3 + verify[3];
     hprintln!();
     hprintln!(
@@ -407,7 +425,7 @@ pub fn run() -> bool {
     );
     hprintln!(
         "peak stack, sessions only (no install, no boot): {} B",
-        (challenge_anchor + anchor_open + challenge + open + relock + receipts).stack
+        (challenge_anchor + anchor_open + audit + challenge + open + relock + receipts).stack
     );
     if failures == 0 {
         hprintln!("RESULT ok: every lock answer matches the host byte for byte");
