@@ -462,20 +462,35 @@ fn revoked_keys_expire_and_the_owner_can_clear_every_table() {
     .unwrap();
     apply(&mut state, Change::SetEpoch(2), Some(T0 + 200_000)).unwrap();
     assert!(state.revoked_keys.as_slice().iter().any(|r| r.key == k(30)));
-    // The owner clears what never expires.
+    // The owner clears what never expires, one entry at a time.
     apply(&mut state, Change::Forget(Forget::RevokedKey(k(0))), None).unwrap();
-    assert!(!state.revoked_keys.as_slice().iter().any(|r| r.key == k(0)));
-    let id = CredentialId([9; 16]);
-    apply(&mut state, Change::RevokeId { id, until: None }, None).unwrap();
+    let left: Vec<_> = state
+        .revoked_keys
+        .as_slice()
+        .iter()
+        .map(|r| r.key)
+        .collect();
+    assert_eq!(left, [k(2), k(20), k(30)]);
+    let (id, other) = (CredentialId([9; 16]), CredentialId([8; 16]));
+    for id in [id, other] {
+        apply(&mut state, Change::RevokeId { id, until: None }, None).unwrap();
+    }
     apply(&mut state, Change::Forget(Forget::RevokedId(id)), None).unwrap();
-    assert!(state.revoked_ids.is_empty());
-    state.consume(&[limit(9, 1, None, 2)], None).unwrap();
-    assert_eq!(
-        state.consume(&[limit(9, 1, None, 2)], None),
-        Err(Error::UsedUp)
-    );
+    let left: Vec<_> = state.revoked_ids.as_slice().iter().map(|r| r.id).collect();
+    assert_eq!(left, [other]);
+    for id in [9, 8] {
+        state.consume(&[limit(id, 1, None, 2)], None).unwrap();
+        assert_eq!(
+            state.consume(&[limit(id, 1, None, 2)], None),
+            Err(Error::UsedUp)
+        );
+    }
     apply(&mut state, Change::Forget(Forget::Uses(id)), None).unwrap();
     state.consume(&[limit(9, 1, None, 2)], None).unwrap();
+    assert_eq!(
+        state.consume(&[limit(8, 1, None, 2)], None),
+        Err(Error::UsedUp)
+    );
 }
 
 #[test]
@@ -489,7 +504,46 @@ fn revoking_an_id_again_only_lengthens_its_entry() {
     apply(&mut state, revoke(None), Some(T0)).unwrap();
     apply(&mut state, revoke(Some(T0 + 100)), Some(T0)).unwrap();
     apply(&mut state, Change::SetEpoch(1), Some(T0 + 1000)).unwrap();
-    assert_eq!(state.revoked_ids.as_slice()[0].until, None);
+    assert_eq!(
+        state.revoked_ids.as_slice(),
+        [RevokedId { id, until: None }]
+    );
+}
+
+#[test]
+fn a_refused_count_counts_nothing_and_each_id_keeps_its_own_expiry() {
+    let (mut state, _) = owned_state();
+    state
+        .consume(&[limit(7, 5, Some(T0 + 100), 0)], Some(T0))
+        .unwrap();
+    fill(&mut state, None, 0, Some(T0));
+    // A grant naming the counted id and a new one: no room for the new one, so neither counts.
+    let limits = [
+        limit(7, 5, Some(T0 + 100), 0),
+        limit(8, 5, Some(T0 + 50), 0),
+    ];
+    assert_eq!(state.consume(&limits, Some(T0)), Err(Error::StorageFull));
+    assert_eq!(entry(&state, 7).unwrap().used, 1);
+    // With one slot left, the same grant fits: only the new id needs room.
+    state.uses.retain(|e| e.id != CredentialId([100; 16]));
+    state.consume(&limits, Some(T0)).unwrap();
+    assert_eq!(state.uses.len(), MAX_USE_ENTRIES);
+    assert_eq!(entry(&state, 7).unwrap().used, 2);
+    // Two ids in one grant: each entry takes its own link's expiry and epoch.
+    let (mut state, _) = owned_state();
+    let limits = [
+        limit(7, 5, Some(T0 + 100), 3),
+        limit(8, 5, Some(T0 + 50), 3),
+    ];
+    state.consume(&limits, Some(T0)).unwrap();
+    assert_eq!(entry(&state, 7).unwrap().expires, Some(T0 + 100));
+    assert_eq!(entry(&state, 8).unwrap().expires, Some(T0 + 50));
+    state
+        .consume(&[limit(8, 5, Some(T0 + 50), 1)], Some(T0))
+        .unwrap();
+    assert_eq!(entry(&state, 8).unwrap().epoch, 3);
+    assert_eq!(entry(&state, 8).unwrap().used, 2);
+    assert_eq!(entry(&state, 7).unwrap().used, 1);
 }
 
 /// A link to `subject` for `lock` from T0 - 1 day, lasting `lifetime` seconds.
@@ -632,4 +686,27 @@ fn a_revoked_id_or_key_is_refused_as_revoked_and_nothing_else_is() {
         update(3, Change::RevokeKey(key(4).public_key())),
     );
     assert_eq!(unlock(&mut lock, 50, &spared), Some(Error::Revoked));
+}
+
+#[test]
+fn an_update_must_name_this_lock_and_be_signed_by_an_owner() {
+    let (mut state, _) = owned_state();
+    let update = |lock, signer: u8| ConfigUpdate {
+        lock,
+        version: 1,
+        signer: key(signer).public_key(),
+        change: Change::SetEpoch(1),
+    };
+    let here = state.enrolment.id();
+    let elsewhere = doorkey::credential::LockId([9; 16]);
+    assert_eq!(
+        state.apply(&update(elsewhere, 1), None),
+        Err(Error::NotPermitted)
+    );
+    assert_eq!(
+        state.apply(&update(here, 3), None),
+        Err(Error::NotPermitted)
+    );
+    state.apply(&update(here, 1), None).unwrap();
+    assert_eq!(state.enrolment.config_version(), 1);
 }
