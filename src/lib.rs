@@ -32,6 +32,7 @@ pub mod error;
 pub mod lock;
 pub mod phone;
 pub mod receipt;
+mod rng;
 #[cfg(feature = "alloc")]
 pub mod server;
 pub mod session;
@@ -39,3 +40,4 @@ pub mod time;
 pub mod wire;
 
 pub use error::{Error, Result};
+pub use rng::{FillBytes, Rng};

@@ -323,23 +323,26 @@ fn the_chain_continues_across_reboots() {
 fn the_phone_outbox_fetches_only_what_is_new_and_uploads_everything() {
     let (_, mut lock, mut s, _) = delivered();
     let mut outbox = doorkey::phone::Outbox::new();
-    assert_eq!(outbox.after(), 0);
+    let id = lock.id();
+    assert_eq!(outbox.after(&id), 0);
     outbox
-        .add(&fetch(&mut lock, &mut s, 180, outbox.after()))
+        .add(&id, &fetch(&mut lock, &mut s, 180, outbox.after(&id)))
         .unwrap();
-    assert_eq!(outbox.after(), 6);
+    assert_eq!(outbox.after(&id), 6);
     lock.door_event(185, DoorEvent::Opened).unwrap();
-    let second = fetch(&mut lock, &mut s, 186, outbox.after());
+    let second = fetch(&mut lock, &mut s, 186, outbox.after(&id));
     assert_eq!(split(&second).1.len(), 1);
-    outbox.add(&second).unwrap();
-    assert_eq!(outbox.after(), 7);
+    outbox.add(&id, &second).unwrap();
+    assert_eq!(outbox.after(&id), 7);
     assert_eq!(
-        outbox.add(&second[..second.len() - 1]),
+        outbox.add(&id, &second[..second.len() - 1]),
         Err(Error::Truncated)
     );
     let upload = outbox.take_upload();
+    assert_eq!(upload.len(), 1);
+    assert_eq!(upload[0].0, id);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    assert_eq!(log.ingest(&upload), []);
+    assert_eq!(log.ingest(&upload[0].1), []);
     assert_eq!(log.audit(), []);
     assert_eq!(log.receipts().len(), 7);
     assert!(outbox.take_upload().is_empty());

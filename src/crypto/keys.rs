@@ -1,7 +1,7 @@
+use crate::Rng;
 use crate::error::{Error, Result};
 use core::fmt;
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -68,6 +68,40 @@ pub trait Signer {
     fn sign(&self, message: &[u8]) -> Result<Signature>;
 }
 
+/// A borrowed signer signs too, so one device key can back several credentials.
+impl<T: Signer + ?Sized> Signer for &T {
+    fn public_key(&self) -> PublicKey {
+        (**self).public_key()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Signature> {
+        (**self).sign(message)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T: Signer + ?Sized> Signer for alloc::boxed::Box<T> {
+    fn public_key(&self) -> PublicKey {
+        (**self).public_key()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Signature> {
+        (**self).sign(message)
+    }
+}
+
+/// A shared signer, e.g. one keystore handle behind every credential of the phone.
+#[cfg(feature = "alloc")]
+impl<T: Signer + ?Sized> Signer for alloc::sync::Arc<T> {
+    fn public_key(&self) -> PublicKey {
+        (**self).public_key()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Signature> {
+        (**self).sign(message)
+    }
+}
+
 /// An Ed25519 secret key held in memory: zeroized on drop, never printed, compared in
 /// constant time.
 pub struct SecretKey {
@@ -80,7 +114,7 @@ impl ZeroizeOnDrop for SecretKey {}
 
 impl SecretKey {
     /// Draws a fresh key from `rng`.
-    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> SecretKey {
+    pub fn generate<R: Rng + ?Sized>(rng: &mut R) -> SecretKey {
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
         let key = SecretKey::from_seed(&seed);

@@ -20,6 +20,7 @@ mod storage;
 pub use state::*;
 pub use storage::*;
 
+use crate::Rng;
 use crate::config::{Change, ConfigUpdate, TimeAnchor};
 use crate::credential::{
     Grant, LockId, MAX_CHAIN_BYTES, MAX_CHAIN_LEN, Revocations, Rights, UnverifiedChain, UseLimit,
@@ -28,14 +29,15 @@ use crate::crypto::channel::{SessionKeys, agree};
 use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
 use crate::error::{Error, Result};
 use crate::receipt::{Event, Head, SESSION_ID_LEN, Who};
+use crate::rng::RandCore;
 use crate::session::{
     Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, ReasonCode, Reply, SESSION_LIFETIME,
     challenge_digest, split_sealed, transcript, write_sealed_header,
 };
 use crate::wire::{self, Bounded, Kind, UnixTime};
-use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
+use zeroize::Zeroize;
 
 /// Challenges outstanding at once; a new one evicts the oldest.
 pub const MAX_PENDING: usize = 4;
@@ -56,6 +58,53 @@ pub enum Action {
     Unlock,
     /// Drive the bolt closed.
     Lock,
+}
+
+/// Why [`Lock::install`] or [`Lock::boot`] failed, with the caller's storage handed back
+/// (e.g. a blank store that failed to boot, to install on). Converts into the [`Error`] alone
+/// with `?`.
+pub struct SetupError<S> {
+    error: Error,
+    storage: S,
+}
+
+impl<S> SetupError<S> {
+    /// What went wrong.
+    pub fn error(&self) -> Error {
+        self.error
+    }
+
+    /// The storage the lock was given, as the failed setup left it.
+    pub fn into_storage(self) -> S {
+        self.storage
+    }
+}
+
+impl<S> From<SetupError<S>> for Error {
+    fn from(e: SetupError<S>) -> Error {
+        e.error
+    }
+}
+
+/// Shows the error only: storage may hold kilobytes, and need not be `Debug`.
+impl<S> core::fmt::Debug for SetupError<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SetupError")
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> core::fmt::Display for SetupError<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl<S> core::error::Error for SetupError<S> {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        Some(&self.error)
+    }
 }
 
 /// The result of handling one message.
@@ -128,6 +177,17 @@ pub struct Lock<S: Storage> {
     failed: bool,
 }
 
+/// Shows the lock's identity and whether it runs; never its secret key, sessions or storage.
+impl<S: Storage> core::fmt::Debug for Lock<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Lock")
+            .field("key", &self.identity.public_key())
+            .field("running", &!self.failed)
+            .field("session", &self.session.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S: Storage> Lock<S> {
     /// A lock that has not started: it refuses everything with [`Error::Storage`] until
     /// [`Lock::provision`] or [`Lock::start`] succeeds. Building it touches no storage, so
@@ -147,11 +207,20 @@ impl<S: Storage> Lock<S> {
     }
 
     /// Factory installation: [`Lock::new`] then [`Lock::provision`]; refuses storage that
-    /// is not blank.
-    pub fn install(identity: SecretKey, owner: PublicKey, storage: S) -> Result<Lock<S>> {
+    /// is not blank, handing it back in the [`SetupError`].
+    pub fn install(
+        identity: SecretKey,
+        owner: PublicKey,
+        storage: S,
+    ) -> core::result::Result<Lock<S>, SetupError<S>> {
         let mut lock = Lock::new(identity, storage);
-        lock.provision(owner)?;
-        Ok(lock)
+        match lock.provision(owner) {
+            Ok(()) => Ok(lock),
+            Err(error) => Err(SetupError {
+                error,
+                storage: lock.into_storage(),
+            }),
+        }
     }
 
     /// Starts after a reboot: [`Lock::new`] then [`Lock::start`].
@@ -161,10 +230,16 @@ impl<S: Storage> Lock<S> {
     /// unreadable or corrupt store, [`Error::Storage`]) must stop the lock for service, never
     /// lead to [`Lock::provision`]: reinstalling would reset use counts, revocations, the
     /// clock and the receipt chain. `provision` refuses anything but a blank store anyway.
-    pub fn boot(identity: SecretKey, storage: S) -> Result<Lock<S>> {
+    /// On failure the storage comes back in the [`SetupError`].
+    pub fn boot(identity: SecretKey, storage: S) -> core::result::Result<Lock<S>, SetupError<S>> {
         let mut lock = Lock::new(identity, storage);
-        lock.start()?;
-        Ok(lock)
+        match lock.start() {
+            Ok(()) => Ok(lock),
+            Err(error) => Err(SetupError {
+                error,
+                storage: lock.into_storage(),
+            }),
+        }
     }
 
     /// Factory installation in place: a fresh state trusting `owner` is committed to blank
@@ -269,7 +344,7 @@ impl<S: Storage> Lock<S> {
     }
 
     /// Writes a fresh signed challenge into `out` (call when a phone connects).
-    pub fn challenge<R: CryptoRng + ?Sized>(
+    pub fn challenge<R: Rng + ?Sized>(
         &mut self,
         tick: u64,
         rng: &mut R,
@@ -280,7 +355,7 @@ impl<S: Storage> Lock<S> {
         }
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
-        let secret = EphemeralSecret::random_from_rng(rng);
+        let secret = EphemeralSecret::random_from_rng(&mut RandCore(rng));
         let body = Challenge {
             lock_key: self.identity.public_key(),
             nonce,
@@ -308,12 +383,28 @@ impl<S: Storage> Lock<S> {
     /// Handles one message from a phone, decrypting `input` in place and writing any reply
     /// into `out`. Messages that cannot be authenticated (unknown or expired challenge,
     /// replayed counter, failed AEAD) return an error and no reply.
+    ///
+    /// Whatever the outcome, `input` is all zeros on return: the holder's decrypted chain and
+    /// command never stay in the caller's buffer.
     pub fn handle(&mut self, tick: u64, input: &mut [u8], out: &mut [u8]) -> Result<Outcome> {
         self.handle_with(tick, input, out, &mut ())
     }
 
     /// [`Lock::handle`] with a proximity or user-intent check consulted before any unlock.
+    /// Zeroes `input` before returning, as [`Lock::handle`] does.
     pub fn handle_with<P: Presence + ?Sized>(
+        &mut self,
+        tick: u64,
+        input: &mut [u8],
+        out: &mut [u8],
+        presence: &mut P,
+    ) -> Result<Outcome> {
+        let result = self.dispatch(tick, input, out, presence);
+        input.zeroize();
+        result
+    }
+
+    fn dispatch<P: Presence + ?Sized>(
         &mut self,
         tick: u64,
         input: &mut [u8],

@@ -1,13 +1,14 @@
+use crate::Rng;
 use crate::credential::LockId;
 use crate::crypto::channel::{SessionKeys, agree};
 use crate::crypto::{self, Signer, labels};
 use crate::error::{Error, Result};
+use crate::rng::RandCore;
 use crate::session::{
     Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, Reply, challenge_digest, split_sealed,
     transcript, verify_challenge, write_sealed_header,
 };
 use crate::wire::{self, Kind};
-use rand_core::CryptoRng;
 use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
 
 use super::Credential;
@@ -49,7 +50,7 @@ impl PhoneSession {
     /// Answers `challenge` as the holder of `credential`, asking for `command`. The
     /// challenge must be signed by a lock the credential names; nothing identifying is sent
     /// otherwise. Writes the open message into `out` and returns the session and its length.
-    pub fn open<S: Signer, R: CryptoRng + ?Sized>(
+    pub fn open<S: Signer, R: Rng + ?Sized>(
         challenge: &[u8],
         credential: &Credential<'_, S>,
         command: Command<'_>,
@@ -72,7 +73,7 @@ impl PhoneSession {
 
     /// Opens a session without a credential, to carry a time anchor or configuration update
     /// to `lock`.
-    pub fn open_anonymous<R: CryptoRng + ?Sized>(
+    pub fn open_anonymous<R: Rng + ?Sized>(
         challenge: &[u8],
         lock: &LockId,
         command: Command<'_>,
@@ -112,7 +113,7 @@ impl PhoneSession {
     }
 }
 
-fn start<R: CryptoRng + ?Sized>(
+fn start<R: Rng + ?Sized>(
     challenge: &[u8],
     lock: &LockId,
     proof: Option<(&[u8], &dyn Signer)>,
@@ -122,7 +123,7 @@ fn start<R: CryptoRng + ?Sized>(
 ) -> Result<(PhoneSession, usize)> {
     let info = inspect_challenge(challenge, lock)?;
     let theirs = Challenge::decode(challenge)?.body.ephemeral;
-    let secret = EphemeralSecret::random_from_rng(rng);
+    let secret = EphemeralSecret::random_from_rng(&mut RandCore(rng));
     let mine = XPublic::from(&secret).to_bytes();
 
     let at = wire::write_header(out, Kind::Open)?;

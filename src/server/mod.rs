@@ -7,11 +7,11 @@ mod timeline;
 pub use log::{Finding, LogStore, MemoryLog, ReceiptLog, Stored};
 pub use timeline::{Alert, Visit, timeline};
 
+use crate::Rng;
 use crate::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
 use crate::crypto::{PublicKey, Signer, hash, labels};
 use crate::error::{Error, Result};
 use crate::wire::{Bounded, UnixTime};
-use rand_core::CryptoRng;
 
 /// Seconds a freshly minted grant starts before the server's `now`, so a lock whose clock
 /// runs slightly behind still accepts it.
@@ -65,7 +65,7 @@ impl<S: Signer> Issuer<S> {
     /// one-off grant (unlock and relock, one use, no further delegation) for the courier's
     /// `device` key, bound to the order, valid for `valid_for` seconds and never past the
     /// slot. Refused unless `now` is inside the booked slot.
-    pub fn mint_delivery<R: CryptoRng + ?Sized>(
+    pub fn mint_delivery<R: Rng + ?Sized>(
         &self,
         delivery: &Delivery<'_>,
         device: PublicKey,
