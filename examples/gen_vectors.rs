@@ -530,6 +530,7 @@ fn finding(f: &Finding) -> Value {
         Finding::Truncated { signed, held } => {
             json!({"finding": "Truncated", "signed": signed, "held": held})
         }
+        other => panic!("a finding receipts.json has no form for: {other:?}"),
     }
 }
 

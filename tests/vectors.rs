@@ -440,6 +440,7 @@ fn finding_json(f: &doorkey::server::Finding) -> Value {
         Truncated { signed, held } => {
             json!({"finding": "Truncated", "signed": signed, "held": held})
         }
+        other => panic!("a finding the vectors do not record: {other:?}"),
     }
 }
 

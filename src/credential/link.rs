@@ -79,6 +79,7 @@ impl Rights {
 
 /// Which locks a link covers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Scope {
     /// The same locks as the parent link (not allowed on a root link).
     #[default]

@@ -50,7 +50,7 @@ impl fmt::Debug for PublicKey {
 }
 
 /// An Ed25519 signature as 64 plain bytes.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Signature(pub [u8; 64]);
 
 impl fmt::Debug for Signature {

@@ -50,7 +50,8 @@ pub const MAX_BUNDLE_BYTES: usize = 2048;
 pub const MAX_TIME_KEY_LEAP: u64 = 7 * 86_400;
 
 /// What the firmware must do after a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Action {
     /// Nothing to actuate.
     None,
@@ -109,6 +110,7 @@ impl<S> core::error::Error for SetupError<S> {
 
 /// The result of handling one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Outcome {
     /// Bytes of reply written to the output buffer (send them to the phone).
     pub reply: usize,
@@ -884,7 +886,8 @@ impl Session {
 }
 
 /// Door sensor readings the firmware reports with [`Lock::door_event`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DoorEvent {
     /// The door opened.
     Opened,

@@ -304,6 +304,15 @@ pub struct FlashStorage<F: Flash> {
     rolled_back: bool,
 }
 
+/// Shows whether a rollback was detected; never the flash contents.
+impl<F: Flash> core::fmt::Debug for FlashStorage<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FlashStorage")
+            .field("rolled_back", &self.rolled_back)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<F: Flash> FlashStorage<F> {
     /// Storage over `flash`, which may hold records from before a reboot, or anything at all.
     pub fn new(flash: F) -> Self {

@@ -14,7 +14,8 @@ use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
 use super::Credential;
 
 /// What a phone learns from a lock's challenge once its signature checks out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct ChallengeInfo {
     /// The lock that signed it.
     pub lock: LockId,
@@ -44,6 +45,17 @@ pub struct PhoneSession {
     info: ChallengeInfo,
     sent: u32,
     next_reply: u32,
+}
+
+/// Shows the challenge and counters; the session keys are redacted.
+impl core::fmt::Debug for PhoneSession {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PhoneSession")
+            .field("info", &self.info)
+            .field("sent", &self.sent)
+            .field("next_reply", &self.next_reply)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PhoneSession {

@@ -12,6 +12,7 @@ use crate::receipt::{Head, Parsed, Receipt, is_receipt};
 
 /// Something wrong with what a lock's receipts say, or with how they arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Finding {
     /// The bundle item at `index` is not a well-formed receipt or head; the rest of that
     /// bundle could not be read.
@@ -116,6 +117,16 @@ pub struct ReceiptLog<L: LogStore = MemoryLog> {
     lock: LockId,
     store: L,
     findings: Vec<Finding>,
+}
+
+/// Shows which lock the log is for and what it found; the store need not be `Debug`.
+impl<L: LogStore> core::fmt::Debug for ReceiptLog<L> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ReceiptLog")
+            .field("lock", &self.lock)
+            .field("findings", &self.findings)
+            .finish_non_exhaustive()
+    }
 }
 
 enum Item<'a> {

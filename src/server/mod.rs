@@ -42,6 +42,16 @@ pub struct Issuer<S: Signer> {
     chain: Chain,
 }
 
+/// Shows the issuing key and its chain; the signer itself never.
+impl<S: Signer> core::fmt::Debug for Issuer<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("key", &self.signer.public_key())
+            .field("chain", &self.chain)
+            .finish()
+    }
+}
+
 impl<S: Signer> Issuer<S> {
     /// Pairs a received delegation with the issuing key it was granted to.
     pub fn new(signer: S, chain: Chain) -> Result<Issuer<S>> {

@@ -200,6 +200,7 @@ pub fn owned(reply: Reply<'_>) -> Reply<'static> {
         Reply::ConfigApplied(v) => Reply::ConfigApplied(v),
         Reply::Ready => Reply::Ready,
         Reply::Denied(r) => Reply::Denied(r),
+        other => panic!("a reply the tests do not know: {other:?}"),
     }
 }
 
