@@ -168,3 +168,31 @@ fn the_outbox_keeps_each_locks_bundles_apart() {
     assert!(outbox.take_upload().is_empty());
     assert_eq!(outbox.after(&a.id()), a.state().receipts.seq);
 }
+
+/// Lowercase hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn debug_output_never_shows_a_secret() {
+    let mut w = World::new();
+    let mut lock = timed_lock(&mut w);
+    let chain = w.courier_chain();
+    let device = key(4);
+    let credential = Credential::new(chain.as_bytes(), &device).unwrap();
+    let (session, _, _, _) = visit(&mut lock, 100, &credential, Command::Hello, &mut w.rng);
+    let issuer = doorkey::server::Issuer::new(key(3), w.company_chain()).unwrap();
+    let shown = [
+        format!("{lock:?}"),
+        format!("{credential:?}"),
+        format!("{session:?}"),
+        format!("{issuer:?}"),
+        format!("{device:?}"),
+    ];
+    for (seed, shown) in [2u8, 4, 4, 3, 4].into_iter().zip(&shown) {
+        let secret = key(seed).to_seed();
+        assert!(!shown.contains(&hex(&secret)), "{shown}");
+        assert!(!shown.contains(&format!("{:?}", &secret[..4])), "{shown}");
+    }
+}
