@@ -61,6 +61,21 @@ impl fmt::Debug for Signature {
 
 /// Something that signs with an Ed25519 key: an in-memory [`SecretKey`], or a phone keystore
 /// or secure element that never exports the key.
+///
+/// A reference to a signer is one too (and, with `alloc`, a `Box` or `Arc` of one), so one
+/// device key backs several credentials:
+///
+/// ```
+/// use doorkey::crypto::{SecretKey, Signer};
+///
+/// fn holder<S: Signer>(device: S) -> S {
+///     device
+/// }
+/// let device = SecretKey::from_seed(&[4; 32]);
+/// let (first, second) = (holder(&device), holder(&device));
+/// assert_eq!(first.sign(b"m")?, second.sign(b"m")?);
+/// # Ok::<(), doorkey::Error>(())
+/// ```
 pub trait Signer {
     /// The public half of the signing key.
     fn public_key(&self) -> PublicKey;

@@ -64,6 +64,25 @@ pub enum Action {
 /// Why [`Lock::install`] or [`Lock::boot`] failed, with the caller's storage handed back
 /// (e.g. a blank store that failed to boot, to install on). Converts into the [`Error`] alone
 /// with `?`.
+///
+/// ```
+/// use doorkey::Error;
+/// use doorkey::crypto::{SecretKey, Signer};
+/// use doorkey::lock::{Lock, MemoryStorage};
+///
+/// let owner = SecretKey::from_seed(&[1; 32]);
+/// let identity = || SecretKey::from_seed(&[2; 32]);
+/// // At power-on: boot, and install only on a blank store, which comes back with the error.
+/// let lock = match Lock::boot(identity(), MemoryStorage::<4096>::new()) {
+///     Ok(lock) => lock,
+///     Err(e) if e.error() == Error::NotProvisioned => {
+///         Lock::install(identity(), owner.public_key(), e.into_storage())?
+///     }
+///     Err(e) => return Err(e.into()),
+/// };
+/// assert_eq!(lock.public_key(), identity().public_key());
+/// # Ok::<(), Error>(())
+/// ```
 pub struct SetupError<S> {
     error: Error,
     storage: S,
