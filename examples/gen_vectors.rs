@@ -531,6 +531,7 @@ fn finding(f: &Finding) -> Value {
             json!({"finding": "Truncated", "signed": signed, "held": held})
         }
         Finding::Unopened { index } => json!({"finding": "Unopened", "index": index}),
+        other => panic!("a finding receipts.json has no form for: {other:?}"),
     }
 }
 

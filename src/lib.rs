@@ -176,6 +176,7 @@ pub mod error;
 pub mod lock;
 pub mod phone;
 pub mod receipt;
+mod rng;
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub mod server;
@@ -184,6 +185,7 @@ pub mod time;
 pub mod wire;
 
 pub use error::{Error, Result};
+pub use rng::{FillBytes, Rng};
 
 /// The README's walkthrough, compiled and run with the other doc tests so it stays true.
 #[cfg(doctest)]

@@ -32,7 +32,7 @@ fn installed(flash: &SimFlash) -> FlashLock {
 fn boot_error(flash: &SimFlash) -> Error {
     match Lock::boot(key(2), FlashStorage::new(flash.clone())) {
         Ok(_) => panic!("booted"),
-        Err(e) => e,
+        Err(e) => e.error(),
     }
 }
 

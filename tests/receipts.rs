@@ -350,27 +350,31 @@ fn the_chain_continues_across_reboots() {
 fn the_phone_outbox_carries_sealed_bundles_up_and_the_ack_back() {
     let (mut w, mut lock, mut s, _) = delivered();
     let mut outbox = doorkey::phone::Outbox::new();
-    assert_eq!((outbox.after(), outbox.ack()), (0, None));
-    let first = fetch_sealed(&mut lock, &mut s, 180, outbox.after());
-    outbox.add(&first).unwrap();
+    let id = lock.id();
+    assert_eq!((outbox.after(&id), outbox.ack(&id)), (0, None));
+    let first = fetch_sealed(&mut lock, &mut s, 180, outbox.after(&id));
+    outbox.add(&id, &first).unwrap();
     lock.door_event(185, DoorEvent::Opened).unwrap();
-    let second = fetch_sealed(&mut lock, &mut s, 186, outbox.after());
-    outbox.add(&second).unwrap();
+    let second = fetch_sealed(&mut lock, &mut s, 186, outbox.after(&id));
+    outbox.add(&id, &second).unwrap();
     assert_eq!(
-        outbox.add(&second[..second.len() - 1]),
+        outbox.add(&id, &second[..second.len() - 1]),
         Err(Error::Truncated)
     );
     let upload = outbox.take_upload();
+    assert_eq!(upload.len(), 1);
+    assert_eq!(upload[0].0, id);
+    let upload = &upload[0].1;
     assert!(outbox.take_upload().is_empty());
 
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    assert_eq!(log.ingest_sealed(&audit(), &upload).unwrap(), []);
+    assert_eq!(log.ingest_sealed(&audit(), upload).unwrap(), []);
     assert_eq!(log.audit().unwrap(), []);
     assert_eq!(log.receipts().unwrap().len(), 8);
     let ack = log.ack().unwrap().unwrap();
     assert_eq!((ack.first, ack.seq), (1, 8));
-    outbox.set_ack(ack);
-    assert_eq!(outbox.after(), 8);
+    outbox.set_ack(&id, ack);
+    assert_eq!(outbox.after(&id), 8);
 
     // The next visit carries the ack: the lock forgets what the server holds.
     let (_, _, _, reply) = {

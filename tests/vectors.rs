@@ -441,6 +441,7 @@ fn finding_json(f: &doorkey::server::Finding) -> Value {
             json!({"finding": "Truncated", "signed": signed, "held": held})
         }
         Unopened { index } => json!({"finding": "Unopened", "index": index}),
+        other => panic!("a finding the vectors do not record: {other:?}"),
     }
 }
 

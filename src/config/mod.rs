@@ -57,6 +57,7 @@ pub const MAX_ADMIN_BYTES: usize = 256;
 
 /// One change to a lock's configuration. Variant order is the wire tag: append only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Change {
     /// Trust another owner key.
     AddOwner(PublicKey),
@@ -111,6 +112,7 @@ pub enum Change {
 
 /// A table entry an owner clears with [`Change::Forget`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Forget {
     /// The use count of this id: links naming it get their whole limit again.
     Uses(CredentialId),

@@ -108,6 +108,9 @@ fn check_link<R: Revocations + ?Sized>(l: &Link, v: &Verifier<'_, R>) -> Result<
 }
 
 /// Revocation state the verifier consults: the lock's persisted list, or nothing.
+///
+/// Open to implement: a server or tool checking chains against its own list only affects its
+/// own verification, never what a lock decides (the lock always consults its persisted state).
 pub trait Revocations {
     /// Whether this credential id is revoked.
     fn id_revoked(&self, id: &CredentialId) -> bool;
@@ -141,8 +144,21 @@ pub struct Verifier<'a, R: Revocations + ?Sized> {
     pub tz: TzRule,
 }
 
+/// Shows everything but the revocation source, which need not be `Debug`.
+impl<R: Revocations + ?Sized> core::fmt::Debug for Verifier<'_, R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("lock", &self.lock)
+            .field("owners", &self.owners)
+            .field("epoch", &self.epoch)
+            .field("now", &self.now)
+            .field("tz", &self.tz)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A use-limited link in a verified chain: the lock counts uses against each.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct UseLimit {
     /// The limited link's id.
     pub id: CredentialId,
@@ -157,6 +173,7 @@ pub struct UseLimit {
 /// A chain that passed every check: what the lock may act on once the holder proves
 /// possession of `holder`'s key.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Grant {
     /// The owner key the chain is rooted in.
     pub owner: PublicKey,

@@ -1,15 +1,17 @@
+use crate::Rng;
 use crate::crypto::{PublicKey, hash, labels};
 use crate::error::{Error, Result};
 use crate::time::{Schedule, TzRule};
 use crate::wire::{Bounded, UnixTime};
-use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 
 use super::MAX_LOCKS;
 
 /// A lock's identity on the wire: the first 16 bytes of SHA-512 over a label and the lock's
 /// public key, so a credential names its lock compactly and the phone can check the lock key.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct LockId(#[serde(with = "crate::wire::array")] pub [u8; 16]);
 
@@ -29,7 +31,7 @@ pub struct CredentialId(#[serde(with = "crate::wire::array")] pub [u8; 16]);
 
 impl CredentialId {
     /// A fresh id from `rng`.
-    pub fn random<R: CryptoRng + ?Sized>(rng: &mut R) -> CredentialId {
+    pub fn random<R: Rng + ?Sized>(rng: &mut R) -> CredentialId {
         let mut id = [0u8; 16];
         rng.fill_bytes(&mut id);
         CredentialId(id)
@@ -77,6 +79,7 @@ impl Rights {
 
 /// Which locks a link covers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Scope {
     /// The same locks as the parent link (not allowed on a root link).
     #[default]

@@ -41,7 +41,20 @@ pub struct SharedKey([u8; 32]);
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct ChannelKey([u8; 32]);
 
+impl core::fmt::Debug for SharedKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("SharedKey(redacted)")
+    }
+}
+
+impl core::fmt::Debug for ChannelKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("ChannelKey(redacted)")
+    }
+}
+
 /// Both directions' keys for one session.
+#[derive(Debug)]
 pub struct SessionKeys {
     /// Seals what the phone sends.
     pub phone_to_lock: ChannelKey,

@@ -1,7 +1,7 @@
+use crate::Rng;
 use crate::error::{Error, Result};
 use core::fmt;
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -50,7 +50,7 @@ impl fmt::Debug for PublicKey {
 }
 
 /// An Ed25519 signature as 64 plain bytes.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Signature(pub [u8; 64]);
 
 impl fmt::Debug for Signature {
@@ -61,11 +61,60 @@ impl fmt::Debug for Signature {
 
 /// Something that signs with an Ed25519 key: an in-memory [`SecretKey`], or a phone keystore
 /// or secure element that never exports the key.
+///
+/// A reference to a signer is one too (and, with `alloc`, a `Box` or `Arc` of one), so one
+/// device key backs several credentials:
+///
+/// ```
+/// use doorkey::crypto::{SecretKey, Signer};
+///
+/// fn holder<S: Signer>(device: S) -> S {
+///     device
+/// }
+/// let device = SecretKey::from_seed(&[4; 32]);
+/// let (first, second) = (holder(&device), holder(&device));
+/// assert_eq!(first.sign(b"m")?, second.sign(b"m")?);
+/// # Ok::<(), doorkey::Error>(())
+/// ```
 pub trait Signer {
     /// The public half of the signing key.
     fn public_key(&self) -> PublicKey;
     /// Signs exactly `message`. Errors are reported as [`Error::Crypto`].
     fn sign(&self, message: &[u8]) -> Result<Signature>;
+}
+
+/// A borrowed signer signs too, so one device key can back several credentials.
+impl<T: Signer + ?Sized> Signer for &T {
+    fn public_key(&self) -> PublicKey {
+        (**self).public_key()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Signature> {
+        (**self).sign(message)
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T: Signer + ?Sized> Signer for alloc::boxed::Box<T> {
+    fn public_key(&self) -> PublicKey {
+        (**self).public_key()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Signature> {
+        (**self).sign(message)
+    }
+}
+
+/// A shared signer, e.g. one keystore handle behind every credential of the phone.
+#[cfg(feature = "alloc")]
+impl<T: Signer + ?Sized> Signer for alloc::sync::Arc<T> {
+    fn public_key(&self) -> PublicKey {
+        (**self).public_key()
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Signature> {
+        (**self).sign(message)
+    }
 }
 
 /// An Ed25519 secret key held in memory: zeroized on drop, never printed, compared in
@@ -80,7 +129,7 @@ impl ZeroizeOnDrop for SecretKey {}
 
 impl SecretKey {
     /// Draws a fresh key from `rng`.
-    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> SecretKey {
+    pub fn generate<R: Rng + ?Sized>(rng: &mut R) -> SecretKey {
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
         let key = SecretKey::from_seed(&seed);

@@ -68,6 +68,7 @@ pub fn sign<S: Signer + ?Sized>(signer: &S, label: &[u8], parts: &[&[u8]]) -> Re
 
 /// A decoded signed message `[version][kind][body][signature]`: the body, the exact bytes the
 /// signature covers (header and body as received) and the signature. Nothing is verified yet.
+#[derive(Debug)]
 pub struct Signed<'a, T> {
     /// The decoded body.
     pub body: T,

@@ -83,6 +83,7 @@ mod storage;
 pub use state::*;
 pub use storage::*;
 
+use crate::Rng;
 use crate::config::{Change, ConfigUpdate, TimeAnchor};
 use crate::credential::{
     Grant, LockId, MAX_CHAIN_BYTES, MAX_CHAIN_LEN, Revocations, Rights, UnverifiedChain, UseLimit,
@@ -91,15 +92,15 @@ use crate::crypto::channel::{SessionKeys, agree};
 use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
 use crate::error::{Error, Result};
 use crate::receipt::{Ack, Event, Head, SEALED_PREFIX, SESSION_ID_LEN, Who, seal};
+use crate::rng::RandCore;
 use crate::session::{
     Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, ReasonCode, Reply, SESSION_LIFETIME,
     challenge_digest, split_sealed, transcript, write_sealed_header,
 };
 use crate::wire::{self, Bounded, Kind, UnixTime};
-use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
 use x25519_dalek::{EphemeralSecret, PublicKey as XPublic, StaticSecret};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Challenges outstanding at once; a new one evicts the oldest.
 pub const MAX_PENDING: usize = 4;
@@ -112,7 +113,8 @@ pub const MAX_BUNDLE_BYTES: usize = crate::receipt::MAX_SEALED_BYTES;
 pub const MAX_TIME_KEY_LEAP: u64 = 7 * 86_400;
 
 /// What the firmware must do after a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Action {
     /// Nothing to actuate.
     None,
@@ -122,8 +124,75 @@ pub enum Action {
     Lock,
 }
 
+/// Why [`Lock::install`] or [`Lock::boot`] failed, with the caller's storage handed back
+/// (e.g. a blank store that failed to boot, to install on). Converts into the [`Error`] alone
+/// with `?`.
+///
+/// ```
+/// use doorkey::Error;
+/// use doorkey::crypto::{SecretKey, Signer};
+/// use doorkey::lock::{Lock, MemoryStorage};
+///
+/// let owner = SecretKey::from_seed(&[1; 32]);
+/// let identity = || SecretKey::from_seed(&[2; 32]);
+/// // At power-on: boot, and install only on a blank store, which comes back with the error.
+/// let lock = match Lock::boot(identity(), MemoryStorage::<4096>::new()) {
+///     Ok(lock) => lock,
+///     Err(e) if e.error() == Error::NotProvisioned => {
+///         Lock::install(identity(), owner.public_key(), e.into_storage())?
+///     }
+///     Err(e) => return Err(e.into()),
+/// };
+/// assert_eq!(lock.public_key(), identity().public_key());
+/// # Ok::<(), Error>(())
+/// ```
+pub struct SetupError<S> {
+    error: Error,
+    storage: S,
+}
+
+impl<S> SetupError<S> {
+    /// What went wrong.
+    pub fn error(&self) -> Error {
+        self.error
+    }
+
+    /// The storage the lock was given, as the failed setup left it.
+    pub fn into_storage(self) -> S {
+        self.storage
+    }
+}
+
+impl<S> From<SetupError<S>> for Error {
+    fn from(e: SetupError<S>) -> Error {
+        e.error
+    }
+}
+
+/// Shows the error only: storage may hold kilobytes, and need not be `Debug`.
+impl<S> core::fmt::Debug for SetupError<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SetupError")
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> core::fmt::Display for SetupError<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl<S> core::error::Error for SetupError<S> {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// The result of handling one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Outcome {
     /// Bytes of reply written to the output buffer (send them to the phone).
     pub reply: usize,
@@ -208,6 +277,17 @@ struct Unrecorded {
     error: Error,
 }
 
+/// Shows the lock's identity and whether it runs; never its secret key, sessions or storage.
+impl<S: Storage> core::fmt::Debug for Lock<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Lock")
+            .field("key", &self.identity.public_key())
+            .field("running", &!self.failed)
+            .field("session", &self.session.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S: Storage> Lock<S> {
     /// A lock that has not started: it refuses everything with [`Error::Storage`] until
     /// [`Lock::provision`] or [`Lock::start`] succeeds. Building it touches no storage, so
@@ -228,7 +308,7 @@ impl<S: Storage> Lock<S> {
     }
 
     /// Factory installation: [`Lock::new`] then [`Lock::provision`]; refuses storage that
-    /// is not blank.
+    /// is not blank, handing it back in the [`SetupError`].
     ///
     /// ```
     /// use doorkey::crypto::{SecretKey, Signer};
@@ -243,10 +323,19 @@ impl<S: Storage> Lock<S> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn install(identity: SecretKey, owner: PublicKey, storage: S) -> Result<Lock<S>> {
+    pub fn install(
+        identity: SecretKey,
+        owner: PublicKey,
+        storage: S,
+    ) -> core::result::Result<Lock<S>, SetupError<S>> {
         let mut lock = Lock::new(identity, storage);
-        lock.provision(owner)?;
-        Ok(lock)
+        match lock.provision(owner) {
+            Ok(()) => Ok(lock),
+            Err(error) => Err(SetupError {
+                error,
+                storage: lock.into_storage(),
+            }),
+        }
     }
 
     /// Starts after a reboot: [`Lock::new`] then [`Lock::start`].
@@ -256,6 +345,7 @@ impl<S: Storage> Lock<S> {
     /// unreadable or corrupt store, [`Error::Storage`]) must stop the lock for service, never
     /// lead to [`Lock::provision`]: reinstalling would reset use counts, revocations, the
     /// clock and the receipt chain. `provision` refuses anything but a blank store anyway.
+    /// On failure the storage comes back in the [`SetupError`].
     ///
     /// ```
     /// use doorkey::Error;
@@ -273,14 +363,19 @@ impl<S: Storage> Lock<S> {
     /// assert_eq!(lock.state().enrolment.owners(), [owner]);
     /// // A blank store is the one case for installing.
     /// let blank = Lock::boot(identity(), MemoryStorage::<4096>::new());
-    /// assert!(matches!(blank, Err(Error::NotProvisioned)));
+    /// assert!(matches!(blank.map_err(|e| e.error()), Err(Error::NotProvisioned)));
     /// # Ok(())
     /// # }
     /// ```
-    pub fn boot(identity: SecretKey, storage: S) -> Result<Lock<S>> {
+    pub fn boot(identity: SecretKey, storage: S) -> core::result::Result<Lock<S>, SetupError<S>> {
         let mut lock = Lock::new(identity, storage);
-        lock.start()?;
-        Ok(lock)
+        match lock.start() {
+            Ok(()) => Ok(lock),
+            Err(error) => Err(SetupError {
+                error,
+                storage: lock.into_storage(),
+            }),
+        }
     }
 
     /// Factory installation in place: a fresh state trusting `owner` is committed to blank
@@ -407,7 +502,7 @@ impl<S: Storage> Lock<S> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn challenge<R: CryptoRng + ?Sized>(
+    pub fn challenge<R: Rng + ?Sized>(
         &mut self,
         tick: u64,
         rng: &mut R,
@@ -418,7 +513,7 @@ impl<S: Storage> Lock<S> {
         }
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
-        let secret = EphemeralSecret::random_from_rng(rng);
+        let secret = EphemeralSecret::random_from_rng(&mut RandCore(rng));
         let body = Challenge {
             lock_key: self.identity.public_key(),
             nonce,
@@ -446,6 +541,8 @@ impl<S: Storage> Lock<S> {
     /// into `out`. Messages that cannot be authenticated (unknown or expired challenge,
     /// replayed counter, failed AEAD) return an error and no reply.
     ///
+    /// Whatever the outcome, `input` is all zeros on return: the holder's decrypted chain and
+    /// command never stay in the caller's buffer.
     /// ```
     /// use doorkey::Error;
     /// use doorkey::lock::Action;
@@ -506,7 +603,20 @@ impl<S: Storage> Lock<S> {
     }
 
     /// [`Lock::handle`] with a proximity or user-intent check consulted before any unlock.
+    /// Zeroes `input` before returning, as [`Lock::handle`] does.
     pub fn handle_with<P: Presence + ?Sized>(
+        &mut self,
+        tick: u64,
+        input: &mut [u8],
+        out: &mut [u8],
+        presence: &mut P,
+    ) -> Result<Outcome> {
+        let result = self.dispatch(tick, input, out, presence);
+        input.zeroize();
+        result
+    }
+
+    fn dispatch<P: Presence + ?Sized>(
         &mut self,
         tick: u64,
         input: &mut [u8],
@@ -1087,7 +1197,8 @@ impl Session {
 }
 
 /// Door sensor readings the firmware reports with [`Lock::door_event`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DoorEvent {
     /// The door opened.
     Opened,

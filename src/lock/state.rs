@@ -201,7 +201,7 @@ fn remove_key<const N: usize>(list: &mut Bounded<PublicKey, N>, key: &PublicKey)
 }
 
 /// A revoked credential id and when it could be forgotten.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct RevokedId {
     /// The revoked id.
     pub id: CredentialId,
@@ -210,7 +210,7 @@ pub struct RevokedId {
 }
 
 /// A revoked delegate or holder key and when it could be forgotten.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct RevokedKey {
     /// The revoked key.
     pub key: PublicKey,
@@ -220,7 +220,7 @@ pub struct RevokedKey {
 }
 
 /// Uses consumed under the use-limited links that share one credential id.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct UseEntry {
     /// The limited links' id.
     pub id: CredentialId,
@@ -275,7 +275,7 @@ fn later(a: Option<UnixTime>, b: Option<UnixTime>) -> Option<UnixTime> {
 }
 
 /// Head of the lock's receipt chain: the last sequence number and receipt hash.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct ChainHead {
     /// Sequence number of the last receipt (0: none yet).
     pub seq: u64,
@@ -287,7 +287,7 @@ pub struct ChainHead {
 /// Everything a lock persists, written through [`super::Storage`] before any actuation.
 ///
 /// Stored as `"DKST"`, the [`STATE_VERSION`] byte, then a postcard tuple of its fields
-/// in declaration order; decoded in place ([`wire::DecodeInPlace`]) so that loading it never
+/// in declaration order; decoded in place ([`LockState::decode_from`]) so that loading it never
 /// needs a second copy on the stack.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LockState {
@@ -431,7 +431,7 @@ impl LockState {
 
     /// Appends a receipt for `event` to the chain and the backlog (dropping the oldest
     /// backlog entry when full). Committed with the rest of the state by the caller.
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         time: Option<UnixTime>,
         event: Event,
@@ -464,7 +464,7 @@ impl LockState {
 
     /// Returns this state to [`LockState::blank`] in place, without a second state on the
     /// stack.
-    pub fn clear(&mut self, lock_key: PublicKey) {
+    pub(crate) fn clear(&mut self, lock_key: PublicKey) {
         self.enrolment = Enrolment::new(lock_key);
         self.revoked_ids.clear();
         self.revoked_keys.clear();
@@ -543,7 +543,7 @@ impl LockState {
     /// mark while the clock is untrusted; the clock never reads earlier): use counts and
     /// revocations whose links have all expired, and use counts whose links an epoch bump has
     /// made unusable. A revoked key that is an enrolled owner or time key is kept.
-    pub fn reclaim(&mut self, now: Option<UnixTime>) {
+    pub(crate) fn reclaim(&mut self, now: Option<UnixTime>) {
         let now = now.unwrap_or(self.high_water);
         let live = |end: Option<UnixTime>| end.is_none_or(|end| end > now);
         let e = &self.enrolment;
@@ -566,7 +566,7 @@ impl LockState {
     /// never shortened by a later one. Entries that can no longer matter are forgotten first
     /// ([`LockState::reclaim`]); if there is still no room, the lock fails closed with
     /// [`Error::StorageFull`], counting nothing.
-    pub fn consume(&mut self, limits: &[UseLimit], now: Option<UnixTime>) -> Result<()> {
+    pub(crate) fn consume(&mut self, limits: &[UseLimit], now: Option<UnixTime>) -> Result<()> {
         self.reclaim(now);
         let entry = |id: &CredentialId| self.uses.as_slice().iter().find(|e| e.id == *id);
         for limit in limits {
@@ -616,7 +616,7 @@ impl LockState {
     /// `update.signer`. Refuses an update that is not newer, not for this lock, not signed by
     /// an enrolled owner, or signed by a revoked key; and a change that would leave no
     /// enrolled owner key unrevoked, so the lock always has an owner who can administer it.
-    pub fn apply(&mut self, update: &ConfigUpdate, now: Option<UnixTime>) -> Result<()> {
+    pub(crate) fn apply(&mut self, update: &ConfigUpdate, now: Option<UnixTime>) -> Result<()> {
         let revoked = |k: &PublicKey| self.key_revoked(k);
         let e = &self.enrolment;
         if update.lock != e.id() || !e.is_owner(&update.signer) {
@@ -705,3 +705,6 @@ impl LockState {
             .map_err(|_| Error::StorageFull)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -101,6 +101,27 @@ impl<const N: usize> MemoryStorage<N> {
     }
 }
 
+/// Equal when they hold the same committed state.
+impl<const N: usize> PartialEq for MemoryStorage<N> {
+    fn eq(&self, other: &Self) -> bool {
+        fn held<const N: usize>(m: &MemoryStorage<N>) -> Option<&[u8]> {
+            m.len.and_then(|len| m.bytes.get(..len))
+        }
+        held(self) == held(other)
+    }
+}
+
+impl<const N: usize> Eq for MemoryStorage<N> {}
+
+impl<const N: usize> core::fmt::Debug for MemoryStorage<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("MemoryStorage")
+            .field("capacity", &N)
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
 impl<const N: usize> Default for MemoryStorage<N> {
     fn default() -> Self {
         Self::new()
@@ -281,6 +302,15 @@ pub struct FlashStorage<F: Flash> {
     flash: F,
     newest: Newest,
     rolled_back: bool,
+}
+
+/// Shows whether a rollback was detected; never the flash contents.
+impl<F: Flash> core::fmt::Debug for FlashStorage<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FlashStorage")
+            .field("rolled_back", &self.rolled_back)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<F: Flash> FlashStorage<F> {

@@ -87,6 +87,16 @@ pub struct Credential<'a, S: Signer> {
     leaf: Link,
 }
 
+/// Shows the device's public key and the holder's link; the signer itself never.
+impl<S: Signer> core::fmt::Debug for Credential<'_, S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Credential")
+            .field("device_key", &self.device.public_key())
+            .field("leaf", &self.leaf)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a, S: Signer> Credential<'a, S> {
     /// Pairs received chain bytes with the device key, refusing a chain issued to another key.
     ///

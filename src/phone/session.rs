@@ -1,19 +1,21 @@
+use crate::Rng;
 use crate::credential::LockId;
 use crate::crypto::channel::{SessionKeys, agree};
 use crate::crypto::{self, Signer, labels};
 use crate::error::{Error, Result};
+use crate::rng::RandCore;
 use crate::session::{
     Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, Reply, challenge_digest, split_sealed,
     transcript, verify_challenge, write_sealed_header,
 };
 use crate::wire::{self, Kind};
-use rand_core::CryptoRng;
 use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
 
 use super::Credential;
 
 /// What a phone learns from a lock's challenge once its signature checks out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct ChallengeInfo {
     /// The lock that signed it.
     pub lock: LockId,
@@ -43,6 +45,17 @@ pub struct PhoneSession {
     info: ChallengeInfo,
     sent: u32,
     next_reply: u32,
+}
+
+/// Shows the challenge and counters; the session keys are redacted.
+impl core::fmt::Debug for PhoneSession {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PhoneSession")
+            .field("info", &self.info)
+            .field("sent", &self.sent)
+            .field("next_reply", &self.next_reply)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PhoneSession {
@@ -95,7 +108,7 @@ impl PhoneSession {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn open<S: Signer, R: CryptoRng + ?Sized>(
+    pub fn open<S: Signer, R: Rng + ?Sized>(
         challenge: &[u8],
         credential: &Credential<'_, S>,
         command: Command<'_>,
@@ -118,7 +131,7 @@ impl PhoneSession {
 
     /// Opens a session without a credential, to carry a time anchor or configuration update
     /// to `lock`.
-    pub fn open_anonymous<R: CryptoRng + ?Sized>(
+    pub fn open_anonymous<R: Rng + ?Sized>(
         challenge: &[u8],
         lock: &LockId,
         command: Command<'_>,
@@ -243,7 +256,7 @@ impl PhoneSession {
     }
 }
 
-fn start<R: CryptoRng + ?Sized>(
+fn start<R: Rng + ?Sized>(
     challenge: &[u8],
     lock: &LockId,
     proof: Option<(&[u8], &dyn Signer)>,
@@ -253,7 +266,7 @@ fn start<R: CryptoRng + ?Sized>(
 ) -> Result<(PhoneSession, usize)> {
     let info = inspect_challenge(challenge, lock)?;
     let theirs = Challenge::decode(challenge)?.body.ephemeral;
-    let secret = EphemeralSecret::random_from_rng(rng);
+    let secret = EphemeralSecret::random_from_rng(&mut RandCore(rng));
     let mine = XPublic::from(&secret).to_bytes();
 
     let at = wire::write_header(out, Kind::Open)?;

@@ -69,6 +69,7 @@ pub const SESSION_ID_LEN: usize = 16;
 
 /// What happened. Variant order is the wire tag: append only.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Event {
     /// The lock was installed (the chain's first receipt).
     #[default]
@@ -132,7 +133,7 @@ pub struct Receipt {
 
 /// The lock's signed statement of its chain's end at a moment: a verifier that has every
 /// receipt up to `seq` with this `hash` has not been truncated.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct Head {
     /// Sequence number of the newest receipt.
     pub seq: u64,
@@ -334,6 +335,7 @@ pub fn verify_one(bytes: &[u8], lock_key: &PublicKey) -> Result<Receipt> {
 /// Verifies receipts one after another, as a `no_std` verifier with constant memory would:
 /// each must be signed by the lock, carry the next sequence number and link to the hash of
 /// the one before.
+#[derive(Clone, Debug)]
 pub struct RunVerifier {
     lock_key: PublicKey,
     lock: LockId,

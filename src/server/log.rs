@@ -12,6 +12,7 @@ use crate::receipt::{Ack, AuditSecret, Head, Parsed, Receipt, is_receipt, open, 
 
 /// Something wrong with what a lock's receipts say, or with how they arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Finding {
     /// The bundle item at `index` is not a well-formed receipt or head; the rest of that
     /// bundle could not be read.
@@ -179,6 +180,15 @@ pub struct ReceiptLog<L: LogStore = MemoryLog> {
     lock_key: PublicKey,
     lock: LockId,
     store: L,
+}
+
+/// Shows which lock the log is for; the store (which holds the findings) need not be `Debug`.
+impl<L: LogStore> core::fmt::Debug for ReceiptLog<L> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ReceiptLog")
+            .field("lock", &self.lock)
+            .finish_non_exhaustive()
+    }
 }
 
 enum Item<'a> {

@@ -65,12 +65,12 @@ pub use log::{
 };
 pub use timeline::{Alert, Visit, timeline};
 
+use crate::Rng;
 use crate::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
 use crate::crypto::{PublicKey, Signer, hash, labels};
 use crate::error::{Error, Result};
 use crate::time::TzRule;
 use crate::wire::{Bounded, UnixTime};
-use rand_core::CryptoRng;
 
 /// Seconds a freshly minted grant starts before the server's `now`, so a lock whose clock
 /// runs slightly behind still accepts it.
@@ -101,6 +101,16 @@ pub struct Issuer<S: Signer> {
     chain: Chain,
     /// The lock's time-zone rule, when the issuer knows it: schedules are checked against it.
     tz: Option<TzRule>,
+}
+
+/// Shows the issuing key and its chain; the signer itself never.
+impl<S: Signer> core::fmt::Debug for Issuer<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Issuer")
+            .field("key", &self.signer.public_key())
+            .field("chain", &self.chain)
+            .finish()
+    }
 }
 
 impl<S: Signer> Issuer<S> {
@@ -230,7 +240,7 @@ impl<S: Signer> Issuer<S> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn mint_delivery<R: CryptoRng + ?Sized>(
+    pub fn mint_delivery<R: Rng + ?Sized>(
         &self,
         delivery: &Delivery<'_>,
         device: PublicKey,

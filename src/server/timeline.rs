@@ -39,6 +39,7 @@ impl Visit {
 
 /// Something the owner should look at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Alert {
     /// A visit unlocked the door and never relocked it.
     LeftUnlocked {

@@ -67,6 +67,7 @@ pub fn verify_challenge(c: &Signed<'_, Challenge>) -> Result<()> {
 
 /// What the phone asks for. Variant order is the wire tag: append only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Command<'a> {
     /// Open the door (needs a credential with the unlock right).
     Unlock,
@@ -146,6 +147,7 @@ impl ReasonCode {
 
 /// The lock's answer. Variant order is the wire tag: append only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Reply<'a> {
     /// The lock has persisted the decision and is unlocking.
     Unlocked,

@@ -31,7 +31,7 @@ const MAX_RULE_INSTANT: u64 = 1 << 56;
 /// Offsets are seconds *east* of UTC (the opposite of the sign written in a TZ string).
 /// Values decoded from the wire must be checked with [`TzRule::validate`]; an invalid rule is
 /// never a panic, but its daylight-saving part is ignored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct TzRule {
     /// Standard-time offset, seconds east of UTC.
     pub std_offset: i32,
@@ -40,7 +40,7 @@ pub struct TzRule {
 }
 
 /// When daylight-saving time applies, and its offset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct DstRule {
     /// Daylight-saving offset, seconds east of UTC.
     pub offset: i32,
@@ -52,7 +52,7 @@ pub struct DstRule {
 
 /// A yearly transition in POSIX `Mm.w.d/time` form: "the `week`-th `weekday` of `month`, at
 /// `time` local".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
 pub struct Transition {
     /// Month, 1..=12.
     pub month: u8,

@@ -104,7 +104,7 @@ pub fn take<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<(T, &'a [u8])> {
 
 /// A value decoded into storage it already occupies rather than returned: the lock's state is
 /// kilobytes, and a small stack must never hold two copies of it.
-pub trait DecodeInPlace {
+pub(crate) trait DecodeInPlace {
     /// Overwrites `self` with the value `deserializer` yields. On error `self` holds a mix of
     /// old and new fields and must not be used.
     fn decode_in_place<'de, D: Deserializer<'de>>(
@@ -114,14 +114,14 @@ pub trait DecodeInPlace {
 }
 
 /// [`take_all`] into existing storage (see [`DecodeInPlace`]).
-pub fn take_all_into<T: DecodeInPlace>(bytes: &[u8], into: &mut T) -> Result<()> {
+pub(crate) fn take_all_into<T: DecodeInPlace>(bytes: &[u8], into: &mut T) -> Result<()> {
     let mut reader = de::Reader::new(bytes);
     into.decode_in_place(&mut reader).map_err(|e| e.0)?;
     nothing_after(reader.rest())
 }
 
 /// A seed that decodes into `&mut T` (see [`DecodeInPlace`]), for a field of a larger value.
-pub struct InPlace<'a, T>(pub &'a mut T);
+pub(crate) struct InPlace<'a, T>(pub(crate) &'a mut T);
 
 impl<'de, T: DecodeInPlace> DeserializeSeed<'de> for InPlace<'_, T> {
     type Value = ();

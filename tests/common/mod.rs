@@ -202,6 +202,7 @@ pub fn owned(reply: Reply<'_>) -> Reply<'static> {
         Reply::Ready => Reply::Ready,
         Reply::Denied(r) => Reply::Denied(r),
         Reply::Acked(seq) => Reply::Acked(seq),
+        other => panic!("a reply the tests do not know: {other:?}"),
     }
 }
 
