@@ -115,7 +115,8 @@ pub struct Link {
 }
 
 impl Link {
-    /// End of validity (exclusive), if any.
+    /// End of validity (exclusive), if any. Out of line: every chain walk asks for it.
+    #[inline(never)]
     pub fn not_after(&self) -> Option<UnixTime> {
         self.lifetime.map(|l| self.not_before.saturating_add(l))
     }
