@@ -86,7 +86,9 @@ impl Enrolment {
         self.owners.as_slice()
     }
 
-    /// Whether `key` is an enrolled owner key.
+    /// Whether `key` is an enrolled owner key. Out of line: every signed update and anchor
+    /// asks for it.
+    #[inline(never)]
     pub fn is_owner(&self, key: &PublicKey) -> bool {
         listed(self.owners.as_slice(), key)
     }
