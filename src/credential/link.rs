@@ -127,7 +127,8 @@ impl Link {
             .dst_conflict(tz, self.not_before, self.not_after())
     }
 
-    /// End of validity (exclusive), if any.
+    /// End of validity (exclusive), if any. Out of line: every chain walk asks for it.
+    #[inline(never)]
     pub fn not_after(&self) -> Option<UnixTime> {
         self.lifetime.map(|l| self.not_before.saturating_add(l))
     }

@@ -473,7 +473,9 @@ impl<S: Storage> Lock<S> {
     }
 
     /// Trusted UTC time at `tick`, or `None` while the clock is untrusted. Never earlier than
-    /// the persisted high-water mark.
+    /// the persisted high-water mark. Out of line: every path of a message asks for it, and
+    /// 64-bit arithmetic is bulky on a 32-bit microcontroller.
+    #[inline(never)]
     pub fn trusted_now(&self, tick: u64) -> Option<UnixTime> {
         let (at, utc) = self.anchor?;
         let elapsed = tick.checked_sub(at)?;
@@ -1187,6 +1189,8 @@ enum Answer {
 }
 
 impl Session {
+    /// Out of line: every receipt of a session asks for it.
+    #[inline(never)]
     fn who(&self) -> Option<Who> {
         let verified = self.grant.as_ref().map(|g| Who {
             id: g.id,

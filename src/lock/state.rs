@@ -9,9 +9,9 @@ use crate::error::{Error, Result};
 use crate::receipt::{Event, Receipt, SESSION_ID_LEN, Who};
 use crate::session::{DEFAULT_CHALLENGE_LIFETIME, MAX_CHALLENGE_LIFETIME};
 use crate::time::TzRule;
-use crate::wire::{self, Bounded, InPlace, MapInto, UnixTime};
+use crate::wire::{self, Bounded, InPlace, SeedInto, UnixTime};
 use core::fmt;
-use serde::de::{self, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Most owner keys one lock can have enrolled.
@@ -89,7 +89,9 @@ impl Enrolment {
         self.owners.as_slice()
     }
 
-    /// Whether `key` is an enrolled owner key.
+    /// Whether `key` is an enrolled owner key. Out of line: every signed update and anchor
+    /// asks for it.
+    #[inline(never)]
     pub fn is_owner(&self, key: &PublicKey) -> bool {
         listed(self.owners.as_slice(), key)
     }
@@ -261,14 +263,6 @@ impl From<EnrolmentV0> for Enrolment {
     }
 }
 
-/// A use entry as state version 0 stored it, before entries carried an epoch.
-#[derive(Deserialize)]
-struct UseEntryV0 {
-    id: CredentialId,
-    used: u16,
-    expires: Option<UnixTime>,
-}
-
 /// The later of two expiries, `None` (never) being the latest.
 fn later(a: Option<UnixTime>, b: Option<UnixTime>) -> Option<UnixTime> {
     a.zip(b).map(|(a, b)| a.max(b))
@@ -351,28 +345,11 @@ impl wire::DecodeInPlace for Layout<'_> {
                 };
                 seq.next_element_seed(InPlace(&mut s.revoked_ids))?
                     .ok_or_else(missing)?;
-                if version == 0 {
-                    // Version 0 kept bare keys, revoked for good, and use entries without an
-                    // epoch: the lock's epoch keeps them until the next bump, as long as
-                    // version 1 would keep an entry counted at that epoch.
-                    let epoch = s.enrolment.epoch;
-                    let key = |key| RevokedKey { key, until: None };
-                    seq.next_element_seed(MapInto::new(&mut s.revoked_keys, key))?
-                        .ok_or_else(missing)?;
-                    let entry = |e: UseEntryV0| UseEntry {
-                        id: e.id,
-                        used: e.used,
-                        expires: e.expires,
-                        epoch,
-                    };
-                    seq.next_element_seed(MapInto::new(&mut s.uses, entry))?
-                        .ok_or_else(missing)?;
-                } else {
-                    seq.next_element_seed(InPlace(&mut s.revoked_keys))?
-                        .ok_or_else(missing)?;
-                    seq.next_element_seed(InPlace(&mut s.uses))?
-                        .ok_or_else(missing)?;
-                }
+                seq.next_element_seed(SeedInto::new(&mut s.revoked_keys, RevokedKeyIn(version)))?
+                    .ok_or_else(missing)?;
+                let epoch = s.enrolment.epoch;
+                seq.next_element_seed(SeedInto::new(&mut s.uses, UseEntryIn { version, epoch }))?
+                    .ok_or_else(missing)?;
                 s.high_water = seq.next_element()?.ok_or_else(missing)?;
                 s.receipts = seq.next_element()?.ok_or_else(missing)?;
                 seq.next_element_seed(InPlace(&mut s.backlog))?
@@ -391,11 +368,89 @@ impl wire::DecodeInPlace for Layout<'_> {
     }
 }
 
+/// A [`RevokedKey`] as state `version` stored it: version 0 kept a bare key, revoked for good.
+/// One element decoder for every version, so each table has one list decoder.
+#[derive(Clone, Copy)]
+struct RevokedKeyIn(u8);
+
+impl<'de> DeserializeSeed<'de> for RevokedKeyIn {
+    type Value = RevokedKey;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> core::result::Result<RevokedKey, D::Error> {
+        d.deserialize_tuple(if self.0 == 0 { 1 } else { 2 }, self)
+    }
+}
+
+impl<'de> Visitor<'de> for RevokedKeyIn {
+    type Value = RevokedKey;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a revoked key")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> core::result::Result<RevokedKey, A::Error> {
+        let missing = || de::Error::invalid_length(0, &self);
+        let key = seq.next_element()?.ok_or_else(missing)?;
+        let until = match self.0 {
+            0 => None,
+            _ => seq.next_element()?.ok_or_else(missing)?,
+        };
+        Ok(RevokedKey { key, until })
+    }
+}
+
+/// A [`UseEntry`] as state `version` stored it: version 0 had no epoch, so the entry takes the
+/// lock's `epoch` and is kept until the next bump, as long as version 1 would keep an entry
+/// counted at that epoch.
+#[derive(Clone, Copy)]
+struct UseEntryIn {
+    version: u8,
+    epoch: u32,
+}
+
+impl<'de> DeserializeSeed<'de> for UseEntryIn {
+    type Value = UseEntry;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> core::result::Result<UseEntry, D::Error> {
+        d.deserialize_tuple(if self.version == 0 { 3 } else { 4 }, self)
+    }
+}
+
+impl<'de> Visitor<'de> for UseEntryIn {
+    type Value = UseEntry;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a use entry")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> core::result::Result<UseEntry, A::Error> {
+        let missing = || de::Error::invalid_length(0, &self);
+        let id = seq.next_element()?.ok_or_else(missing)?;
+        let used = seq.next_element()?.ok_or_else(missing)?;
+        let expires = seq.next_element()?.ok_or_else(missing)?;
+        let epoch = match self.version {
+            0 => self.epoch,
+            _ => seq.next_element()?.ok_or_else(missing)?,
+        };
+        Ok(UseEntry {
+            id,
+            used,
+            expires,
+            epoch,
+        })
+    }
+}
+
 impl Revocations for LockState {
     fn id_revoked(&self, id: &CredentialId) -> bool {
         self.revoked_ids.as_slice().iter().any(|r| r.id == *id)
     }
 
+    // Out of line: asked by every chain walk and every signed update.
+    #[inline(never)]
     fn key_revoked(&self, key: &PublicKey) -> bool {
         self.revoked_keys
             .as_slice()

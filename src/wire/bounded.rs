@@ -136,31 +136,26 @@ impl<T: Copy + Default + for<'de> Deserialize<'de>, const N: usize> DecodeInPlac
     for Bounded<T, N>
 {
     fn decode_in_place<'de, D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
-        MapInto::<T, T, N, _>::new(self, |item| item).deserialize(d)
+        SeedInto::new(self, PhantomData::<T>).deserialize(d)
     }
 }
 
-/// A seed that decodes a list of `Old` into a [`Bounded`] of `T`, converting each element:
-/// how a persisted table is read from an earlier layout of its elements.
-pub(crate) struct MapInto<'a, Old, T: Copy + Default, const N: usize, F> {
+/// A seed that decodes a list into a [`Bounded`], each element with `seed`: how a persisted
+/// table is read whatever layout of its elements was written, with one list decoder per table.
+pub(crate) struct SeedInto<'a, T: Copy + Default, const N: usize, S> {
     list: &'a mut Bounded<T, N>,
-    convert: F,
-    old: PhantomData<Old>,
+    seed: S,
 }
 
-impl<'a, Old, T: Copy + Default, const N: usize, F: FnMut(Old) -> T> MapInto<'a, Old, T, N, F> {
-    /// Decodes into `list`, converting each element with `convert`.
-    pub(crate) fn new(list: &'a mut Bounded<T, N>, convert: F) -> Self {
-        MapInto {
-            list,
-            convert,
-            old: PhantomData,
-        }
+impl<'a, T: Copy + Default, const N: usize, S> SeedInto<'a, T, N, S> {
+    /// Decodes into `list`, each element with `seed`.
+    pub(crate) fn new(list: &'a mut Bounded<T, N>, seed: S) -> Self {
+        SeedInto { list, seed }
     }
 }
 
-impl<'de, Old: Deserialize<'de>, T: Copy + Default, const N: usize, F: FnMut(Old) -> T>
-    DeserializeSeed<'de> for MapInto<'_, Old, T, N, F>
+impl<'de, T: Copy + Default, const N: usize, S: DeserializeSeed<'de, Value = T> + Copy>
+    DeserializeSeed<'de> for SeedInto<'_, T, N, S>
 {
     type Value = ();
 
@@ -169,8 +164,8 @@ impl<'de, Old: Deserialize<'de>, T: Copy + Default, const N: usize, F: FnMut(Old
     }
 }
 
-impl<'de, Old: Deserialize<'de>, T: Copy + Default, const N: usize, F: FnMut(Old) -> T> Visitor<'de>
-    for MapInto<'_, Old, T, N, F>
+impl<'de, T: Copy + Default, const N: usize, S: DeserializeSeed<'de, Value = T> + Copy> Visitor<'de>
+    for SeedInto<'_, T, N, S>
 {
     type Value = ();
 
@@ -178,15 +173,14 @@ impl<'de, Old: Deserialize<'de>, T: Copy + Default, const N: usize, F: FnMut(Old
         write!(f, "at most {N} elements")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         // Check the declared length before reading anything so an oversize list is refused
         // without touching its elements.
         if let Some(n) = seq.size_hint().filter(|&n| n > N) {
             return Err(de::Error::invalid_length(n, &self));
         }
         self.list.clear();
-        while let Some(item) = seq.next_element()? {
-            let item = (self.convert)(item);
+        while let Some(item) = seq.next_element_seed(self.seed)? {
             if self.list.push(item).is_err() {
                 return Err(de::Error::invalid_length(N + 1, &self));
             }

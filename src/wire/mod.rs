@@ -12,7 +12,7 @@ mod de;
 mod ser;
 
 pub use bounded::Bounded;
-pub(crate) use bounded::MapInto;
+pub(crate) use bounded::SeedInto;
 
 use crate::error::{Error, Result};
 use core::fmt;

@@ -128,25 +128,42 @@ mod workload {
         }
     }
 
+    /// Factory state of the flash: both regions erased, as a new part ships (the RAM standing
+    /// in for it starts zeroed, which a lock reads as a corrupt store, not a blank one).
+    pub fn erase_flash() -> bool {
+        let mut flash = RamFlash;
+        flash.erase(Region::A).is_ok() && flash.erase(Region::B).is_ok()
+    }
+
     // The lock's entry points, each kept out of line under its own name so the stack report
     // (benches/mcu.sh) can root its static call-graph analysis at them.
 
-    /// Factory install: identity key (expanded from its seed), owner, erased flash.
-    #[inline(never)]
-    pub fn install(slot: &'static mut MaybeUninit<Lock<Mem>>) -> Option<&'static mut Lock<Mem>> {
+    /// Power-on, as a lock does at every boot: [`Lock::new`] in its slot, then [`Lock::start`]
+    /// from what is committed; only a blank store (`NotProvisioned`) is provisioned with the
+    /// owner. Any other error stops the lock for service.
+    fn power_on(slot: &'static mut MaybeUninit<Lock<Mem>>) -> Option<&'static mut Lock<Mem>> {
         let identity = SecretKey::from_seed(&v::LOCK_KEY_SEED);
         let lock = slot.write(Lock::new(identity, Mem::new(RamFlash)));
-        lock.provision(PublicKey(v::OWNER_PUBLIC)).ok()?;
+        match lock.start() {
+            Ok(()) => {}
+            Err(doorkey::Error::NotProvisioned) => {
+                lock.provision(PublicKey(v::OWNER_PUBLIC)).ok()?
+            }
+            Err(_) => return None,
+        }
         Some(lock)
+    }
+
+    /// First power-on over erased flash: the lock provisions itself.
+    #[inline(never)]
+    pub fn install(slot: &'static mut MaybeUninit<Lock<Mem>>) -> Option<&'static mut Lock<Mem>> {
+        power_on(slot)
     }
 
     /// Reboot: a new lock over the same flash, starting from what is committed there.
     #[inline(never)]
     pub fn boot(slot: &'static mut MaybeUninit<Lock<Mem>>) -> Option<&'static mut Lock<Mem>> {
-        let identity = SecretKey::from_seed(&v::LOCK_KEY_SEED);
-        let lock = slot.write(Lock::new(identity, Mem::new(RamFlash)));
-        lock.start().ok()?;
-        Some(lock)
+        power_on(slot)
     }
 
     #[inline(never)]
@@ -187,6 +204,9 @@ mod workload {
     pub fn run() -> bool {
         let (bufs, slot, rebooted) = statics();
         let mut rng = lock_rng();
+        if !erase_flash() {
+            return false;
+        }
         let Some(lock) = install(slot) else {
             return false;
         };

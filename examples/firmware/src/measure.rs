@@ -243,6 +243,7 @@ pub fn run() -> bool {
     // ---- the lock role ----
     let (bufs, slot, rebooted) = workload::statics();
     let mut rng = workload::lock_rng();
+    check("flash erased", workload::erase_flash(), &mut failures);
     let (lock, install) = measure(|| workload::install(slot));
     let Some(lock) = lock else {
         hprintln!("FAIL: install");
