@@ -49,8 +49,8 @@ fn check_fixture_contents(s: &LockState, from: u64) {
             id: courier.id,
             used: 1,
             expires: Some(courier.not_before + courier.lifetime.unwrap()),
-            // Version 0 kept no epoch: an entry takes the lock's (0 in the fixture).
-            epoch: 0,
+            // Version 0 kept no epoch: no bump may release the entry, only its expiry.
+            epoch: u32::MAX,
         }]
     );
     // Anchored to T0 at tick 10; the denial at tick 60 was the last event.

@@ -347,8 +347,7 @@ impl wire::DecodeInPlace for Layout<'_> {
                     .ok_or_else(missing)?;
                 seq.next_element_seed(SeedInto::new(&mut s.revoked_keys, RevokedKeyIn(version)))?
                     .ok_or_else(missing)?;
-                let epoch = s.enrolment.epoch;
-                seq.next_element_seed(SeedInto::new(&mut s.uses, UseEntryIn { version, epoch }))?
+                seq.next_element_seed(SeedInto::new(&mut s.uses, UseEntryIn(version)))?
                     .ok_or_else(missing)?;
                 s.high_water = seq.next_element()?.ok_or_else(missing)?;
                 s.receipts = seq.next_element()?.ok_or_else(missing)?;
@@ -402,20 +401,18 @@ impl<'de> Visitor<'de> for RevokedKeyIn {
     }
 }
 
-/// A [`UseEntry`] as state `version` stored it: version 0 had no epoch, so the entry takes the
-/// lock's `epoch` and is kept until the next bump, as long as version 1 would keep an entry
-/// counted at that epoch.
+/// A [`UseEntry`] as state `version` stored it. Version 0 had no epoch, and a link it counted
+/// may carry an epoch above the lock's (issued before its `SetEpoch` arrived), so the entry
+/// takes the highest epoch: no bump releases it, only its expiry or an owner's `Forget`, as
+/// version 0 would have kept it.
 #[derive(Clone, Copy)]
-struct UseEntryIn {
-    version: u8,
-    epoch: u32,
-}
+struct UseEntryIn(u8);
 
 impl<'de> DeserializeSeed<'de> for UseEntryIn {
     type Value = UseEntry;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> core::result::Result<UseEntry, D::Error> {
-        d.deserialize_tuple(if self.version == 0 { 3 } else { 4 }, self)
+        d.deserialize_tuple(if self.0 == 0 { 3 } else { 4 }, self)
     }
 }
 
@@ -431,8 +428,8 @@ impl<'de> Visitor<'de> for UseEntryIn {
         let id = seq.next_element()?.ok_or_else(missing)?;
         let used = seq.next_element()?.ok_or_else(missing)?;
         let expires = seq.next_element()?.ok_or_else(missing)?;
-        let epoch = match self.version {
-            0 => self.epoch,
+        let epoch = match self.0 {
+            0 => u32::MAX,
             _ => seq.next_element()?.ok_or_else(missing)?,
         };
         Ok(UseEntry {
