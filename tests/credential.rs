@@ -732,3 +732,18 @@ fn a_window_meeting_a_dst_gap_or_overlap_is_reported_before_signing() {
     assert!(knowing.delegate(&all_year).is_ok());
     assert!(issuer.delegate(&march).is_ok());
 }
+
+#[test]
+fn a_chain_of_exactly_the_size_limit_is_decoded_and_its_length_reported() {
+    // At the limit the size check passes and decoding goes on (to a count of zero here).
+    let mut bytes = vec![0u8; MAX_CHAIN_BYTES];
+    bytes[..2].copy_from_slice(&[VERSION, 0x01]);
+    assert_eq!(
+        UnverifiedChain::decode(&bytes).err(),
+        Some(Error::ChainLength)
+    );
+    let mut w = World::new();
+    let chain = w.courier_chain();
+    let decoded = UnverifiedChain::decode(chain.as_bytes()).unwrap();
+    assert_eq!((decoded.len(), decoded.is_empty()), (2, false));
+}

@@ -512,3 +512,15 @@ fn an_update_must_name_this_lock_and_be_signed_by_an_owner() {
     state.apply(&update(here, 1), None).unwrap();
     assert_eq!(state.enrolment.config_version(), 1);
 }
+
+#[test]
+fn the_epoch_may_be_set_to_its_current_value_but_never_lowered() {
+    let (mut state, mut apply) = owned_state();
+    apply(&mut state, Change::SetEpoch(2), None).unwrap();
+    apply(&mut state, Change::SetEpoch(2), None).unwrap();
+    assert_eq!(
+        apply(&mut state, Change::SetEpoch(1), None),
+        Err(Error::Stale)
+    );
+    assert_eq!(state.enrolment.config_version(), 2);
+}
