@@ -67,9 +67,11 @@ pub fn rng(seed: u8) -> ChaCha20Rng {
     ChaCha20Rng::from_seed([seed; 32])
 }
 
-/// The owner key (seed 1).
-pub fn owner() -> SecretKey {
-    key(1)
+/// The owner key (seed 1), derived once: the targets sign anchors and updates with it on
+/// every input, and deriving a key is a scalar multiplication.
+pub fn owner() -> &'static SecretKey {
+    static OWNER: OnceLock<SecretKey> = OnceLock::new();
+    OWNER.get_or_init(|| key(1))
 }
 
 /// The lock's identity key (seed 2).
@@ -82,9 +84,10 @@ pub fn courier() -> SecretKey {
     key(4)
 }
 
-/// The genuine lock's id.
+/// The genuine lock's id (computed once: deriving the key is a scalar multiplication).
 pub fn lock_id() -> LockId {
-    LockId::of(&lock_key().public_key())
+    static ID: OnceLock<LockId> = OnceLock::new();
+    *ID.get_or_init(|| LockId::of(&lock_key().public_key()))
 }
 
 /// Owner -> company (unlock, lock, delegate; 30 days from T0 - 1 day) -> courier (unlock and
@@ -120,7 +123,7 @@ pub fn courier_chain() -> &'static [u8] {
             epoch: 0,
             purpose: Some([7; 32]),
         };
-        Chain::root(&owner(), &company_link)
+        Chain::root(owner(), &company_link)
             .and_then(|c| c.extend(&company, &courier_link))
             .expect("the fixture chain issues")
             .as_bytes()
@@ -209,7 +212,7 @@ pub fn anchor_bytes(nonce: [u8; 16], utc: UnixTime) -> Vec<u8> {
         time: utc,
         signer: owner.public_key(),
     }
-    .sign(&owner, &mut out)
+    .sign(owner, &mut out)
     .expect("anchor signs");
     out[..n].to_vec()
 }

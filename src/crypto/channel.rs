@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 use hkdf::Hkdf;
+use rand_core::CryptoRng;
 use sha2::Sha512;
 use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -13,10 +14,49 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// Bytes the AEAD tag adds to every sealed payload.
 pub const TAG_LEN: usize = 16;
 
+/// One side's ephemeral X25519 secret for one session, used once by [`agree`].
+pub struct Ephemeral {
+    secret: EphemeralSecret,
+    /// The fuzzing stand-in's public key (see [`super::fuzzing`]).
+    #[cfg(fuzzing)]
+    stand_in: Option<[u8; 32]>,
+}
+
+impl Ephemeral {
+    /// Draws a fresh secret (32 bytes of `rng`) and returns it with its public key.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> (Ephemeral, [u8; 32]) {
+        let secret = EphemeralSecret::random_from_rng(rng);
+        #[cfg(fuzzing)]
+        if super::fuzzing::active() {
+            let mut public = [0u8; 32];
+            rng.fill_bytes(&mut public);
+            let stand_in = Some(public);
+            return (Ephemeral { secret, stand_in }, public);
+        }
+        let public = XPublic::from(&secret).to_bytes();
+        (secret.into(), public)
+    }
+}
+
+impl From<EphemeralSecret> for Ephemeral {
+    fn from(secret: EphemeralSecret) -> Ephemeral {
+        Ephemeral {
+            secret,
+            #[cfg(fuzzing)]
+            stand_in: None,
+        }
+    }
+}
+
 /// X25519 with our ephemeral secret (consumed) and the peer's ephemeral public key. Refuses
 /// non-contributory results (a low-order peer key), which would make the key predictable.
-pub fn agree(ours: EphemeralSecret, theirs: &[u8; 32]) -> Result<SharedKey> {
-    let shared = ours.diffie_hellman(&XPublic::from(*theirs));
+pub fn agree(ours: impl Into<Ephemeral>, theirs: &[u8; 32]) -> Result<SharedKey> {
+    let ours = ours.into();
+    #[cfg(fuzzing)]
+    if let Some(public) = ours.stand_in {
+        return Ok(SharedKey(super::fuzzing::agree(&public, theirs)));
+    }
+    let shared = ours.secret.diffie_hellman(&XPublic::from(*theirs));
     if !shared.was_contributory() {
         return Err(Error::Crypto);
     }

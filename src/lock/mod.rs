@@ -19,7 +19,7 @@ pub use storage::*;
 
 use crate::config::{ConfigUpdate, TimeAnchor};
 use crate::credential::{Grant, LockId, Rights, UnverifiedChain};
-use crate::crypto::channel::{SessionKeys, agree};
+use crate::crypto::channel::{Ephemeral, SessionKeys, agree};
 use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
 use crate::error::{Error, Result};
 use crate::receipt::{Event, Head, SESSION_ID_LEN, Who};
@@ -30,7 +30,6 @@ use crate::session::{
 use crate::wire::{self, Kind, UnixTime};
 use rand_core::CryptoRng;
 use subtle::ConstantTimeEq;
-use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
 
 /// Challenges outstanding at once; a new one evicts the oldest.
 pub const MAX_PENDING: usize = 4;
@@ -75,7 +74,7 @@ impl Presence for () {
 
 struct Pending {
     nonce: [u8; NONCE_LEN],
-    secret: EphemeralSecret,
+    secret: Ephemeral,
     digest: [u8; 32],
     issued: u64,
 }
@@ -227,11 +226,11 @@ impl<S: Storage> Lock<S> {
         }
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
-        let secret = EphemeralSecret::random_from_rng(rng);
+        let (secret, ephemeral) = Ephemeral::generate(rng);
         let body = Challenge {
             lock_key: self.identity.public_key(),
             nonce,
-            ephemeral: XPublic::from(&secret).to_bytes(),
+            ephemeral,
             clock_trusted: self.trusted_now(tick).is_some(),
         };
         let len = encode_signed(

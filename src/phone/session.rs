@@ -1,5 +1,5 @@
 use crate::credential::LockId;
-use crate::crypto::channel::{SessionKeys, agree};
+use crate::crypto::channel::{Ephemeral, SessionKeys, agree};
 use crate::crypto::{self, Signer, labels};
 use crate::error::{Error, Result};
 use crate::session::{
@@ -8,7 +8,6 @@ use crate::session::{
 };
 use crate::wire::{self, Kind};
 use rand_core::CryptoRng;
-use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
 
 use super::Credential;
 
@@ -122,8 +121,7 @@ fn start<R: CryptoRng + ?Sized>(
 ) -> Result<(PhoneSession, usize)> {
     let info = inspect_challenge(challenge, lock)?;
     let theirs = Challenge::decode(challenge)?.body.ephemeral;
-    let secret = EphemeralSecret::random_from_rng(rng);
-    let mine = XPublic::from(&secret).to_bytes();
+    let (secret, mine) = Ephemeral::generate(rng);
 
     let at = wire::write_header(out, Kind::Open)?;
     let at = wire::put_bytes(out, at, &info.nonce)?;
