@@ -716,6 +716,14 @@ pub fn is_genuine_challenge(bytes: &[u8]) -> bool {
         .is_ok_and(|c| c.body.lock_key == lock_key().public_key() && verify_challenge(&c).is_ok())
 }
 
+/// A CSPRNG seeded from the whole input, so each input has its own session keys. With fixed
+/// seeds every input derives the same keys, and libFuzzer's comparison tracing carries a reply
+/// the lock sealed in one input into another, where it opens although that input's lock never
+/// sent it (`fuzz/corpus/phone_session/regression-reply-sealed-in-another-input`).
+pub fn input_rng(data: &[u8], stream: u8) -> ChaCha20Rng {
+    ChaCha20Rng::from_seed(hash(&[b"doorkey/fuzz/input-rng\0", &[stream], data]))
+}
+
 /// The tick the phone_session lock lives at (inside the courier's validity once anchored).
 const PHONE_TICK: u64 = 100;
 
@@ -735,7 +743,7 @@ const PHONE_TICK: u64 = 100;
 pub fn phone_session(data: &[u8]) {
     let mut r = Reader(data);
     let credential = courier_credential();
-    let mut phone_rng = rng(21);
+    let mut phone_rng = input_rng(data, 21);
 
     // Part 1: the fuzz bytes as a challenge.
     let challenge = r.chunk();
@@ -780,7 +788,7 @@ pub fn phone_session(data: &[u8]) {
 
     // Part 2: a genuine lock and phone, with fuzz bytes interleaved among the replies.
     let mut lock = install();
-    let mut lock_rng = rng(22);
+    let mut lock_rng = input_rng(data, 22);
     let visit = set_time(&mut lock, PHONE_TICK - 50, T0 - 50, &mut lock_rng);
     assert_eq!(visit.reply, Some(Reply::TimeSet(T0 - 50)), "anchor refused");
 
