@@ -9,6 +9,8 @@
 //! - `receipts.json`: the receipt bundle a courier fetches after a delivery, every receipt
 //!   decoded with its chain hash, and broken copies of the bundle with the findings the
 //!   server's receipt log reports for each.
+//! - `negative.json`: messages a conforming implementation must refuse, each with its spec
+//!   section and the exact error.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -668,6 +670,133 @@ fn receipt_vectors() -> Value {
     })
 }
 
+/// Signs every message with the same 64 bytes: forged signatures for `negative.json`.
+struct Fixed(doorkey::crypto::PublicKey, [u8; 64]);
+
+impl Signer for Fixed {
+    fn public_key(&self) -> doorkey::crypto::PublicKey {
+        self.0
+    }
+
+    fn sign(&self, _: &[u8]) -> doorkey::Result<doorkey::crypto::Signature> {
+        Ok(doorkey::crypto::Signature(self.1))
+    }
+}
+
+/// `s + L` (L the order of the Ed25519 base point), little-endian: the same scalar, not
+/// reduced, so a strict verifier refuses it (RFC 8032 5.1.7).
+fn add_order(s: &[u8]) -> [u8; 32] {
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut out = [0u8; 32];
+    let mut carry = 0u16;
+    for i in 0..32 {
+        let sum = u16::from(s[i]) + u16::from(L[i]) + carry;
+        out[i] = sum as u8;
+        carry = sum >> 8;
+    }
+    assert_eq!(carry, 0, "s + L fits 256 bits");
+    out
+}
+
+/// Chains a conforming lock MUST refuse, each with the section it exercises and the error it
+/// MUST report. The expected errors are written here from the spec; generation fails if the
+/// crate disagrees.
+fn negative_vectors() -> Value {
+    let mut w = World::new();
+    let tz = TzRule::parse(TZ).expect("tz");
+    w.lock.set_time_zone(tz).expect("tz");
+    let owner = w.owner.public_key();
+    let courier = w.courier_chain().as_bytes().to_vec();
+    let now = T0 + 1;
+
+    // The identity point (y = 1), of order 1; and y = p + 1, a non-canonical encoding of it.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let mut identity_noncanonical = [0xffu8; 32];
+    identity_noncanonical[0] = 0xee;
+    identity_noncanonical[31] = 0x7f;
+
+    // A delegate whose key is the identity point, and a child "signed" by it with R = identity
+    // and S = 0: [S]B = R + [k]A holds for every k, so a non-strict verifier accepts it.
+    let mut small_order_link = w.company_link();
+    small_order_link.subject = doorkey::crypto::PublicKey(identity);
+    let mut zero_sig = [0u8; 64];
+    zero_sig[..32].copy_from_slice(&identity);
+    let courier_link = w.courier_link();
+    let small_order = raw_chain(
+        &owner,
+        &[
+            (&w.owner as &dyn Signer, small_order_link),
+            (
+                &Fixed(doorkey::crypto::PublicKey(identity), zero_sig),
+                courier_link,
+            ),
+        ],
+    );
+    let sig_at = courier.len() - 64;
+    let mut s_plus_l = courier.clone();
+    let s = add_order(&courier[sig_at + 32..]);
+    s_plus_l[sig_at + 32..].copy_from_slice(&s);
+    let mut noncanonical_r = courier.clone();
+    noncanonical_r[sig_at..sig_at + 32].copy_from_slice(&identity_noncanonical);
+    let mut count_zero = courier[..7].to_vec();
+    count_zero[6] = 0;
+    let mut count_five = courier.clone();
+    count_five[6] = 5;
+    let mut root_inherit_link = w.company_link();
+    root_inherit_link.scope = Scope::Inherit;
+    let root_inherit = raw_chain(&owner, &[(&w.owner as &dyn Signer, root_inherit_link)]);
+    let mut oversize = courier.clone();
+    oversize.resize(2049, 0);
+    let mut wrong_kind = courier.clone();
+    wrong_kind[1] = 0x10;
+
+    let cases: Vec<(&str, &str, Vec<u8>, &str)> = vec![
+        (
+            "child signed with R = identity and S = 0 under a small-order subject",
+            "3.3, 3.4, 7.3 V3",
+            small_order,
+            "Crypto",
+        ),
+        ("leaf signature with S + L", "3.3", s_plus_l, "Crypto"),
+        (
+            "leaf signature with a non-canonical R (y = p + 1)",
+            "3.3",
+            noncanonical_r,
+            "Crypto",
+        ),
+        ("chain count 0", "6.1, 7.2", count_zero, "ChainLength"),
+        ("chain count 5", "6.1, 7.2", count_five, "ChainLength"),
+        ("root scope Inherit", "7.3 V1", root_inherit, "Malformed"),
+        ("2049 bytes", "1.4, 7.2 D1", oversize, "Oversize"),
+        ("challenge kind", "2, 7.2 D2", wrong_kind, "UnexpectedKind"),
+    ];
+    let cases: Vec<Value> = cases
+        .into_iter()
+        .map(|(name, section, chain, error)| {
+            let got = expect(&w.lock, &chain, Some(now));
+            assert_eq!(got["result"], error, "{name}: the crate disagrees with the spec");
+            json!({"name": name, "section": section, "message": "chain", "bytes": hex(&chain), "now": now, "expect": error})
+        })
+        .collect();
+    json!({
+        "description": "Messages a conforming implementation MUST refuse, each with the spec section it exercises and the error name (docs/PROTOCOL.md 1.6) it MUST report. The lock is that of credential.json: `lock_seed`, owner `owner_public` enrolled, epoch 0, time zone `time_zone_rule`; a `chain` case is verified at UTC second `now`.",
+        "owner_seed": hex(&[1; 32]),
+        "owner_public": hex(&owner.0),
+        "lock_seed": hex(&[2; 32]),
+        "lock_id": hex(&w.lock_id().0),
+        "time_zone_rule": hex(&{
+            let mut b = [0u8; 64];
+            let n = doorkey::wire::put(&tz, &mut b).expect("tz encodes");
+            b[..n].to_vec()
+        }),
+        "cases": cases,
+    })
+}
+
 fn main() {
     let check = std::env::args().any(|a| a == "--check");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
@@ -675,6 +804,7 @@ fn main() {
         ("credential.json", credential_vectors()),
         ("session.json", session_vectors()),
         ("receipts.json", receipt_vectors()),
+        ("negative.json", negative_vectors()),
     ];
     let mut stale = false;
     for (name, value) in files {

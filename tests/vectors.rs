@@ -582,3 +582,52 @@ fn receipt_vectors_follow_the_spec() {
         ["BadSignature", "Duplicate", "Gap", "Reordered", "Truncated"]
     );
 }
+
+/// The verdict the crate gives a `negative.json` case against its expected error: `Err` with
+/// both when they differ.
+fn negative_verdict(lock: &Enrolment, case: &Value) -> Result<(), String> {
+    assert_eq!(case["message"], "chain");
+    let bytes = unhex(case["bytes"].as_str().unwrap());
+    let got = match lock.verify_chain(&bytes, case["now"].as_u64(), &()) {
+        Ok(_) => "ok".to_string(),
+        Err(e) => format!("{e:?}"),
+    };
+    match case["expect"].as_str() {
+        Some(expected) if expected == got => Ok(()),
+        expected => Err(format!("expected {expected:?}, got {got}")),
+    }
+}
+
+/// Every negative vector is refused with exactly the error it names; the check is not vacuous:
+/// with the verdict flipped to acceptance, or to another error, it fails.
+#[test]
+fn negative_vectors_are_refused_with_the_error_named() {
+    let v = load("negative.json");
+    let owner = SecretKey::from_seed(&arr32(v["owner_seed"].as_str().unwrap()));
+    assert_eq!(
+        owner.public_key(),
+        PublicKey(arr32(v["owner_public"].as_str().unwrap()))
+    );
+    let lock_key = SecretKey::from_seed(&arr32(v["lock_seed"].as_str().unwrap()));
+    let mut lock = Enrolment::new(lock_key.public_key());
+    assert_eq!(lock.id().0.to_vec(), unhex(v["lock_id"].as_str().unwrap()));
+    lock.enrol_owner(owner.public_key()).unwrap();
+    let tz: TzRule =
+        doorkey::wire::take_all(&unhex(v["time_zone_rule"].as_str().unwrap())).unwrap();
+    lock.set_time_zone(tz).unwrap();
+    let cases = v["cases"].as_array().unwrap();
+    assert!(cases.len() >= 8);
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        assert!(!case["section"].as_str().unwrap().is_empty(), "{name}");
+        assert_eq!(negative_verdict(&lock, case), Ok(()), "{name}");
+        for flipped in ["ok", "Truncated"] {
+            let mut wrong = case.clone();
+            wrong["expect"] = Value::from(flipped);
+            assert!(
+                negative_verdict(&lock, &wrong).is_err(),
+                "{name} as {flipped}"
+            );
+        }
+    }
+}
