@@ -753,6 +753,32 @@ fn negative_vectors() -> Value {
     oversize.resize(2049, 0);
     let mut wrong_kind = courier.clone();
     wrong_kind[1] = 0x10;
+    let mut version_two = courier.clone();
+    version_two[0] = 2;
+    let trailing = [&courier[..], &[0]].concat();
+    // The root body starts at 7: subject (32 bytes), the scope's variant index at 39, its count
+    // at 40 and lock id at 41..57, rights at 57, then not_before (a varint) and the lifetime's
+    // option tag. Decoding refuses these before any signature is looked at.
+    const SCOPE: usize = 39;
+    const RIGHTS: usize = 57;
+    let mut unknown_scope = courier.clone();
+    unknown_scope[SCOPE] = 2;
+    let overlong_index = [&courier[..SCOPE], &[0x81, 0x00], &courier[SCOPE + 1..]].concat();
+    let mut rights_zero = courier.clone();
+    rights_zero[RIGHTS] = 0;
+    let mut duplicate_ids = courier.clone();
+    duplicate_ids[SCOPE + 1] = 2;
+    let duplicate_ids = [
+        &duplicate_ids[..RIGHTS],
+        &courier[SCOPE + 2..RIGHTS],
+        &duplicate_ids[RIGHTS..],
+    ]
+    .concat();
+    let mut not_before = [0u8; 10];
+    let tag = RIGHTS + 1 + doorkey::wire::put(&(T0 - DAY), &mut not_before).expect("varint");
+    let mut bad_option = courier.clone();
+    assert_eq!(bad_option[tag], 1, "the root link has a lifetime");
+    bad_option[tag] = 2;
 
     let cases: Vec<(&str, &str, Vec<u8>, &str)> = vec![
         (
@@ -773,6 +799,33 @@ fn negative_vectors() -> Value {
         ("root scope Inherit", "7.3 V1", root_inherit, "Malformed"),
         ("2049 bytes", "1.4, 7.2 D1", oversize, "Oversize"),
         ("challenge kind", "2, 7.2 D2", wrong_kind, "UnexpectedKind"),
+        ("version 2", "2, 7.2 D2", version_two, "UnsupportedVersion"),
+        ("trailing byte", "1.3, 6.1", trailing, "TrailingBytes"),
+        (
+            "root scope variant 2",
+            "1.2, 5.2",
+            unknown_scope,
+            "Malformed",
+        ),
+        (
+            "root scope variant index overlong (81 00)",
+            "1.3",
+            overlong_index,
+            "Malformed",
+        ),
+        ("root rights 0", "5.3", rights_zero, "Malformed"),
+        (
+            "root lock id listed twice",
+            "5.3",
+            duplicate_ids,
+            "Malformed",
+        ),
+        (
+            "root lifetime option tag 02",
+            "1.2",
+            bad_option,
+            "Malformed",
+        ),
     ];
     let cases: Vec<Value> = cases
         .into_iter()
