@@ -701,6 +701,35 @@ fn add_order(s: &[u8]) -> [u8; 32] {
     out
 }
 
+/// `message` with the `S` half of its trailing signature replaced by `S + L`.
+fn with_s_plus_l(message: &[u8]) -> Vec<u8> {
+    let mut out = message.to_vec();
+    let at = out.len() - 32;
+    let s = add_order(&out[at..]);
+    out[at..].copy_from_slice(&s);
+    out
+}
+
+/// The verdict for a non-chain case of `negative.json`, as the spec's receiver gives it.
+fn negative_verdict(message: &str, bytes: &[u8], lock: &Enrolment) -> String {
+    let result = match message {
+        "challenge" => inspect_challenge(bytes, &lock.id()).map(|_| ()),
+        "anchor" => TimeAnchor::decode(bytes).and_then(|a| a.verify(&a.body.signer, labels::TIME)),
+        "update" => doorkey::config::ConfigUpdate::decode(bytes)
+            .and_then(|u| u.verify(&u.body.signer, labels::CONFIG)),
+        "receipt" => doorkey::receipt::verify_one(bytes, &lock.public_key()).map(|_| ()),
+        "owner_key" => {
+            let key = doorkey::crypto::PublicKey(bytes.try_into().expect("32 bytes"));
+            lock.clone().enrol_owner(key)
+        }
+        other => panic!("unknown message {other}"),
+    };
+    match result {
+        Ok(()) => "ok".to_string(),
+        Err(e) => format!("{e:?}"),
+    }
+}
+
 /// Chains a conforming lock MUST refuse, each with the section it exercises and the error it
 /// MUST report. The expected errors are written here from the spec; generation fails if the
 /// crate disagrees.
@@ -827,7 +856,7 @@ fn negative_vectors() -> Value {
             "Malformed",
         ),
     ];
-    let cases: Vec<Value> = cases
+    let mut cases: Vec<Value> = cases
         .into_iter()
         .map(|(name, section, chain, error)| {
             let got = expect(&w.lock, &chain, Some(now));
@@ -835,6 +864,93 @@ fn negative_vectors() -> Value {
             json!({"name": name, "section": section, "message": "chain", "bytes": hex(&chain), "now": now, "expect": error})
         })
         .collect();
+
+    // Strict verification in the other signed messages: each is genuine but for S + L.
+    let mut lock = install(&w);
+    let mut challenge = [0u8; 256];
+    let n = lock
+        .challenge(100, &mut rng(RECEIPT_RNG_SEED), &mut challenge)
+        .expect("challenge");
+    let challenge = &challenge[..n];
+    let nonce = inspect_challenge(challenge, &lock.id())
+        .expect("genuine")
+        .nonce;
+    let mut anchor = [0u8; 256];
+    let a = TimeAnchor {
+        lock: lock.id(),
+        nonce,
+        time: T0,
+        signer: owner,
+    }
+    .sign(&w.owner, &mut anchor)
+    .expect("anchor");
+    let update = owner_update(lock.id(), 1, doorkey::config::Change::SetEpoch(1));
+    let installed = lock.state().backlog.as_slice()[0];
+    let mut receipt = [0u8; 256];
+    let r = installed
+        .sign(&lock.id(), &key(2), &mut receipt)
+        .expect("receipt");
+    // A torsioned key: the courier's key plus a point of order 8.
+    let courier_point = curve25519_dalek::edwards::CompressedEdwardsY(w.courier.public_key().0)
+        .decompress()
+        .expect("a point");
+    let eight = curve25519_dalek::edwards::CompressedEdwardsY([
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ])
+    .decompress()
+    .expect("a point of order 8");
+    let torsioned = (courier_point + eight).compress().to_bytes();
+    let others: Vec<(&str, &str, &str, Vec<u8>, &str)> = vec![
+        (
+            "challenge signature with S + L",
+            "3.3, 11.2, 13.8",
+            "challenge",
+            with_s_plus_l(challenge),
+            "Crypto",
+        ),
+        (
+            "time anchor signature with S + L",
+            "3.3, 14.1",
+            "anchor",
+            with_s_plus_l(&anchor[..a]),
+            "Crypto",
+        ),
+        (
+            "configuration update signature with S + L",
+            "3.3, 15.1",
+            "update",
+            with_s_plus_l(&update),
+            "Crypto",
+        ),
+        (
+            "receipt signature with S + L",
+            "3.3, 18.5",
+            "receipt",
+            with_s_plus_l(&receipt[..r]),
+            "Crypto",
+        ),
+        (
+            "owner key with a torsion component",
+            "3.4",
+            "owner_key",
+            torsioned.to_vec(),
+            "WeakKey",
+        ),
+        (
+            "owner key of small order (the identity)",
+            "3.4",
+            "owner_key",
+            identity.to_vec(),
+            "WeakKey",
+        ),
+    ];
+    for (name, section, message, bytes, error) in others {
+        let got = negative_verdict(message, &bytes, &w.lock);
+        assert_eq!(got, error, "{name}: the crate disagrees with the spec");
+        cases.push(json!({"name": name, "section": section, "message": message, "bytes": hex(&bytes), "expect": error}));
+    }
     json!({
         "description": "Messages a conforming implementation MUST refuse, each with the spec section it exercises and the error name (docs/PROTOCOL.md 1.6) it MUST report. The lock is that of credential.json: `lock_seed`, owner `owner_public` enrolled, epoch 0, time zone `time_zone_rule`; a `chain` case is verified at UTC second `now`.",
         "owner_seed": hex(&[1; 32]),
