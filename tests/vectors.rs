@@ -650,3 +650,33 @@ fn negative_vectors_are_refused_with_the_error_named() {
         }
     }
 }
+
+/// The small-order case is the forgery a permissive verifier lets through: its child link's
+/// signature (R = identity, S = 0 under the identity key) passes ed25519-dalek's non-strict
+/// `verify` over exactly the message 6.2 defines, and only strict verification refuses it.
+#[test]
+fn the_small_order_vector_passes_a_permissive_verifier() {
+    use doorkey::credential::Link;
+    use doorkey::crypto::labels;
+    use ed25519_dalek::{Signature, VerifyingKey};
+    let v = load("negative.json");
+    let case = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().contains("small-order subject"))
+        .unwrap();
+    let chain = unhex(case["bytes"].as_str().unwrap());
+    let (root, rest) = doorkey::wire::take::<Link>(&chain[7..]).unwrap();
+    let parent = &chain[7..chain.len() - rest.len() + 64];
+    let (_, after) = doorkey::wire::take::<Link>(&rest[64..]).unwrap();
+    let child = &rest[64..rest.len() - after.len()];
+    let signature: [u8; 64] = after.try_into().unwrap();
+    let anchor: [u8; 32] = sha512_32(&[labels::PARENT, parent]);
+    let message = [labels::LINK, &[1], &anchor, child].concat();
+    let subject = VerifyingKey::from_bytes(&root.subject.0).unwrap();
+    let signature = Signature::from_bytes(&signature);
+    assert!(subject.verify_strict(&message, &signature).is_err());
+    ed25519_dalek::Verifier::verify(&subject, &message, &signature)
+        .expect("a permissive verifier accepts the forgery");
+}
