@@ -18,7 +18,7 @@ mod common;
 use chacha20::ChaCha20Rng;
 use common::*;
 use doorkey::config::TimeAnchor;
-use doorkey::credential::{Chain, Rights, Scope};
+use doorkey::credential::{Chain, LockId, Rights, Scope};
 use doorkey::crypto::{Signer, labels};
 use doorkey::lock::{DoorEvent, Enrolment, Lock};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
@@ -782,6 +782,18 @@ fn negative_vectors() -> Value {
     oversize.resize(2049, 0);
     let mut wrong_kind = courier.clone();
     wrong_kind[1] = 0x10;
+    // A company link for another lock: a genuine chain that does not cover this one.
+    let mut elsewhere_link = w.company_link();
+    elsewhere_link.scope = Scope::Locks(Bounded::from_slice(&[LockId([0xee; 16])]).expect("one"));
+    let elsewhere = Chain::root(&w.owner, &elsewhere_link).expect("root");
+    // The courier's genuine link moved under another genuine company link for this lock: the
+    // anchor (6.2) binds it to the parent it was issued under.
+    let company_root = w.company_chain();
+    let courier_leaf = &courier[company_root.as_bytes().len()..];
+    let other_company = w.company_chain();
+    let mut spliced = other_company.as_bytes().to_vec();
+    spliced[6] = 2;
+    spliced.extend_from_slice(courier_leaf);
     let mut version_two = courier.clone();
     version_two[0] = 2;
     let trailing = [&courier[..], &[0]].concat();
@@ -828,6 +840,18 @@ fn negative_vectors() -> Value {
         ("root scope Inherit", "7.3 V1", root_inherit, "Malformed"),
         ("2049 bytes", "1.4, 7.2 D1", oversize, "Oversize"),
         ("challenge kind", "2, 7.2 D2", wrong_kind, "UnexpectedKind"),
+        (
+            "genuine chain for another lock",
+            "7.3 V5",
+            elsewhere.as_bytes().to_vec(),
+            "WrongLock",
+        ),
+        (
+            "courier link spliced under another company link",
+            "6.2, 7.3 V3",
+            spliced,
+            "Crypto",
+        ),
         ("version 2", "2, 7.2 D2", version_two, "UnsupportedVersion"),
         ("trailing byte", "1.3, 6.1", trailing, "TrailingBytes"),
         (
