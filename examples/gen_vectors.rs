@@ -9,6 +9,8 @@
 //! - `receipts.json`: the receipt bundle a courier fetches after a delivery, every receipt
 //!   decoded with its chain hash, and broken copies of the bundle with the findings the
 //!   server's receipt log reports for each.
+//! - `negative.json`: messages a conforming implementation must refuse, each with its spec
+//!   section and the exact error.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -16,7 +18,7 @@ mod common;
 use chacha20::ChaCha20Rng;
 use common::*;
 use doorkey::config::TimeAnchor;
-use doorkey::credential::{Chain, Rights, Scope};
+use doorkey::credential::{Chain, LockId, Rights, Scope};
 use doorkey::crypto::{Signer, labels};
 use doorkey::lock::{DoorEvent, Enrolment, Lock};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
@@ -689,6 +691,326 @@ fn receipt_vectors() -> Value {
     })
 }
 
+/// Signs every message with the same 64 bytes: forged signatures for `negative.json`.
+struct Fixed(doorkey::crypto::PublicKey, [u8; 64]);
+
+impl Signer for Fixed {
+    fn public_key(&self) -> doorkey::crypto::PublicKey {
+        self.0
+    }
+
+    fn sign(&self, _: &[u8]) -> doorkey::Result<doorkey::crypto::Signature> {
+        Ok(doorkey::crypto::Signature(self.1))
+    }
+}
+
+/// `s + L` (L the order of the Ed25519 base point), little-endian: the same scalar, not
+/// reduced, so a strict verifier refuses it (RFC 8032 5.1.7).
+fn add_order(s: &[u8]) -> [u8; 32] {
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut out = [0u8; 32];
+    let mut carry = 0u16;
+    for i in 0..32 {
+        let sum = u16::from(s[i]) + u16::from(L[i]) + carry;
+        out[i] = sum as u8;
+        carry = sum >> 8;
+    }
+    assert_eq!(carry, 0, "s + L fits 256 bits");
+    out
+}
+
+/// `message` with the `S` half of its trailing signature replaced by `S + L`.
+fn with_s_plus_l(message: &[u8]) -> Vec<u8> {
+    let mut out = message.to_vec();
+    let at = out.len() - 32;
+    let s = add_order(&out[at..]);
+    out[at..].copy_from_slice(&s);
+    out
+}
+
+/// The verdict for a non-chain case of `negative.json`, as the spec's receiver gives it.
+fn negative_verdict(message: &str, bytes: &[u8], lock: &Enrolment) -> String {
+    let result = match message {
+        "challenge" => inspect_challenge(bytes, &lock.id()).map(|_| ()),
+        "anchor" => TimeAnchor::decode(bytes).and_then(|a| a.verify(&a.body.signer, labels::TIME)),
+        "update" => doorkey::config::ConfigUpdate::decode(bytes)
+            .and_then(|u| u.verify(&u.body.signer, labels::CONFIG)),
+        "receipt" => doorkey::receipt::verify_one(bytes, &lock.public_key()).map(|_| ()),
+        "owner_key" => {
+            let key = doorkey::crypto::PublicKey(bytes.try_into().expect("32 bytes"));
+            lock.clone().enrol_owner(key)
+        }
+        other => panic!("unknown message {other}"),
+    };
+    match result {
+        Ok(()) => "ok".to_string(),
+        Err(e) => format!("{e:?}"),
+    }
+}
+
+/// Chains a conforming lock MUST refuse, each with the section it exercises and the error it
+/// MUST report. The expected errors are written here from the spec; generation fails if the
+/// crate disagrees.
+fn negative_vectors() -> Value {
+    let mut w = World::new();
+    let tz = TzRule::parse(TZ).expect("tz");
+    w.lock.set_time_zone(tz).expect("tz");
+    let owner = w.owner.public_key();
+    let courier = w.courier_chain().as_bytes().to_vec();
+    let now = T0 + 1;
+
+    // The identity point (y = 1), of order 1; and y = p + 1, a non-canonical encoding of it.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let mut identity_noncanonical = [0xffu8; 32];
+    identity_noncanonical[0] = 0xee;
+    identity_noncanonical[31] = 0x7f;
+
+    // A delegate whose key is the identity point, and a child "signed" by it with R = identity
+    // and S = 0: [S]B = R + [k]A holds for every k, so a non-strict verifier accepts it.
+    let mut small_order_link = w.company_link();
+    small_order_link.subject = doorkey::crypto::PublicKey(identity);
+    let mut zero_sig = [0u8; 64];
+    zero_sig[..32].copy_from_slice(&identity);
+    let courier_link = w.courier_link();
+    let small_order = raw_chain(
+        &owner,
+        &[
+            (&w.owner as &dyn Signer, small_order_link),
+            (
+                &Fixed(doorkey::crypto::PublicKey(identity), zero_sig),
+                courier_link,
+            ),
+        ],
+    );
+    let sig_at = courier.len() - 64;
+    let mut s_plus_l = courier.clone();
+    let s = add_order(&courier[sig_at + 32..]);
+    s_plus_l[sig_at + 32..].copy_from_slice(&s);
+    let mut noncanonical_r = courier.clone();
+    noncanonical_r[sig_at..sig_at + 32].copy_from_slice(&identity_noncanonical);
+    let mut count_zero = courier[..7].to_vec();
+    count_zero[6] = 0;
+    let mut count_five = courier.clone();
+    count_five[6] = 5;
+    let mut root_inherit_link = w.company_link();
+    root_inherit_link.scope = Scope::Inherit;
+    let root_inherit = raw_chain(&owner, &[(&w.owner as &dyn Signer, root_inherit_link)]);
+    let mut oversize = courier.clone();
+    oversize.resize(2049, 0);
+    let mut wrong_kind = courier.clone();
+    wrong_kind[1] = 0x10;
+    // A company link for another lock: a genuine chain that does not cover this one.
+    let mut elsewhere_link = w.company_link();
+    elsewhere_link.scope = Scope::Locks(Bounded::from_slice(&[LockId([0xee; 16])]).expect("one"));
+    let elsewhere = Chain::root(&w.owner, &elsewhere_link).expect("root");
+    // The courier's genuine link moved under another genuine company link for this lock: the
+    // anchor (6.2) binds it to the parent it was issued under.
+    let company_root = w.company_chain();
+    let courier_leaf = &courier[company_root.as_bytes().len()..];
+    let other_company = w.company_chain();
+    let mut spliced = other_company.as_bytes().to_vec();
+    spliced[6] = 2;
+    spliced.extend_from_slice(courier_leaf);
+    let mut version_two = courier.clone();
+    version_two[0] = 2;
+    let trailing = [&courier[..], &[0]].concat();
+    // The root body starts at 7: subject (32 bytes), the scope's variant index at 39, its count
+    // at 40 and lock id at 41..57, rights at 57, then not_before (a varint) and the lifetime's
+    // option tag. Decoding refuses these before any signature is looked at.
+    const SCOPE: usize = 39;
+    const RIGHTS: usize = 57;
+    let mut unknown_scope = courier.clone();
+    unknown_scope[SCOPE] = 2;
+    let overlong_index = [&courier[..SCOPE], &[0x81, 0x00], &courier[SCOPE + 1..]].concat();
+    let mut rights_zero = courier.clone();
+    rights_zero[RIGHTS] = 0;
+    let mut duplicate_ids = courier.clone();
+    duplicate_ids[SCOPE + 1] = 2;
+    let duplicate_ids = [
+        &duplicate_ids[..RIGHTS],
+        &courier[SCOPE + 2..RIGHTS],
+        &duplicate_ids[RIGHTS..],
+    ]
+    .concat();
+    let mut not_before = [0u8; 10];
+    let tag = RIGHTS + 1 + doorkey::wire::put(&(T0 - DAY), &mut not_before).expect("varint");
+    let mut bad_option = courier.clone();
+    assert_eq!(bad_option[tag], 1, "the root link has a lifetime");
+    bad_option[tag] = 2;
+
+    let cases: Vec<(&str, &str, Vec<u8>, &str)> = vec![
+        (
+            "child signed with R = identity and S = 0 under a small-order subject",
+            "3.3, 3.4, 7.3 V3",
+            small_order,
+            "Crypto",
+        ),
+        ("leaf signature with S + L", "3.3", s_plus_l, "Crypto"),
+        (
+            "leaf signature with a non-canonical R (y = p + 1)",
+            "3.3",
+            noncanonical_r,
+            "Crypto",
+        ),
+        ("chain count 0", "6.1, 7.2", count_zero, "ChainLength"),
+        ("chain count 5", "6.1, 7.2", count_five, "ChainLength"),
+        ("root scope Inherit", "7.3 V1", root_inherit, "Malformed"),
+        ("2049 bytes", "1.4, 7.2 D1", oversize, "Oversize"),
+        ("challenge kind", "2, 7.2 D2", wrong_kind, "UnexpectedKind"),
+        (
+            "genuine chain for another lock",
+            "7.3 V5",
+            elsewhere.as_bytes().to_vec(),
+            "WrongLock",
+        ),
+        (
+            "courier link spliced under another company link",
+            "6.2, 7.3 V3",
+            spliced,
+            "Crypto",
+        ),
+        ("version 2", "2, 7.2 D2", version_two, "UnsupportedVersion"),
+        ("trailing byte", "1.3, 6.1", trailing, "TrailingBytes"),
+        (
+            "root scope variant 2",
+            "1.2, 5.2",
+            unknown_scope,
+            "Malformed",
+        ),
+        (
+            "root scope variant index overlong (81 00)",
+            "1.3",
+            overlong_index,
+            "Malformed",
+        ),
+        ("root rights 0", "5.3", rights_zero, "Malformed"),
+        (
+            "root lock id listed twice",
+            "5.3",
+            duplicate_ids,
+            "Malformed",
+        ),
+        (
+            "root lifetime option tag 02",
+            "1.2",
+            bad_option,
+            "Malformed",
+        ),
+    ];
+    let mut cases: Vec<Value> = cases
+        .into_iter()
+        .map(|(name, section, chain, error)| {
+            let got = expect(&w.lock, &chain, Some(now));
+            assert_eq!(got["result"], error, "{name}: the crate disagrees with the spec");
+            json!({"name": name, "section": section, "message": "chain", "bytes": hex(&chain), "now": now, "expect": error})
+        })
+        .collect();
+
+    // Strict verification in the other signed messages: each is genuine but for S + L.
+    let mut lock = install(&w);
+    let mut challenge = [0u8; 256];
+    let n = lock
+        .challenge(100, &mut rng(RECEIPT_RNG_SEED), &mut challenge)
+        .expect("challenge");
+    let challenge = &challenge[..n];
+    let nonce = inspect_challenge(challenge, &lock.id())
+        .expect("genuine")
+        .nonce;
+    let mut anchor = [0u8; 256];
+    let a = TimeAnchor {
+        lock: lock.id(),
+        nonce,
+        time: T0,
+        signer: owner,
+    }
+    .sign(&w.owner, &mut anchor)
+    .expect("anchor");
+    let update = owner_update(lock.id(), 1, doorkey::config::Change::SetEpoch(1));
+    let installed = lock.state().backlog.as_slice()[0];
+    let mut receipt = [0u8; 256];
+    let r = installed
+        .sign(&lock.id(), &key(2), &mut receipt)
+        .expect("receipt");
+    // A torsioned key: the courier's key plus a point of order 8.
+    let courier_point = curve25519_dalek::edwards::CompressedEdwardsY(w.courier.public_key().0)
+        .decompress()
+        .expect("a point");
+    let eight = curve25519_dalek::edwards::CompressedEdwardsY([
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ])
+    .decompress()
+    .expect("a point of order 8");
+    let torsioned = (courier_point + eight).compress().to_bytes();
+    let others: Vec<(&str, &str, &str, Vec<u8>, &str)> = vec![
+        (
+            "challenge signature with S + L",
+            "3.3, 11.2, 13.8",
+            "challenge",
+            with_s_plus_l(challenge),
+            "Crypto",
+        ),
+        (
+            "time anchor signature with S + L",
+            "3.3, 14.1",
+            "anchor",
+            with_s_plus_l(&anchor[..a]),
+            "Crypto",
+        ),
+        (
+            "configuration update signature with S + L",
+            "3.3, 15.1",
+            "update",
+            with_s_plus_l(&update),
+            "Crypto",
+        ),
+        (
+            "receipt signature with S + L",
+            "3.3, 18.5",
+            "receipt",
+            with_s_plus_l(&receipt[..r]),
+            "Crypto",
+        ),
+        (
+            "owner key with a torsion component",
+            "3.4",
+            "owner_key",
+            torsioned.to_vec(),
+            "WeakKey",
+        ),
+        (
+            "owner key of small order (the identity)",
+            "3.4",
+            "owner_key",
+            identity.to_vec(),
+            "WeakKey",
+        ),
+    ];
+    for (name, section, message, bytes, error) in others {
+        let got = negative_verdict(message, &bytes, &w.lock);
+        assert_eq!(got, error, "{name}: the crate disagrees with the spec");
+        cases.push(json!({"name": name, "section": section, "message": message, "bytes": hex(&bytes), "expect": error}));
+    }
+    json!({
+        "description": "Messages a conforming implementation MUST refuse, each with the spec section it exercises and the error name (docs/PROTOCOL.md 1.6) it MUST report. The lock is that of credential.json: `lock_seed`, owner `owner_public` enrolled, epoch 0, time zone `time_zone_rule`; a `chain` case is verified at UTC second `now`.",
+        "owner_seed": hex(&[1; 32]),
+        "owner_public": hex(&owner.0),
+        "lock_seed": hex(&[2; 32]),
+        "lock_id": hex(&w.lock_id().0),
+        "time_zone_rule": hex(&{
+            let mut b = [0u8; 64];
+            let n = doorkey::wire::put(&tz, &mut b).expect("tz encodes");
+            b[..n].to_vec()
+        }),
+        "cases": cases,
+    })
+}
+
 fn main() {
     let check = std::env::args().any(|a| a == "--check");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
@@ -696,6 +1018,7 @@ fn main() {
         ("credential.json", credential_vectors()),
         ("session.json", session_vectors()),
         ("receipts.json", receipt_vectors()),
+        ("negative.json", negative_vectors()),
     ];
     let mut stale = false;
     for (name, value) in files {

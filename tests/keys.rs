@@ -5,7 +5,8 @@ mod common;
 
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use doorkey::Error;
-use doorkey::crypto::{PublicKey, SecretKey, Signer};
+use doorkey::credential::Chain;
+use doorkey::crypto::{PublicKey, SecretKey, Signature, Signer, hash};
 use doorkey::lock::Enrolment;
 
 fn hex32(s: &str) -> [u8; 32] {
@@ -132,4 +133,52 @@ fn key_material_wipes_itself_on_drop() {
     wiped_on_drop(&<sha2::Sha512 as sha2::Digest>::new());
     let seed: zeroize::Zeroizing<[u8; 32]> = SecretKey::from_seed(&[0x5a; 32]).to_seed();
     wiped_on_drop(&seed);
+}
+
+/// Signs with the fuzzing stand-in of `src/crypto/fuzzing.rs` (SHA-512 of its label, the
+/// public key and the message), written out here from its definition.
+struct CheapSigner(PublicKey);
+
+impl Signer for CheapSigner {
+    fn public_key(&self) -> PublicKey {
+        self.0
+    }
+
+    fn sign(&self, message: &[u8]) -> doorkey::Result<Signature> {
+        Ok(Signature(hash(&[
+            b"doorkey/fuzz/signature\0",
+            &self.0.0,
+            message,
+        ])))
+    }
+}
+
+/// The cheap signature stand-in exists only in fuzz builds (`cfg(fuzzing)`): here signing is
+/// Ed25519 and a stand-in signature, alone or inside a chain, is refused.
+#[test]
+fn the_fuzzing_signature_stand_in_is_absent() {
+    let owner = common::key(1);
+    let cheap = CheapSigner(owner.public_key());
+    let message = b"doorkey";
+    let forged = cheap.sign(message).unwrap();
+    assert_ne!(owner.sign(message).unwrap(), forged);
+    assert_eq!(
+        owner.public_key().verify_strict(message, &forged),
+        Err(Error::Crypto)
+    );
+    let mut w = common::World::new();
+    let link = w.company_link();
+    let genuine = Chain::root(&owner, &link).unwrap();
+    let stand_in = Chain::root(&cheap, &link).unwrap();
+    assert!(
+        w.lock
+            .verify_chain(genuine.as_bytes(), Some(common::T0), &())
+            .is_ok()
+    );
+    assert_eq!(
+        w.lock
+            .verify_chain(stand_in.as_bytes(), Some(common::T0), &())
+            .map(|_| ()),
+        Err(Error::Crypto)
+    );
 }

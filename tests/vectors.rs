@@ -649,3 +649,101 @@ fn receipt_vectors_follow_the_spec() {
         ["BadSignature", "Duplicate", "Gap", "Reordered", "Truncated"]
     );
 }
+
+/// The verdict the crate gives a `negative.json` case against its expected error: `Err` with
+/// both when they differ.
+fn negative_verdict(lock: &Enrolment, case: &Value) -> Result<(), String> {
+    use doorkey::config::{ConfigUpdate, TimeAnchor};
+    use doorkey::crypto::labels;
+    let bytes = unhex(case["bytes"].as_str().unwrap());
+    // Each message as its receiver takes it: a chain verified by the lock, a challenge
+    // inspected by a phone, an anchor or update checked against its signer, a receipt against
+    // the lock's key, a key enrolled as an owner.
+    let result = match case["message"].as_str().unwrap() {
+        "chain" => lock
+            .verify_chain(&bytes, case["now"].as_u64(), &())
+            .map(|_| ()),
+        "challenge" => doorkey::phone::inspect_challenge(&bytes, &lock.id()).map(|_| ()),
+        "anchor" => TimeAnchor::decode(&bytes).and_then(|a| a.verify(&a.body.signer, labels::TIME)),
+        "update" => {
+            ConfigUpdate::decode(&bytes).and_then(|u| u.verify(&u.body.signer, labels::CONFIG))
+        }
+        "receipt" => doorkey::receipt::verify_one(&bytes, &lock.public_key()).map(|_| ()),
+        "owner_key" => lock
+            .clone()
+            .enrol_owner(PublicKey(bytes.as_slice().try_into().unwrap())),
+        other => panic!("unknown message {other}"),
+    };
+    let got = match result {
+        Ok(()) => "ok".to_string(),
+        Err(e) => format!("{e:?}"),
+    };
+    match case["expect"].as_str() {
+        Some(expected) if expected == got => Ok(()),
+        expected => Err(format!("expected {expected:?}, got {got}")),
+    }
+}
+
+/// Every negative vector is refused with exactly the error it names; the check is not vacuous:
+/// with the verdict flipped to acceptance, or to another error, it fails.
+#[test]
+fn negative_vectors_are_refused_with_the_error_named() {
+    let v = load("negative.json");
+    let owner = SecretKey::from_seed(&arr32(v["owner_seed"].as_str().unwrap()));
+    assert_eq!(
+        owner.public_key(),
+        PublicKey(arr32(v["owner_public"].as_str().unwrap()))
+    );
+    let lock_key = SecretKey::from_seed(&arr32(v["lock_seed"].as_str().unwrap()));
+    let mut lock = Enrolment::new(lock_key.public_key());
+    assert_eq!(lock.id().0.to_vec(), unhex(v["lock_id"].as_str().unwrap()));
+    lock.enrol_owner(owner.public_key()).unwrap();
+    let tz: TzRule =
+        doorkey::wire::take_all(&unhex(v["time_zone_rule"].as_str().unwrap())).unwrap();
+    lock.set_time_zone(tz).unwrap();
+    let cases = v["cases"].as_array().unwrap();
+    assert!(cases.len() >= 20);
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        assert!(!case["section"].as_str().unwrap().is_empty(), "{name}");
+        assert_eq!(negative_verdict(&lock, case), Ok(()), "{name}");
+        for flipped in ["ok", "Truncated"] {
+            let mut wrong = case.clone();
+            wrong["expect"] = Value::from(flipped);
+            assert!(
+                negative_verdict(&lock, &wrong).is_err(),
+                "{name} as {flipped}"
+            );
+        }
+    }
+}
+
+/// The small-order case is the forgery a permissive verifier lets through: its child link's
+/// signature (R = identity, S = 0 under the identity key) passes ed25519-dalek's non-strict
+/// `verify` over exactly the message 6.2 defines, and only strict verification refuses it.
+#[test]
+fn the_small_order_vector_passes_a_permissive_verifier() {
+    use doorkey::credential::Link;
+    use doorkey::crypto::labels;
+    use ed25519_dalek::{Signature, VerifyingKey};
+    let v = load("negative.json");
+    let case = v["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().contains("small-order subject"))
+        .unwrap();
+    let chain = unhex(case["bytes"].as_str().unwrap());
+    let (root, rest) = doorkey::wire::take::<Link>(&chain[7..]).unwrap();
+    let parent = &chain[7..chain.len() - rest.len() + 64];
+    let (_, after) = doorkey::wire::take::<Link>(&rest[64..]).unwrap();
+    let child = &rest[64..rest.len() - after.len()];
+    let signature: [u8; 64] = after.try_into().unwrap();
+    let anchor: [u8; 32] = sha512_32(&[labels::PARENT, parent]);
+    let message = [labels::LINK, &[1], &anchor, child].concat();
+    let subject = VerifyingKey::from_bytes(&root.subject.0).unwrap();
+    let signature = Signature::from_bytes(&signature);
+    assert!(subject.verify_strict(&message, &signature).is_err());
+    ed25519_dalek::Verifier::verify(&subject, &message, &signature)
+        .expect("a permissive verifier accepts the forgery");
+}

@@ -115,7 +115,7 @@ impl Run {
             signer: owner.public_key(),
             change: Change::SetChallengeLifetime(secs),
         }
-        .sign(&owner, &mut out)
+        .sign(owner, &mut out)
         .expect("config signs");
         out[..n].to_vec()
     }

@@ -67,9 +67,11 @@ pub fn rng(seed: u8) -> ChaCha20Rng {
     ChaCha20Rng::from_seed([seed; 32])
 }
 
-/// The owner key (seed 1).
-pub fn owner() -> SecretKey {
-    key(1)
+/// The owner key (seed 1), derived once: the targets sign anchors and updates with it on
+/// every input, and deriving a key is a scalar multiplication.
+pub fn owner() -> &'static SecretKey {
+    static OWNER: OnceLock<SecretKey> = OnceLock::new();
+    OWNER.get_or_init(|| key(1))
 }
 
 /// The lock's identity key (seed 2).
@@ -82,9 +84,10 @@ pub fn courier() -> SecretKey {
     key(4)
 }
 
-/// The genuine lock's id.
+/// The genuine lock's id (computed once: deriving the key is a scalar multiplication).
 pub fn lock_id() -> LockId {
-    LockId::of(&lock_key().public_key())
+    static ID: OnceLock<LockId> = OnceLock::new();
+    *ID.get_or_init(|| LockId::of(&lock_key().public_key()))
 }
 
 /// Owner -> company (unlock, lock, delegate; 30 days from T0 - 1 day) -> courier (unlock and
@@ -120,7 +123,7 @@ pub fn courier_chain() -> &'static [u8] {
             epoch: 0,
             purpose: Some([7; 32]),
         };
-        Chain::root(&owner(), &company_link)
+        Chain::root(owner(), &company_link)
             .and_then(|c| c.extend(&company, &courier_link))
             .expect("the fixture chain issues")
             .as_bytes()
@@ -220,7 +223,7 @@ pub fn anchor_bytes(nonce: [u8; 16], utc: UnixTime) -> Vec<u8> {
         time: utc,
         signer: owner.public_key(),
     }
-    .sign(&owner, &mut out)
+    .sign(owner, &mut out)
     .expect("anchor signs");
     out[..n].to_vec()
 }
@@ -774,6 +777,14 @@ pub fn is_genuine_challenge(bytes: &[u8]) -> bool {
         .is_ok_and(|c| c.body.lock_key == lock_key().public_key() && verify_challenge(&c).is_ok())
 }
 
+/// A CSPRNG seeded from the whole input, so each input has its own session keys. With fixed
+/// seeds every input derives the same keys, and libFuzzer's comparison tracing carries a reply
+/// the lock sealed in one input into another, where it opens although that input's lock never
+/// sent it (`fuzz/corpus/phone_session/regression-reply-sealed-in-another-input`).
+pub fn input_rng(data: &[u8], stream: u8) -> ChaCha20Rng {
+    ChaCha20Rng::from_seed(hash(&[b"doorkey/fuzz/input-rng\0", &[stream], data]))
+}
+
 /// The tick the phone_session lock lives at (inside the courier's validity once anchored).
 const PHONE_TICK: u64 = 100;
 
@@ -793,7 +804,7 @@ const PHONE_TICK: u64 = 100;
 pub fn phone_session(data: &[u8]) {
     let mut r = Reader(data);
     let credential = courier_credential();
-    let mut phone_rng = rng(21);
+    let mut phone_rng = input_rng(data, 21);
 
     // Part 1: the fuzz bytes as a challenge.
     let challenge = r.chunk();
@@ -838,7 +849,7 @@ pub fn phone_session(data: &[u8]) {
 
     // Part 2: a genuine lock and phone, with fuzz bytes interleaved among the replies.
     let mut lock = install();
-    let mut lock_rng = rng(22);
+    let mut lock_rng = input_rng(data, 22);
     let visit = set_time(&mut lock, PHONE_TICK - 50, T0 - 50, &mut lock_rng);
     assert_eq!(visit.reply, Some(Reply::TimeSet(T0 - 50)), "anchor refused");
 

@@ -299,7 +299,7 @@ fn admin_decode_seeds() {
             signer: owner.public_key(),
             change,
         }
-        .sign(&owner, &mut out)
+        .sign(owner, &mut out)
         .expect("sign");
         seeds.push((format!("config-{name}"), out[..n].to_vec()));
     }
@@ -310,7 +310,7 @@ fn admin_decode_seeds() {
         time: T0,
         signer: owner.public_key(),
     }
-    .sign(&owner, &mut out)
+    .sign(owner, &mut out)
     .expect("sign");
     seeds.push(("time-anchor".into(), out[..n].to_vec()));
     seeds.push(("challenge-untrusted-clock".into(), challenge_from(2)));

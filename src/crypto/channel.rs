@@ -2,7 +2,9 @@
 //! and ChaCha20-Poly1305 with counter nonces, one key per direction.
 
 use super::labels;
+use crate::Rng;
 use crate::error::{Error, Result};
+use crate::rng::RandCore;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
 use hkdf::Hkdf;
@@ -13,10 +15,55 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// Bytes the AEAD tag adds to every sealed payload.
 pub const TAG_LEN: usize = 16;
 
+/// One side's ephemeral X25519 secret for one session, used once by [`agree`].
+pub struct Ephemeral {
+    secret: EphemeralSecret,
+    /// The fuzzing stand-in's public key (see [`super::fuzzing`]).
+    #[cfg(fuzzing)]
+    stand_in: Option<[u8; 32]>,
+}
+
+impl Ephemeral {
+    /// Draws a fresh secret (32 bytes of `rng`) and returns it with its public key.
+    pub fn generate<R: Rng + ?Sized>(rng: &mut R) -> (Ephemeral, [u8; 32]) {
+        let secret = EphemeralSecret::random_from_rng(&mut RandCore(&mut *rng));
+        #[cfg(fuzzing)]
+        if super::fuzzing::active() {
+            let mut public = [0u8; 32];
+            rng.fill_bytes(&mut public);
+            let stand_in = Some(public);
+            return (Ephemeral { secret, stand_in }, public);
+        }
+        let public = XPublic::from(&secret).to_bytes();
+        (secret.into(), public)
+    }
+}
+
+impl core::fmt::Debug for Ephemeral {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Ephemeral(redacted)")
+    }
+}
+
+impl From<EphemeralSecret> for Ephemeral {
+    fn from(secret: EphemeralSecret) -> Ephemeral {
+        Ephemeral {
+            secret,
+            #[cfg(fuzzing)]
+            stand_in: None,
+        }
+    }
+}
+
 /// X25519 with our ephemeral secret (consumed) and the peer's ephemeral public key. Refuses
 /// non-contributory results (a low-order peer key), which would make the key predictable.
-pub fn agree(ours: EphemeralSecret, theirs: &[u8; 32]) -> Result<SharedKey> {
-    let shared = ours.diffie_hellman(&XPublic::from(*theirs));
+pub fn agree(ours: impl Into<Ephemeral>, theirs: &[u8; 32]) -> Result<SharedKey> {
+    let ours = ours.into();
+    #[cfg(fuzzing)]
+    if let Some(public) = ours.stand_in {
+        return Ok(SharedKey(super::fuzzing::agree(&public, theirs)));
+    }
+    let shared = ours.secret.diffie_hellman(&XPublic::from(*theirs));
     if !shared.was_contributory() {
         return Err(Error::Crypto);
     }

@@ -28,9 +28,42 @@ impl PublicKey {
 
     /// Strict Ed25519 verification of `sig` over exactly `msg`.
     pub fn verify_strict(&self, msg: &[u8], sig: &Signature) -> Result<()> {
+        #[cfg(fuzzing)]
+        if super::fuzzing::active() {
+            return super::fuzzing::verify(self, msg, sig);
+        }
         let key = VerifyingKey::from_bytes(&self.0).map_err(|_| Error::Crypto)?;
         key.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig.0))
             .map_err(|_| Error::Crypto)
+    }
+
+    /// Strict verification of each signature over its message (labels included), all at
+    /// once: one batch check, and one by one only if the batch fails.
+    #[cfg(feature = "alloc")]
+    pub fn verify_each(&self, msgs: &[&[u8]], sigs: &[Signature]) -> alloc::vec::Vec<bool> {
+        #[cfg(fuzzing)]
+        if super::fuzzing::active() {
+            return msgs
+                .iter()
+                .zip(sigs)
+                .map(|(m, s)| self.verify_strict(m, s).is_ok())
+                .collect();
+        }
+        let Ok(key) = VerifyingKey::from_bytes(&self.0) else {
+            return alloc::vec![false; msgs.len()];
+        };
+        let sigs: alloc::vec::Vec<_> = sigs
+            .iter()
+            .map(|s| ed25519_dalek::Signature::from_bytes(&s.0))
+            .collect();
+        let keys = alloc::vec![key; msgs.len()];
+        if ed25519_dalek::verify_batch(msgs, &sigs, &keys).is_ok() {
+            return alloc::vec![true; msgs.len()];
+        }
+        msgs.iter()
+            .zip(&sigs)
+            .map(|(m, s)| key.verify_strict(m, s).is_ok())
+            .collect()
     }
 
     /// Constant-time equality, for comparisons that gate trust.
@@ -157,6 +190,10 @@ impl Signer for SecretKey {
 
     fn sign(&self, message: &[u8]) -> Result<Signature> {
         use ed25519_dalek::Signer as _;
+        #[cfg(fuzzing)]
+        if super::fuzzing::active() {
+            return Ok(super::fuzzing::sign(&self.public, message));
+        }
         Ok(Signature(self.inner.sign(message).to_bytes()))
     }
 }

@@ -5,6 +5,8 @@
 //! needs it anyway, so a lock links a single hash implementation).
 
 pub mod channel;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod keys;
 pub mod labels;
 

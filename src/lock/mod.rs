@@ -88,18 +88,17 @@ use crate::config::{Change, ConfigUpdate, TimeAnchor};
 use crate::credential::{
     Grant, LockId, MAX_CHAIN_BYTES, MAX_CHAIN_LEN, Revocations, Rights, UnverifiedChain, UseLimit,
 };
-use crate::crypto::channel::{SessionKeys, agree};
+use crate::crypto::channel::{Ephemeral, SessionKeys, agree};
 use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
 use crate::error::{Error, Result};
 use crate::receipt::{Ack, Event, Head, SEALED_PREFIX, SESSION_ID_LEN, Who, seal};
-use crate::rng::RandCore;
 use crate::session::{
     Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, ReasonCode, Reply, SESSION_LIFETIME,
     challenge_digest, split_sealed, transcript, write_sealed_header,
 };
 use crate::wire::{self, Bounded, Kind, UnixTime};
 use subtle::ConstantTimeEq;
-use x25519_dalek::{EphemeralSecret, PublicKey as XPublic, StaticSecret};
+use x25519_dalek::StaticSecret;
 use zeroize::{Zeroize, Zeroizing};
 
 /// Challenges outstanding at once; a new one evicts the oldest.
@@ -222,7 +221,7 @@ impl Presence for () {
 
 struct Pending {
     nonce: [u8; NONCE_LEN],
-    secret: EphemeralSecret,
+    secret: Ephemeral,
     digest: [u8; 32],
     issued: u64,
 }
@@ -515,11 +514,11 @@ impl<S: Storage> Lock<S> {
         }
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
-        let secret = EphemeralSecret::random_from_rng(&mut RandCore(rng));
+        let (secret, ephemeral) = Ephemeral::generate(rng);
         let body = Challenge {
             lock_key: self.identity.public_key(),
             nonce,
-            ephemeral: XPublic::from(&secret).to_bytes(),
+            ephemeral,
             clock_trusted: self.trusted_now(tick).is_some(),
         };
         let len = encode_signed(

@@ -1,15 +1,13 @@
 use crate::Rng;
 use crate::credential::LockId;
-use crate::crypto::channel::{SessionKeys, agree};
+use crate::crypto::channel::{Ephemeral, SessionKeys, agree};
 use crate::crypto::{self, Signer, labels};
 use crate::error::{Error, Result};
-use crate::rng::RandCore;
 use crate::session::{
     Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, Reply, challenge_digest, split_sealed,
     transcript, verify_challenge, write_sealed_header,
 };
 use crate::wire::{self, Kind};
-use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
 
 use super::Credential;
 
@@ -266,8 +264,7 @@ fn start<R: Rng + ?Sized>(
 ) -> Result<(PhoneSession, usize)> {
     let info = inspect_challenge(challenge, lock)?;
     let theirs = Challenge::decode(challenge)?.body.ephemeral;
-    let secret = EphemeralSecret::random_from_rng(&mut RandCore(rng));
-    let mine = XPublic::from(&secret).to_bytes();
+    let (secret, mine) = Ephemeral::generate(rng);
 
     let at = wire::write_header(out, Kind::Open)?;
     let at = wire::put_bytes(out, at, &info.nonce)?;

@@ -514,27 +514,16 @@ impl<L: LogStore> ReceiptLog<L> {
     /// Batch-verifies every item's signature; on a batch failure, finds the bad ones one by
     /// one.
     fn verify_all(&self, items: &[Item<'_>]) -> Vec<bool> {
-        let key = match ed25519_dalek::VerifyingKey::from_bytes(&self.lock_key.0) {
-            Ok(k) => k,
-            Err(_) => return alloc::vec![false; items.len()],
-        };
         let messages: Vec<Vec<u8>> = items
             .iter()
             .map(|i| [i.label(), &self.lock.0[..], i.signed()].concat())
             .collect();
         let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-        let sigs: Vec<ed25519_dalek::Signature> = items
+        let sigs: Vec<crypto::Signature> = items
             .iter()
-            .map(|i| ed25519_dalek::Signature::from_bytes(&i.signature()))
+            .map(|i| crypto::Signature(i.signature()))
             .collect();
-        let keys = alloc::vec![key; items.len()];
-        if ed25519_dalek::verify_batch(&refs, &sigs, &keys).is_ok() {
-            return alloc::vec![true; items.len()];
-        }
-        refs.iter()
-            .zip(&sigs)
-            .map(|(m, s)| key.verify_strict(m, s).is_ok())
-            .collect()
+        self.lock_key.verify_each(&refs, &sigs)
     }
 
     /// Every finding so far, plus what the whole log shows now: gaps, broken links, heads
