@@ -81,7 +81,13 @@ struct Run {
     lock_rng: chacha20::ChaCha20Rng,
     phone_rng: chacha20::ChaCha20Rng,
     phone: Option<PhoneSession>,
-    unanswered: Option<Vec<u8>>,
+    /// The last unanswered challenge and the real time it was issued at.
+    unanswered: Option<(Vec<u8>, UnixTime)>,
+    /// The real time the open session's challenge was issued at: what a genuine time anchor
+    /// for its nonce states (PROTOCOL.md 14.2 A6).
+    session_utc: UnixTime,
+    /// The time the last anchor sent stated.
+    sent_time: UnixTime,
     recorded: Vec<Vec<u8>>,
     unlocks: u32,
     config_version: u64,
@@ -103,6 +109,12 @@ impl Run {
         if self.recorded.len() < MAX_RECORDED {
             self.recorded.push(msg.to_vec());
         }
+    }
+
+    /// A genuine anchor for the challenge with `nonce`, issued at real time `issued`.
+    fn anchor_for(&mut self, nonce: [u8; 16], issued: UnixTime) -> Vec<u8> {
+        self.sent_time = issued;
+        anchor_bytes(nonce, issued)
     }
 
     fn config_bytes(&mut self, secs: u16) -> Vec<u8> {
@@ -160,7 +172,7 @@ impl Run {
 
     fn genuine_open(&mut self, cmd: u8) {
         let tick = self.tick;
-        let challenge = match self.unanswered.take() {
+        let (challenge, issued_utc) = match self.unanswered.take() {
             Some(c) => c,
             None => {
                 let mut ch = [0u8; 256];
@@ -168,7 +180,7 @@ impl Run {
                 let n = lock
                     .challenge(tick, &mut self.lock_rng, &mut ch)
                     .expect("challenge");
-                ch[..n].to_vec()
+                (ch[..n].to_vec(), self.utc)
             }
         };
         let nonce = inspect_challenge(&challenge, &lock_id())
@@ -177,7 +189,7 @@ impl Run {
         let credential = courier_credential();
         let payload = match wanted(cmd) {
             Wanted::Simple(_) => Vec::new(),
-            Wanted::Time => anchor_bytes(nonce, self.utc),
+            Wanted::Time => self.anchor_for(nonce, issued_utc),
             Wanted::Config(secs) => self.config_bytes(secs),
         };
         let command = match wanted(cmd) {
@@ -195,6 +207,7 @@ impl Run {
         )
         .expect("the phone answers its lock's challenge");
         self.phone = Some(phone);
+        self.session_utc = issued_utc;
         self.exchange(open[..m].to_vec(), command);
     }
 
@@ -205,7 +218,7 @@ impl Run {
         let nonce = phone.info().nonce;
         let payload = match wanted(cmd) {
             Wanted::Simple(_) => Vec::new(),
-            Wanted::Time => anchor_bytes(nonce, self.utc),
+            Wanted::Time => self.anchor_for(nonce, self.session_utc),
             Wanted::Config(secs) => self.config_bytes(secs),
         };
         let command = match wanted(cmd) {
@@ -251,7 +264,7 @@ impl Run {
             "{command:?} -> {reply:?} vs {o:?}"
         );
         match reply {
-            Reply::TimeSet(t) => assert_eq!(t, self.utc, "the lock set a time nobody sent"),
+            Reply::TimeSet(t) => assert_eq!(t, self.sent_time, "the lock set a time nobody sent"),
             Reply::Receipts(bundle) => check_bundle(bundle),
             _ => {}
         }
@@ -399,6 +412,8 @@ pub fn lock_session(ops: &[Op]) {
         phone_rng: rng(32),
         phone: None,
         unanswered: None,
+        session_utc: T0,
+        sent_time: T0 - 50,
         recorded: vec![visit.open],
         unlocks: 0,
         config_version: 0,
@@ -421,7 +436,7 @@ pub fn lock_session(ops: &[Op]) {
                 let n = lock
                     .challenge(tick, &mut run.lock_rng, &mut ch)
                     .expect("challenge");
-                run.unanswered = Some(ch[..n].to_vec());
+                run.unanswered = Some((ch[..n].to_vec(), run.utc));
             }
             Op::GenuineOpen { cmd } => run.genuine_open(*cmd),
             Op::GenuineCommand { cmd } => run.genuine_command(*cmd),
