@@ -49,16 +49,21 @@ fn decay_newest(flash: &SimFlash) {
 
 /// Owner -> holder key(6): unlock, no lifetime, no use limit, no schedule.
 fn permanent_chain(w: &mut World) -> Chain {
+    owner_grant(w, None, None, 6)
+}
+
+/// The owner's grant to key(6) with this lifetime (from T0 - 1 day) and use limit.
+fn owner_grant(w: &mut World, lifetime: Option<u64>, uses: Option<u16>, id: u8) -> Chain {
     let link = Link {
         subject: key(6).public_key(),
         scope: Scope::Locks(Bounded::from_slice(&[w.lock_id()]).unwrap()),
         rights: Rights::UNLOCK,
-        not_before: 0,
-        lifetime: None,
+        not_before: if lifetime.is_some() { T0 - DAY } else { 0 },
+        lifetime,
         schedule: None,
-        uses: None,
+        uses,
         depth: 0,
-        id: CredentialId([6; 16]),
+        id: CredentialId([id; 16]),
         epoch: 0,
         purpose: None,
     };
@@ -134,6 +139,16 @@ fn a_lost_newest_record_boots_into_recovery_until_the_owner_confirms() {
         unlock(&mut lock, 22, &permanent, 6, &mut w).0,
         Action::Unlock
     );
+    // Either dependence alone is enough: a use limit without an expiry, an expiry without a
+    // use limit.
+    let limited = owner_grant(&mut w, None, Some(5), 7);
+    let expiring = owner_grant(&mut w, Some(30 * DAY), None, 8);
+    for grant in [&limited, &expiring] {
+        assert_eq!(
+            unlock(&mut lock, 23, grant, 6, &mut w).1,
+            Some(Error::RolledBack)
+        );
+    }
 
     // Recovery survives a reboot (it is in the state, not only in the storage's evidence).
     drop(lock);
@@ -160,6 +175,9 @@ fn a_lost_newest_record_boots_into_recovery_until_the_owner_confirms() {
     assert!(!lock.state().recovery);
     let fresh = w.courier_chain();
     assert_eq!(unlock(&mut lock, 33, &fresh, 4, &mut w).0, Action::Unlock);
+    for grant in [&limited, &expiring] {
+        assert_eq!(unlock(&mut lock, 34, grant, 6, &mut w).0, Action::Unlock);
+    }
 }
 
 #[test]

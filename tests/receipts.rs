@@ -440,6 +440,24 @@ fn a_holder_refused_outside_their_window_is_named_in_the_denial() {
     assert_eq!(o.denied, Some(Error::NotYetValid));
     let last = *lock.state().backlog.as_slice().last().unwrap();
     assert_eq!(last.who, None);
+    // A forger's chain (a link its signer could not issue) is never attributed, even though
+    // the forger holds the leaf's key and signs the transcript: no owner issued that leaf.
+    let mut forged = w.courier_link();
+    forged.subject = key(66).public_key();
+    let company_link = w.company_link();
+    let links: [(&dyn Signer, _); 2] = [(&w.owner, company_link), (&key(66), forged)];
+    let chain = raw_chain(&w.owner.public_key(), &links);
+    let forger = Credential::new(&chain, key(66)).unwrap();
+    let (_, _, o, _) = visit(&mut lock, 192, &forger, Command::Unlock, &mut w.rng);
+    assert_eq!(o.denied, Some(Error::Crypto));
+    let named = |r: &doorkey::receipt::Receipt| r.who.map(|w| w.holder);
+    assert!(
+        lock.state()
+            .backlog
+            .as_slice()
+            .iter()
+            .all(|r| named(r) != Some(key(66).public_key()))
+    );
 }
 
 /// A head the lock signed that disagrees with a receipt the log holds is signed proof of two

@@ -1482,3 +1482,26 @@ fn an_unlock_waits_for_presence_and_counts_no_use_without_it() {
         }
     }
 }
+
+/// A session answers commands for exactly `SESSION_LIFETIME` seconds after its open, and a
+/// command past that is refused as a replay, whatever it asks.
+#[test]
+fn a_session_answers_commands_for_exactly_its_lifetime() {
+    use doorkey::session::SESSION_LIFETIME;
+    let mut w = World::new();
+    let mut lock = install(&w);
+    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    let chain = w.company_chain();
+    let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
+    let mut msg = [0u8; 256];
+    let (mut s, _, _, _) = visit(&mut lock, 100, &cred, Command::Hello, &mut w.rng);
+    let k = s.command(Command::Hello, &mut msg).unwrap();
+    let (_, reply) = exchange(&mut lock, 100 + SESSION_LIFETIME, &mut s, &msg[..k]);
+    assert_eq!(reply, Reply::Ready);
+
+    let (mut s, _, _, _) = visit(&mut lock, 300, &cred, Command::Hello, &mut w.rng);
+    let k = s.command(Command::Hello, &mut msg).unwrap();
+    let mut out = [0u8; 256];
+    let late = lock.handle(300 + SESSION_LIFETIME + 1, &mut msg[..k].to_vec(), &mut out);
+    assert_eq!(late.map(|o| o.reply), Err(Error::Replay));
+}
