@@ -302,18 +302,21 @@ impl<'a> UnverifiedChain<'a> {
         &self,
         mut visit: impl FnMut(&Link),
     ) -> Result<(ParsedLink<'a>, Bounded<LockId, MAX_LOCKS>)> {
-        let mut links = self.parsed();
-        let mut parent = links.next().ok_or(Error::ChainLength)?;
-        let Scope::Locks(mut locks) = parent.link.scope else {
-            return Err(Error::Malformed);
-        };
-        visit(&parent.link);
-        for child in links {
-            child.link.check_within(&parent.link, &mut locks)?;
-            visit(&child.link);
-            parent = child;
+        // One call site of `visit`, so its body is compiled once.
+        let mut parent: Option<ParsedLink<'a>> = None;
+        let mut locks = Bounded::new();
+        for link in self.parsed() {
+            match &parent {
+                None => match link.link.scope {
+                    Scope::Locks(root) => locks = root,
+                    _ => return Err(Error::Malformed),
+                },
+                Some(parent) => link.link.check_within(&parent.link, &mut locks)?,
+            }
+            visit(&link.link);
+            parent = Some(link);
         }
-        Ok((parent, locks))
+        Ok((parent.ok_or(Error::ChainLength)?, locks))
     }
 
     /// Checks the whole chain for this lock: every signature first (strict Ed25519, root to
