@@ -95,7 +95,9 @@ impl<'a> Iterator for Links<'a> {
     }
 }
 
-/// The checks one link must pass on its own: revocation, epoch and time.
+/// The checks one link must pass on its own: revocation, epoch and time. Out of line: kept
+/// apart from the chain walk it is called from, it compiles smaller.
+#[inline(never)]
 fn check_link<R: Revocations + ?Sized>(l: &Link, v: &Verifier<'_, R>) -> Result<()> {
     if l.epoch < v.epoch || v.revocations.id_revoked(&l.id) || v.revocations.key_revoked(&l.subject)
     {
