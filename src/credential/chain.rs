@@ -95,7 +95,9 @@ impl<'a> Iterator for Links<'a> {
     }
 }
 
-/// The checks one link must pass on its own: revocation, epoch and time.
+/// The checks one link must pass on its own: revocation, epoch and time. Out of line: kept
+/// apart from the chain walk it is called from, it compiles smaller.
+#[inline(never)]
 fn check_link<R: Revocations + ?Sized>(l: &Link, v: &Verifier<'_, R>) -> Result<()> {
     if l.epoch < v.epoch || v.revocations.id_revoked(&l.id) || v.revocations.key_revoked(&l.subject)
     {
@@ -302,18 +304,21 @@ impl<'a> UnverifiedChain<'a> {
         &self,
         mut visit: impl FnMut(&Link),
     ) -> Result<(ParsedLink<'a>, Bounded<LockId, MAX_LOCKS>)> {
-        let mut links = self.parsed();
-        let mut parent = links.next().ok_or(Error::ChainLength)?;
-        let Scope::Locks(mut locks) = parent.link.scope else {
-            return Err(Error::Malformed);
-        };
-        visit(&parent.link);
-        for child in links {
-            child.link.check_within(&parent.link, &mut locks)?;
-            visit(&child.link);
-            parent = child;
+        // One call site of `visit`, so its body is compiled once.
+        let mut parent: Option<ParsedLink<'a>> = None;
+        let mut locks = Bounded::new();
+        for link in self.parsed() {
+            match &parent {
+                None => match link.link.scope {
+                    Scope::Locks(root) => locks = root,
+                    _ => return Err(Error::Malformed),
+                },
+                Some(parent) => link.link.check_within(&parent.link, &mut locks)?,
+            }
+            visit(&link.link);
+            parent = Some(link);
         }
-        Ok((parent, locks))
+        Ok((parent.ok_or(Error::ChainLength)?, locks))
     }
 
     /// Checks the whole chain for this lock: every signature first (strict Ed25519, root to

@@ -989,18 +989,26 @@ impl<S: Storage> Lock<S> {
     /// Changes the state and commits it; on any failure the committed state is reloaded, so
     /// memory never runs ahead of storage. A relock still waiting for its receipt is recorded
     /// first, in the same commit.
+    /// The change alone is generic; the shared steps around it stay out of line.
     fn update(&mut self, change: impl FnOnce(&mut LockState) -> Result<()>) -> Result<()> {
+        let result = self.begin_update().and_then(|()| change(&mut self.state));
+        self.commit(result)
+    }
+
+    #[inline(never)]
+    fn begin_update(&mut self) -> Result<()> {
         if self.failed {
             return Err(Error::Storage);
         }
-        let late = self.unrecorded;
-        let result = late
-            .map_or(Ok(()), |u| {
-                self.state
-                    .record(u.time, Event::Relocked, u.who, Some(u.session))
-            })
-            .and_then(|()| change(&mut self.state))
-            .and_then(|()| persist(&mut self.storage, &self.state));
+        self.unrecorded.map_or(Ok(()), |u| {
+            self.state
+                .record(u.time, Event::Relocked, u.who, Some(u.session))
+        })
+    }
+
+    #[inline(never)]
+    fn commit(&mut self, changed: Result<()>) -> Result<()> {
+        let result = changed.and_then(|()| persist(&mut self.storage, &self.state));
         match result {
             Ok(()) => self.unrecorded = None,
             Err(_) if load(&mut self.storage, &mut self.state).is_err() => self.failed = true,

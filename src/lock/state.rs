@@ -236,30 +236,46 @@ pub struct UseEntry {
     pub epoch: u32,
 }
 
-/// An enrolment as state version 0 stored it, before the audit key.
+/// An [`Enrolment`] as state `version` stored it: version 0 had no audit key. One decoder for
+/// every version.
+#[derive(Clone, Copy)]
+struct EnrolmentIn(u8);
+
+/// The audit key field, decoded as [`Enrolment`] encodes it.
 #[derive(Deserialize)]
-struct EnrolmentV0 {
-    key: PublicKey,
-    owners: Bounded<PublicKey, MAX_OWNERS>,
-    time_keys: Bounded<PublicKey, MAX_TIME_KEYS>,
-    epoch: u32,
-    tz: TzRule,
-    challenge_lifetime: u16,
-    config_version: u64,
+#[serde(transparent)]
+struct AuditKey(#[serde(with = "crate::wire::array::option")] Option<[u8; 32]>);
+
+impl<'de> DeserializeSeed<'de> for EnrolmentIn {
+    type Value = Enrolment;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> core::result::Result<Enrolment, D::Error> {
+        d.deserialize_tuple(if self.0 == 0 { 7 } else { 8 }, self)
+    }
 }
 
-impl From<EnrolmentV0> for Enrolment {
-    fn from(e: EnrolmentV0) -> Enrolment {
-        Enrolment {
-            key: e.key,
-            owners: e.owners,
-            time_keys: e.time_keys,
-            epoch: e.epoch,
-            tz: e.tz,
-            challenge_lifetime: e.challenge_lifetime,
-            config_version: e.config_version,
-            audit_key: None,
-        }
+impl<'de> Visitor<'de> for EnrolmentIn {
+    type Value = Enrolment;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an enrolment")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> core::result::Result<Enrolment, A::Error> {
+        let missing = || de::Error::invalid_length(0, &self);
+        Ok(Enrolment {
+            key: seq.next_element()?.ok_or_else(missing)?,
+            owners: seq.next_element()?.ok_or_else(missing)?,
+            time_keys: seq.next_element()?.ok_or_else(missing)?,
+            epoch: seq.next_element()?.ok_or_else(missing)?,
+            tz: seq.next_element()?.ok_or_else(missing)?,
+            challenge_lifetime: seq.next_element()?.ok_or_else(missing)?,
+            config_version: seq.next_element()?.ok_or_else(missing)?,
+            audit_key: match self.0 {
+                0 => None,
+                _ => seq.next_element::<AuditKey>()?.ok_or_else(missing)?.0,
+            },
+        })
     }
 }
 
@@ -335,14 +351,9 @@ impl wire::DecodeInPlace for Layout<'_> {
                 let missing = || de::Error::invalid_length(0, &"every field of its version");
                 let version = self.0.version;
                 let s = &mut *self.0.state;
-                s.enrolment = match version {
-                    // Version 0 had no audit key.
-                    0 => seq
-                        .next_element::<EnrolmentV0>()?
-                        .ok_or_else(missing)?
-                        .into(),
-                    _ => seq.next_element()?.ok_or_else(missing)?,
-                };
+                s.enrolment = seq
+                    .next_element_seed(EnrolmentIn(version))?
+                    .ok_or_else(missing)?;
                 seq.next_element_seed(InPlace(&mut s.revoked_ids))?
                     .ok_or_else(missing)?;
                 seq.next_element_seed(SeedInto::new(&mut s.revoked_keys, RevokedKeyIn(version)))?
