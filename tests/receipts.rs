@@ -695,8 +695,9 @@ fn only_a_genuine_ack_trims_the_backlog() {
         exchange(&mut lock, 182, &mut s, &msg[..n]).1,
         Reply::Acked(7)
     );
-    // What is left: the denials recorded after the bundle was sealed.
-    assert!(lock.state().backlog.as_slice().iter().all(|r| r.seq > 7));
+    // What is left: the denials recorded after the bundle was sealed, and only they.
+    let left = lock.state().backlog.as_slice();
+    assert!(!left.is_empty() && left.iter().all(|r| r.seq > 7));
 }
 
 /// Storage whose commits fail while the shared switch is on.
@@ -834,6 +835,22 @@ fn an_ack_from_another_history_is_refused() {
     assert_eq!(reply, Reply::Denied(ReasonCode::NotAuthorized));
     assert_eq!(outcome.denied, Some(Error::ChainBroken));
     assert!(ours.state().backlog.as_slice().iter().any(|r| r.seq == 3));
-    let (_, _, reply) = anonymous(&mut other, 70, Command::Ack(ack), &mut w.rng);
-    assert_eq!(reply, Reply::Acked(3));
+    // Once ours has gone past it, the ack still names a receipt ours holds differently.
+    assert!(ours.state().receipts.seq > 3);
+    let (_, outcome, _) = anonymous(&mut ours, 71, Command::Ack(ack), &mut w.rng);
+    assert_eq!(outcome.denied, Some(Error::ChainBroken));
+    assert!(ours.state().backlog.as_slice().iter().any(|r| r.seq == 3));
+    // An ack past ours's head comes from another history too.
+    for tick in 62..66 {
+        other.door_event(tick, DoorEvent::Opened).unwrap();
+    }
+    let sealed = fetch_sealed(&mut other, &mut s, 66, 3);
+    log.ingest_sealed(&audit(), &sealed).unwrap();
+    let ahead = log.ack().unwrap().unwrap();
+    assert!(ahead.seq > ours.state().receipts.seq);
+    let (_, outcome, _) = anonymous(&mut ours, 72, Command::Ack(ahead), &mut w.rng);
+    assert_eq!(outcome.denied, Some(Error::ChainBroken));
+    assert!(ours.state().backlog.as_slice().iter().any(|r| r.seq == 3));
+    let (_, _, reply) = anonymous(&mut other, 70, Command::Ack(ahead), &mut w.rng);
+    assert_eq!(reply, Reply::Acked(ahead.seq));
 }
