@@ -2,7 +2,7 @@
 //!
 //! A [`Schedule`] is evaluated on [`LocalTime`], never on UTC, so "Monday to Friday,
 //! 12:00 to 13:00" stays 12:00 to 13:00 on the door across daylight-saving changes: the
-//! lock's [`TzRule`](super::TzRule) does the conversion.
+//! lock's [`TzRule`] does the conversion.
 //!
 //! Occurrences belong to the date they *start* on. An exception date cancels the occurrences
 //! starting that day; the tail of an occurrence that started the evening before and runs past
