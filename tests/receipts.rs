@@ -238,8 +238,9 @@ fn bundles_ingest_in_any_order_and_duplicated() {
     assert_eq!(alerts, [Alert::LeftOpen { seq: 9 }]);
 }
 
-#[test]
-fn a_fork_signed_by_the_lock_key_is_reported() {
+/// A delivered lock's log, and a second receipt with the lock's key for the same sequence
+/// number as the log's fourth: a fork. Returns the log, the real receipt and the fork's bytes.
+fn log_and_fork() -> (ReceiptLog<MemoryLog>, Receipt, Vec<u8>) {
     let (_, mut lock, mut s, _) = delivered();
     let bundle = fetch(&mut lock, &mut s, 180, 0);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
@@ -251,8 +252,14 @@ fn a_fork_signed_by_the_lock_key_is_reported() {
     };
     let mut out = [0u8; 256];
     let n = forged.sign(&lock.id(), &key(2), &mut out).unwrap();
+    (log, real, out[..n].to_vec())
+}
+
+#[test]
+fn a_fork_signed_by_the_lock_key_is_reported() {
+    let (mut log, real, fork) = log_and_fork();
     assert_eq!(
-        log.ingest(&out[..n]).unwrap(),
+        log.ingest(&fork).unwrap(),
         [Finding::Fork { seq: real.seq }]
     );
     assert!(
@@ -486,21 +493,11 @@ fn a_lock_signed_head_that_conflicts_with_the_log_is_a_fork_with_evidence() {
 /// restarted server instance) still reports them.
 #[test]
 fn findings_persist_through_the_store() {
-    let (_, mut lock, mut s, _) = delivered();
-    let bundle = fetch(&mut lock, &mut s, 180, 0);
-    let mut log = ReceiptLog::new(lock.public_key()).unwrap();
-    log.ingest(&bundle).unwrap();
-    let real = log.receipts().unwrap()[3].receipt;
-    let forged = Receipt {
-        event: Event::DoorClosed,
-        ..real
-    };
-    let mut out = [0u8; 256];
-    let n = forged.sign(&lock.id(), &key(2), &mut out).unwrap();
-    log.ingest(&out[..n]).unwrap();
-    let again = ReceiptLog::with_store(lock.public_key(), log.store().clone()).unwrap();
+    let (mut log, real, fork) = log_and_fork();
+    log.ingest(&fork).unwrap();
+    let again = ReceiptLog::with_store(key(2).public_key(), log.store().clone()).unwrap();
     assert_eq!(again.audit().unwrap(), [Finding::Fork { seq: real.seq }]);
-    assert_eq!(again.evidence().unwrap()[0].bytes, out[..n]);
+    assert_eq!(again.evidence().unwrap()[0].bytes, fork);
 }
 
 /// A store that fails once `fail` is set: the log passes the failure on.

@@ -23,9 +23,10 @@ fn load(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-#[test]
-fn credential_vectors_hold() {
-    let v = load("credential.json");
+/// The lock a vector file describes: its owner and lock keys from their seeds (checked against
+/// the public values given), the owner enrolled, and the encoded time-zone rule installed as a
+/// `SetTimeZone` update would.
+fn vector_lock(v: &Value) -> Enrolment {
     let owner = SecretKey::from_seed(&arr32(v["owner_seed"].as_str().unwrap()));
     assert_eq!(
         owner.public_key(),
@@ -33,18 +34,25 @@ fn credential_vectors_hold() {
     );
     let lock_key = SecretKey::from_seed(&arr32(v["lock_seed"].as_str().unwrap()));
     let mut lock = Enrolment::new(lock_key.public_key());
+    assert_eq!(lock.id().0.to_vec(), unhex(v["lock_id"].as_str().unwrap()));
+    lock.enrol_owner(owner.public_key()).unwrap();
+    let tz: TzRule =
+        doorkey::wire::take_all(&unhex(v["time_zone_rule"].as_str().unwrap())).unwrap();
+    lock.set_time_zone(tz).unwrap();
+    lock
+}
+
+#[test]
+fn credential_vectors_hold() {
+    let v = load("credential.json");
+    let lock = vector_lock(&v);
     assert_eq!(
         lock.public_key().0,
         arr32(v["lock_public"].as_str().unwrap())
     );
-    assert_eq!(lock.id().0.to_vec(), unhex(v["lock_id"].as_str().unwrap()));
-    lock.enrol_owner(owner.public_key()).unwrap();
-    // The lock takes the encoded rule, as it would from a `SetTimeZone` update; the POSIX
-    // string beside it is the same rule.
-    let tz: TzRule =
-        doorkey::wire::take_all(&unhex(v["time_zone_rule"].as_str().unwrap())).unwrap();
-    assert_eq!(tz, TzRule::parse(v["time_zone"].as_str().unwrap()).unwrap());
-    lock.set_time_zone(tz).unwrap();
+    // The POSIX string beside the encoded rule is the same rule.
+    let tz = TzRule::parse(v["time_zone"].as_str().unwrap()).unwrap();
+    assert_eq!(lock.time_zone(), tz);
     let cases = v["cases"].as_array().unwrap();
     assert!(cases.len() >= 10);
     let (mut ok, mut refused) = (0, 0);
@@ -689,18 +697,7 @@ fn negative_verdict(lock: &Enrolment, case: &Value) -> Result<(), String> {
 #[test]
 fn negative_vectors_are_refused_with_the_error_named() {
     let v = load("negative.json");
-    let owner = SecretKey::from_seed(&arr32(v["owner_seed"].as_str().unwrap()));
-    assert_eq!(
-        owner.public_key(),
-        PublicKey(arr32(v["owner_public"].as_str().unwrap()))
-    );
-    let lock_key = SecretKey::from_seed(&arr32(v["lock_seed"].as_str().unwrap()));
-    let mut lock = Enrolment::new(lock_key.public_key());
-    assert_eq!(lock.id().0.to_vec(), unhex(v["lock_id"].as_str().unwrap()));
-    lock.enrol_owner(owner.public_key()).unwrap();
-    let tz: TzRule =
-        doorkey::wire::take_all(&unhex(v["time_zone_rule"].as_str().unwrap())).unwrap();
-    lock.set_time_zone(tz).unwrap();
+    let lock = vector_lock(&v);
     let cases = v["cases"].as_array().unwrap();
     assert!(cases.len() >= 20);
     for case in cases {
