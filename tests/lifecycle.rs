@@ -82,6 +82,19 @@ fn unlock(
     (o.action, o.denied, r)
 }
 
+/// Installs a lock on `flash`, sets its clock, spends the one-use `chain` (holder key(4)),
+/// and lets the record of that unlock decay.
+fn spend_then_decay(flash: &SimFlash, chain: &Chain, w: &mut World) {
+    let mut lock = installed(flash);
+    assert_eq!(
+        set_time(&mut lock, 10, T0 + 10, &key(1), &mut w.rng),
+        Reply::TimeSet(T0 + 10)
+    );
+    assert_eq!(unlock(&mut lock, 11, chain, 4, w).0, Action::Unlock);
+    drop(lock);
+    decay_newest(flash);
+}
+
 fn config(
     lock: &mut FlashLock,
     tick: u64,
@@ -99,17 +112,9 @@ fn a_lost_newest_record_boots_into_recovery_until_the_owner_confirms() {
     let one_use = w.courier_chain();
     let permanent = permanent_chain(&mut w);
     let flash = SimFlash::new(4096, 1);
-    let mut lock = installed(&flash);
-    assert_eq!(
-        set_time(&mut lock, 10, T0 + 10, &key(1), &mut w.rng),
-        Reply::TimeSet(T0 + 10)
-    );
-    assert_eq!(unlock(&mut lock, 11, &one_use, 4, &mut w).0, Action::Unlock);
-    drop(lock);
-
-    // The record of that unlock decays: the lock falls back to the record before it, where
-    // the one-use grant is unused, and says so.
-    decay_newest(&flash);
+    // The record of a one-use unlock decays: the lock falls back to the record before it,
+    // where the one-use grant is unused, and says so.
+    spend_then_decay(&flash, &one_use, &mut w);
     let mut lock = Lock::boot(key(2), FlashStorage::new(flash.clone())).unwrap();
     assert!(
         lock.state().uses.as_slice().is_empty(),
@@ -323,14 +328,7 @@ fn a_power_cut_while_recording_the_rollback_does_not_lose_it() {
         let mut w = World::new();
         let one_use = w.courier_chain();
         let flash = SimFlash::new(4096, 10 + cut as u64);
-        let mut lock = installed(&flash);
-        assert_eq!(
-            set_time(&mut lock, 10, T0 + 10, &key(1), &mut w.rng),
-            Reply::TimeSet(T0 + 10)
-        );
-        assert_eq!(unlock(&mut lock, 11, &one_use, 4, &mut w).0, Action::Unlock);
-        drop(lock);
-        decay_newest(&flash);
+        spend_then_decay(&flash, &one_use, &mut w);
         flash.cut_after(cut);
         assert!(Lock::boot(key(2), FlashStorage::new(flash.clone())).is_err());
         flash.reboot();

@@ -718,12 +718,9 @@ impl Storage for Switchable {
     }
 }
 
-/// A relock whose receipt cannot be committed still locks (the safe state), tells the
-/// firmware, and its receipt, with the relock's own time, comes first in the next commit that
-/// succeeds.
-#[test]
-fn a_relock_whose_receipt_cannot_be_committed_is_reported_and_recorded_later() {
-    let mut w = World::new();
+/// A lock on storage whose commits fail while the returned switch is on, its clock set to
+/// `T0 - 50` at tick 50.
+fn switchable_lock(w: &mut World) -> (Lock<Switchable>, std::rc::Rc<std::cell::Cell<bool>>) {
     let failing = std::rc::Rc::new(std::cell::Cell::new(false));
     let storage = Switchable {
         inner: Mem::new(),
@@ -731,6 +728,16 @@ fn a_relock_whose_receipt_cannot_be_committed_is_reported_and_recorded_later() {
     };
     let mut lock = Lock::install(key(2), key(1).public_key(), storage).unwrap();
     set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    (lock, failing)
+}
+
+/// A relock whose receipt cannot be committed still locks (the safe state), tells the
+/// firmware, and its receipt, with the relock's own time, comes first in the next commit that
+/// succeeds.
+#[test]
+fn a_relock_whose_receipt_cannot_be_committed_is_reported_and_recorded_later() {
+    let mut w = World::new();
+    let (mut lock, failing) = switchable_lock(&mut w);
     let chain = w.company_chain();
     let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
     let (mut s, _, outcome, reply) = visit(&mut lock, 60, &cred, Command::Unlock, &mut w.rng);
@@ -768,13 +775,7 @@ fn a_relock_whose_receipt_cannot_be_committed_is_reported_and_recorded_later() {
 #[test]
 fn relocks_failing_in_a_row_keep_the_first_pending() {
     let mut w = World::new();
-    let failing = std::rc::Rc::new(std::cell::Cell::new(false));
-    let storage = Switchable {
-        inner: Mem::new(),
-        failing: failing.clone(),
-    };
-    let mut lock = Lock::install(key(2), key(1).public_key(), storage).unwrap();
-    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    let (mut lock, failing) = switchable_lock(&mut w);
     let chain = w.company_chain();
     let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
     let (mut s, _, _, _) = visit(&mut lock, 60, &cred, Command::Hello, &mut w.rng);

@@ -61,17 +61,17 @@ pub fn agree(ours: impl Into<Ephemeral>, theirs: &[u8; 32]) -> Result<SharedKey>
     if let Some(public) = ours.stand_in {
         return Ok(SharedKey(super::fuzzing::agree(&public, theirs)));
     }
-    let shared = ours.secret.diffie_hellman(&XPublic::from(*theirs));
-    if !shared.was_contributory() {
-        return Err(Error::Crypto);
-    }
-    Ok(SharedKey(shared.to_bytes()))
+    contributory(ours.secret.diffie_hellman(&XPublic::from(*theirs)))
 }
 
 /// X25519 with a secret that is used more than once (the owner's audit key) or derived (the
 /// lock's per-bundle key); refuses non-contributory results like [`agree`].
 pub fn agree_static(ours: &StaticSecret, theirs: &[u8; 32]) -> Result<SharedKey> {
-    let shared = ours.diffie_hellman(&XPublic::from(*theirs));
+    contributory(ours.diffie_hellman(&XPublic::from(*theirs)))
+}
+
+/// Refuses a non-contributory X25519 result (a low-order peer key makes it predictable).
+fn contributory(shared: x25519_dalek::SharedSecret) -> Result<SharedKey> {
     if !shared.was_contributory() {
         return Err(Error::Crypto);
     }

@@ -937,7 +937,6 @@ impl<S: Storage> Lock<S> {
         update.verify(&update.body.signer, labels::CONFIG)?;
         let now = self.trusted_now(tick);
         let version = update.body.version;
-        let reset = matches!(update.body.change, Change::ResetClock(_));
         // A reset's receipt has no time: the clock it would read is the one being abandoned.
         let (time, event) = match update.body.change {
             Change::ResetClock(_) => (None, Event::ClockReset(version)),
@@ -948,7 +947,7 @@ impl<S: Storage> Lock<S> {
             state.apply(&update.body, now)?;
             state.record(time, event, None, Some(session.id))
         })?;
-        if reset {
+        if let Event::ClockReset(_) = event {
             self.anchor = None;
         }
         Ok(Reply::ConfigApplied(version))

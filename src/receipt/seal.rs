@@ -65,10 +65,10 @@ impl Ack {
 fn ack_body(lock: &LockId, first: u64, seq: u64, hash: &[u8; 32]) -> [u8; 64] {
     let (first, seq) = (first.to_le_bytes(), seq.to_le_bytes());
     let mut body = [0u8; 64];
-    let parts = lock.0.iter().chain(&first).chain(&seq).chain(hash);
-    for (b, p) in body.iter_mut().zip(parts) {
-        *b = *p;
-    }
+    fill(
+        &mut body,
+        lock.0.iter().chain(&first).chain(&seq).chain(hash),
+    );
     body
 }
 
