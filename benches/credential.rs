@@ -17,7 +17,7 @@ fn credential(c: &mut Criterion) {
     let mut w = common::World::new();
     let chain = w.courier_chain();
     let bytes = chain.as_bytes().to_vec();
-    let now = Some(common::T0 + 10);
+    let now = Some(common::T0 + common::secs(10));
     assert!(w.lock.verify_chain(&bytes, now, &()).is_ok());
 
     // Rebuild the exact signed messages from the wire bytes (see docs/PROTOCOL.md).

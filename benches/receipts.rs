@@ -15,13 +15,14 @@
 mod common;
 
 use chacha20::ChaCha20Rng;
-use common::{T0, key};
+use common::{T0, key, secs};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use doorkey::credential::{CredentialId, LockId};
 use doorkey::crypto::{MAX_SIGNED, Signer, labels};
 use doorkey::receipt::{Event, Head, Parsed, Receipt, SESSION_ID_LEN, Who, is_receipt};
 use doorkey::server::ReceiptLog;
 use doorkey::session::ReasonCode;
+use doorkey::time::Seconds;
 use rand_core::{Rng, SeedableRng};
 use std::hint::black_box;
 
@@ -47,21 +48,21 @@ fn bundle() -> Vec<u8> {
             id: CredentialId::random(&mut rng),
             holder: holders[visit % holders.len()],
         });
-        let events: &[(Event, Option<Who>, u64)] = if visit % 5 == 4 {
-            &[(Event::Denied(ReasonCode::NotNow), who, 0)]
+        let events: &[(Event, Option<Who>, Seconds)] = if visit % 5 == 4 {
+            &[(Event::Denied(ReasonCode::NotNow), who, Seconds::ZERO)]
         } else {
             &[
-                (Event::Unlocked, who, 0),
-                (Event::DoorOpened, None, 4),
-                (Event::DoorClosed, None, 40),
-                (Event::Relocked, who, 3),
+                (Event::Unlocked, who, Seconds::ZERO),
+                (Event::DoorOpened, None, secs(4)),
+                (Event::DoorClosed, None, secs(40)),
+                (Event::Relocked, who, secs(3)),
             ]
         };
         for &(event, who, after) in events {
-            time += after;
+            time = time + after;
             receipts.push((event, who, time, session));
         }
-        time += 3600;
+        time = time + Seconds::from_hours(1);
         visit += 1;
     }
     receipts.truncate(RECEIPTS);

@@ -23,13 +23,13 @@ use std::time::{Duration, Instant};
 fn session(c: &mut Criterion) {
     let mut w = World::new();
     let mut lock = install(&w);
-    set_time(&mut lock, 0, T0, &key(1), &mut w.rng);
+    set_time(&mut lock, tick(0), T0, &key(1), &mut w.rng);
     let company = w.company_chain();
     let mut link = w.courier_link();
     link.uses = None; // every iteration unlocks; the state is still committed each time
     let chain = company.extend(&w.company, &link).expect("chain");
     let cred = Credential::new(chain.as_bytes(), key(4)).expect("credential");
-    let tick = 10;
+    let at = tick(10);
 
     let mut g = c.benchmark_group("session");
     g.bench_function("first_contact_unlock", |b| {
@@ -38,16 +38,14 @@ fn session(c: &mut Criterion) {
             let (mut ch, mut open, mut out) = ([0u8; 256], [0u8; 1024], [0u8; 256]);
             for _ in 0..iters {
                 let start = Instant::now();
-                let n = lock
-                    .challenge(tick, &mut w.rng, &mut ch)
-                    .expect("challenge");
+                let n = lock.challenge(at, &mut w.rng, &mut ch).expect("challenge");
                 total += start.elapsed();
                 let (_, m) =
                     PhoneSession::open(&ch[..n], &cred, Command::Unlock, &mut w.rng, &mut open)
                         .expect("open");
                 let start = Instant::now();
                 let o = lock
-                    .handle(tick, black_box(&mut open[..m]), &mut out)
+                    .handle(at, black_box(&mut open[..m]), &mut out)
                     .expect("handle");
                 total += start.elapsed();
                 assert_eq!(o.action, doorkey::lock::Action::Unlock);
@@ -84,7 +82,7 @@ fn session(c: &mut Criterion) {
         })
     });
 
-    let (mut s, _, _, _) = visit(&mut lock, tick, &cred, Command::Hello, &mut w.rng);
+    let (mut s, _, _, _) = visit(&mut lock, at, &cred, Command::Hello, &mut w.rng);
     g.bench_function("relock_in_session", |b| {
         let mut out = [0u8; 64];
         b.iter_batched(
@@ -93,7 +91,7 @@ fn session(c: &mut Criterion) {
                 let n = s.command(Command::Lock, &mut msg).expect("command");
                 (msg, n)
             },
-            |(mut msg, n)| lock.handle(tick, &mut msg[..n], &mut out).expect("relock"),
+            |(mut msg, n)| lock.handle(at, &mut msg[..n], &mut out).expect("relock"),
             BatchSize::SmallInput,
         )
     });

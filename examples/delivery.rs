@@ -11,7 +11,7 @@
 use chacha20::ChaCha20Rng;
 use doorkey::Error;
 use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
-use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+use doorkey::credential::{Chain, Link, Rights};
 use doorkey::crypto::{SecretKey, Signer};
 use doorkey::lock::{Action, DoorEvent, Lock, MemoryStorage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
@@ -19,18 +19,13 @@ use doorkey::receipt::AuditSecret;
 use doorkey::server::{Delivery, Issuer};
 use doorkey::server::{ReceiptLog, timeline};
 use doorkey::session::{Command, Reply};
-use doorkey::wire::Bounded;
+use doorkey::time::{Seconds, Tick, UnixTime};
 use rand_core::SeedableRng;
 
 type Storage = MemoryStorage<4096>;
 
-const DAY: u64 = 86_400;
 /// Monday 2026-06-01 12:00:00 UTC: the lock's clock reads this at tick 1000.
-const NOON: u64 = 1_780_315_200;
-
-fn utc(tick: u64) -> u64 {
-    NOON + tick - 1000
-}
+const NOON: UnixTime = UnixTime::from_secs(1_780_315_200);
 
 fn main() -> Result<(), Error> {
     let mut rng = ChaCha20Rng::from_seed([42; 32]);
@@ -47,13 +42,13 @@ fn main() -> Result<(), Error> {
 
     // The owner's app carries a time anchor bound to a fresh challenge.
     let mut ch = [0u8; 256];
-    let n = lock.challenge(990, &mut rng, &mut ch)?;
+    let n = lock.challenge(Tick::from_secs(990), &mut rng, &mut ch)?;
     let info = inspect_challenge(&ch[..n], &lock.id())?;
     let mut anchor = [0u8; 256];
     let a = TimeAnchor {
         lock: lock.id(),
         nonce: info.nonce,
-        time: utc(990),
+        time: NOON - Seconds::from_secs(10),
         signer: owner.public_key(),
     }
     .sign(&owner, &mut anchor)?;
@@ -65,7 +60,13 @@ fn main() -> Result<(), Error> {
         &mut rng,
         &mut open,
     )?;
-    let (_, reply) = deliver(&mut lock, 990, &mut s, &mut open[..m], &mut reply_buf)?;
+    let (_, reply) = deliver(
+        &mut lock,
+        Tick::from_secs(990),
+        &mut s,
+        &mut open[..m],
+        &mut reply_buf,
+    )?;
     println!("owner's phone delivers a signed time anchor: {reply:?}");
 
     // Receipts show who comes and when: the lock seals them to an audit key whose secret only
@@ -79,7 +80,7 @@ fn main() -> Result<(), Error> {
         change: Change::SetAuditKey(audit.public_key()),
     }
     .sign(&owner, &mut update)?;
-    let n = lock.challenge(995, &mut rng, &mut ch)?;
+    let n = lock.challenge(Tick::from_secs(995), &mut rng, &mut ch)?;
     let (mut s, m) = PhoneSession::open_anonymous(
         &ch[..n],
         &lock.id(),
@@ -87,24 +88,26 @@ fn main() -> Result<(), Error> {
         &mut rng,
         &mut open,
     )?;
-    let (_, reply) = deliver(&mut lock, 995, &mut s, &mut open[..m], &mut reply_buf)?;
+    let (_, reply) = deliver(
+        &mut lock,
+        Tick::from_secs(995),
+        &mut s,
+        &mut open[..m],
+        &mut reply_buf,
+    )?;
     println!("owner's phone sets the audit key receipts are sealed to: {reply:?}");
 
     println!("\n== The owner delegates to a delivery company (30 days, one level of delegation)");
     let company_key = SecretKey::generate(&mut rng);
-    let delegation = Link {
-        subject: company_key.public_key(),
-        scope: Scope::Locks(Bounded::from_slice(&[lock.id()]).ok_or(Error::Misuse)?),
-        rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-        not_before: NOON - DAY,
-        lifetime: Some(30 * DAY),
-        schedule: None,
-        uses: None,
-        depth: 1,
-        id: CredentialId::random(&mut rng),
-        epoch: 0,
-        purpose: None,
-    };
+    let delegation = Link::builder(
+        company_key.public_key(),
+        Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
+    )
+    .locks(&[lock.id()])
+    .valid_from(NOON - Seconds::from_days(1))
+    .valid_for(Seconds::from_days(30))
+    .depth(1)
+    .build(&mut rng)?;
     let company = Issuer::new(company_key, Chain::root(&owner, &delegation)?)?;
     println!(
         "delegation chain: {} bytes",
@@ -116,31 +119,43 @@ fn main() -> Result<(), Error> {
     let order = Delivery {
         order_id: b"order-2026-0601-0042",
         lock: lock.id(),
-        slot_start: NOON - 1800,
-        slot_end: NOON + 1800,
+        slot_start: NOON - Seconds::from_mins(30),
+        slot_end: NOON + Seconds::from_mins(30),
     };
-    let grant = company.mint_delivery(&order, courier.public_key(), NOON, 10 * 60, &mut rng)?;
+    let grant = company.mint_delivery(
+        &order,
+        courier.public_key(),
+        NOON,
+        Seconds::from_mins(10),
+        &mut rng,
+    )?;
     println!(
         "grant for the courier's phone: {} bytes, one use, 10 minutes, bound to the order",
         grant.as_bytes().len()
     );
     let late = Delivery {
-        slot_start: NOON + 7200,
-        slot_end: NOON + 9000,
+        slot_start: NOON + Seconds::from_hours(2),
+        slot_end: NOON + Seconds::from_mins(150),
         ..order
     };
     println!(
         "minting for a delivery not due now: {}",
         refused(
             company
-                .mint_delivery(&late, courier.public_key(), NOON, 600, &mut rng)
+                .mint_delivery(
+                    &late,
+                    courier.public_key(),
+                    NOON,
+                    Seconds::from_mins(10),
+                    &mut rng
+                )
                 .map(|_| ())
         )
     );
     let credential = Credential::new(grant.as_bytes(), courier)?;
 
     println!("\n== 12:01 At the door");
-    let t = 1060;
+    let t = Tick::from_secs(1060);
     let n = lock.challenge(t, &mut rng, &mut ch)?;
     println!("lock -> phone  challenge, {n} bytes, signed by the lock");
     let (mut session, m) =
@@ -151,15 +166,15 @@ fn main() -> Result<(), Error> {
     );
     let (action, reply) = deliver(&mut lock, t, &mut session, &mut open[..m], &mut reply_buf)?;
     println!("lock: {action:?}; reply {reply:?}; use recorded before the bolt moved");
-    lock.door_event(t + 4, DoorEvent::Opened)?;
+    lock.door_event(t + Seconds::from_secs(4), DoorEvent::Opened)?;
     println!("door sensor: opened at +4 s; the package goes in");
-    lock.door_event(t + 38, DoorEvent::Closed)?;
+    lock.door_event(t + Seconds::from_secs(38), DoorEvent::Closed)?;
     println!("door sensor: closed at +38 s");
     let mut msg = [0u8; 64];
     let k = session.command(Command::Lock, &mut msg)?;
     let (action, reply) = deliver(
         &mut lock,
-        t + 45,
+        t + Seconds::from_secs(45),
         &mut session,
         &mut msg[..k],
         &mut reply_buf,
@@ -170,7 +185,7 @@ fn main() -> Result<(), Error> {
     let k = session.command(Command::Receipts { after: 0 }, &mut msg)?;
     let bundle = match deliver(
         &mut lock,
-        t + 46,
+        t + Seconds::from_secs(46),
         &mut session,
         &mut msg[..k],
         &mut reply_buf,
@@ -188,7 +203,7 @@ fn main() -> Result<(), Error> {
     let k = session.command(Command::Close, &mut msg)?;
     deliver(
         &mut lock,
-        t + 47,
+        t + Seconds::from_secs(47),
         &mut session,
         &mut msg[..k],
         &mut reply_buf,
@@ -207,10 +222,16 @@ fn main() -> Result<(), Error> {
     // then forgets those receipts (only the lock's own token, from inside the sealed bundle,
     // is accepted).
     let ack = log.ack()?.ok_or(Error::ChainBroken)?;
-    let n = lock.challenge(t + 50, &mut rng, &mut ch)?;
+    let n = lock.challenge(t + Seconds::from_secs(50), &mut rng, &mut ch)?;
     let (mut s, m) =
         PhoneSession::open_anonymous(&ch[..n], &lock.id(), Command::Ack(ack), &mut rng, &mut open)?;
-    let (_, reply) = deliver(&mut lock, t + 50, &mut s, &mut open[..m], &mut reply_buf)?;
+    let (_, reply) = deliver(
+        &mut lock,
+        t + Seconds::from_secs(50),
+        &mut s,
+        &mut open[..m],
+        &mut reply_buf,
+    )?;
     println!(
         "server acknowledges receipts {}..={}; a phone carries the ack: {reply:?}; backlog left: {}",
         ack.first,
@@ -234,8 +255,8 @@ fn main() -> Result<(), Error> {
             clock(v.closed),
             clock(v.relocked)
         );
-        if let Some(secs) = v.relocked_after() {
-            println!("=> delivered, relocked after {secs} s");
+        if let Some(after) = v.relocked_after() {
+            println!("=> delivered, relocked after {} s", after.as_secs());
         }
     }
     println!("alerts: {alerts:?}");
@@ -245,18 +266,22 @@ fn main() -> Result<(), Error> {
     println!(
         "replay the captured unlock request:       {}",
         refused(
-            lock.handle(t + 60, &mut captured_open.clone(), &mut out)
-                .map(|_| ())
+            lock.handle(
+                t + Seconds::from_secs(60),
+                &mut captured_open.clone(),
+                &mut out
+            )
+            .map(|_| ())
         )
     );
-    let n = lock.challenge(t + 70, &mut rng, &mut ch)?;
+    let n = lock.challenge(t + Seconds::from_secs(70), &mut rng, &mut ch)?;
     let (mut again, m) =
         PhoneSession::open(&ch[..n], &credential, Command::Unlock, &mut rng, &mut open)?;
     println!(
         "second use of the one-off grant:          {}",
         denied(deliver(
             &mut lock,
-            t + 70,
+            t + Seconds::from_secs(70),
             &mut again,
             &mut open[..m],
             &mut reply_buf
@@ -269,37 +294,37 @@ fn main() -> Result<(), Error> {
         key: SecretKey::generate(&mut rng),
     };
     let stolen = Credential::new(grant.as_bytes(), thief)?;
-    let n = lock.challenge(t + 80, &mut rng, &mut ch)?;
+    let n = lock.challenge(t + Seconds::from_secs(80), &mut rng, &mut ch)?;
     let (mut s, m) = PhoneSession::open(&ch[..n], &stolen, Command::Unlock, &mut rng, &mut open)?;
     println!(
         "the grant copied to another phone:        {}",
         denied(deliver(
             &mut lock,
-            t + 80,
+            t + Seconds::from_secs(80),
             &mut s,
             &mut open[..m],
             &mut reply_buf
         )?)
     );
-    let n = lock.challenge(1700, &mut rng, &mut ch)?;
+    let n = lock.challenge(Tick::from_secs(1700), &mut rng, &mut ch)?;
     let (mut s, m) =
         PhoneSession::open(&ch[..n], &credential, Command::Unlock, &mut rng, &mut open)?;
     println!(
         "the grant after its 10 minutes:           {}",
         denied(deliver(
             &mut lock,
-            1700,
+            Tick::from_secs(1700),
             &mut s,
             &mut open[..m],
             &mut reply_buf
         )?)
     );
-    let n = lock.challenge(1710, &mut rng, &mut ch)?;
+    let n = lock.challenge(Tick::from_secs(1710), &mut rng, &mut ch)?;
     let info = inspect_challenge(&ch[..n], &lock.id())?;
     let a = TimeAnchor {
         lock: lock.id(),
         nonce: info.nonce,
-        time: NOON - 3600,
+        time: NOON - Seconds::from_hours(1),
         signer: owner.public_key(),
     }
     .sign(&owner, &mut anchor)?;
@@ -314,7 +339,7 @@ fn main() -> Result<(), Error> {
         "roll the clock back an hour (signed!):    {}",
         denied(deliver(
             &mut lock,
-            1710,
+            Tick::from_secs(1710),
             &mut s,
             &mut open[..m],
             &mut reply_buf
@@ -352,7 +377,7 @@ impl Signer for Thief {
 /// Hands a phone message to the lock, and the lock's reply back to the phone.
 fn deliver<'o>(
     lock: &mut Lock<Storage>,
-    tick: u64,
+    tick: Tick,
     session: &mut PhoneSession,
     msg: &mut [u8],
     out: &'o mut [u8],
@@ -384,8 +409,9 @@ fn unexpected(reply: Reply<'_>) -> Error {
 }
 
 /// UTC wall-clock time of a receipt, or a dash if the lock's clock was untrusted.
-fn clock(t: Option<u64>) -> String {
+fn clock(t: Option<UnixTime>) -> String {
     t.map_or("-".into(), |t| {
+        let t = t.as_secs();
         format!("{:02}:{:02}:{:02}Z", t / 3600 % 24, t / 60 % 60, t % 60)
     })
 }

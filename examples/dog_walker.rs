@@ -15,21 +15,25 @@
 //! seconds since installation, and owner-signed time anchors set its trusted clock.
 
 use chacha20::ChaCha20Rng;
+use doorkey::Result;
 use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
-use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+use doorkey::credential::{Chain, Link, Rights};
 use doorkey::crypto::{SecretKey, Signer};
 use doorkey::lock::{DoorEvent, Lock, MemoryStorage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::receipt::AuditSecret;
 use doorkey::server::{Alert, Issuer, ReceiptLog, timeline};
 use doorkey::session::{Command, Reply};
-use doorkey::time::{Schedule, TzRule, WeeklyWindow};
-use doorkey::wire::Bounded;
-use doorkey::{Error, Result};
+use doorkey::time::{Schedule, Seconds, Tick, TzRule, UnixTime, WeeklyWindow};
 use rand_core::SeedableRng;
 
 /// Thursday 2026-03-26 09:00Z: the lock is installed; its tick counts seconds from here.
-const INSTALLED: u64 = 1_774_515_600;
+const INSTALLED: UnixTime = UnixTime::from_secs(1_774_515_600);
+
+/// The lock's tick at `utc`.
+fn tick(utc: UnixTime) -> Tick {
+    utc.since(INSTALLED).map_or(Tick::BOOT, |s| Tick::BOOT + s)
+}
 
 /// The lock, its owner's key, the server's log of its receipts, and one random source.
 struct Home {
@@ -55,52 +59,56 @@ fn main() -> Result<()> {
         rng,
     };
     println!("Thu 09:00Z lock installed; owner's phone brings a time anchor and the time zone:");
-    println!("  {}", home.admin(INSTALLED + 60, None)?);
+    println!(
+        "  {}",
+        home.admin(INSTALLED + Seconds::from_secs(60), None)?
+    );
     let zone = Some(Change::SetTimeZone(tz));
-    println!("  {}", home.admin(INSTALLED + 90, zone)?);
+    println!(
+        "  {}",
+        home.admin(INSTALLED + Seconds::from_secs(90), zone)?
+    );
     let audit = Some(Change::SetAuditKey(home.audit.public_key()));
     println!(
         "  the audit key receipts are sealed to: {}",
-        home.admin(INSTALLED + 100, audit)?
+        home.admin(INSTALLED + Seconds::from_secs(100), audit)?
     );
 
     let noon = WeeklyWindow::new(WeeklyWindow::WEEKDAYS, 12 * 60, 60)?;
     let company = SecretKey::generate(&mut home.rng);
-    let to_company = Link {
-        subject: company.public_key(),
-        scope: Scope::Locks(Bounded::from_slice(&[home.lock.id()]).ok_or(Error::Misuse)?),
-        rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-        not_before: 1_772_323_200, // 2026-03-01 00:00Z
-        lifetime: Some(365 * 86_400),
-        schedule: Some(Schedule::new(&[noon], &[])?),
-        uses: None,
-        depth: 1,
-        id: CredentialId::random(&mut home.rng),
-        epoch: 0,
-        purpose: None,
-    };
+    let weekdays = Schedule::new(&[noon], &[])?;
+    let march_first = UnixTime::from_secs(1_772_323_200); // 2026-03-01 00:00Z
+    let year = Seconds::from_days(365);
+    let to_company = Link::builder(
+        company.public_key(),
+        Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
+    )
+    .locks(&[home.lock.id()])
+    .valid_from(march_first)
+    .valid_for(year)
+    .schedule(weekdays)
+    .depth(1)
+    .build(&mut home.rng)?;
     let company = Issuer::new(company, Chain::root(&home.owner, &to_company)?)?;
     let walker = SecretKey::generate(&mut home.rng);
-    let grant = company.delegate(&Link {
-        subject: walker.public_key(),
-        scope: Scope::Inherit,
-        rights: Rights::UNLOCK.union(Rights::LOCK),
-        depth: 0,
-        id: CredentialId::random(&mut home.rng),
-        ..to_company
-    })?;
+    let to_walker = Link::builder(walker.public_key(), Rights::UNLOCK.union(Rights::LOCK))
+        .valid_from(march_first)
+        .valid_for(year)
+        .schedule(weekdays)
+        .build(&mut home.rng)?;
+    let grant = company.delegate(&to_walker)?;
     let walker = Credential::new(grant.as_bytes(), walker)?;
     println!("owner -> pet-care company -> walker's phone: Mon-Fri 12:00-13:00 local for a year");
 
     let mut refused = 0;
     // Fri 12:30 CET, Fri 13:05 CET, Sat 12:30 CET.
-    for utc in [1_774_611_000, 1_774_613_100, 1_774_697_400] {
+    for utc in [1_774_611_000, 1_774_613_100, 1_774_697_400].map(UnixTime::from_secs) {
         refused += home.walk(&walker, utc)?;
     }
-    let reply = home.admin(1_774_854_000, None)?;
+    let reply = home.admin(UnixTime::from_secs(1_774_854_000), None)?;
     println!("Mon 2026-03-30 09:00 CEST the owner's phone passes by with an anchor: {reply}");
     // Mon 12:30 CEST, Mon 13:30 CEST (it would be 12:30 in winter time), Tue 12:30 CEST.
-    for utc in [1_774_866_600, 1_774_870_200, 1_774_953_000] {
+    for utc in [1_774_866_600, 1_774_870_200, 1_774_953_000].map(UnixTime::from_secs) {
         refused += home.walk(&walker, utc)?;
     }
 
@@ -117,7 +125,9 @@ fn main() -> Result<()> {
             Some(_) => "another device",
             None => "no verified holder",
         };
-        let relocked = v.relocked_after().map(|s| format!("relocked after {s} s"));
+        let relocked = v
+            .relocked_after()
+            .map(|s| format!("relocked after {} s", s.as_secs()));
         let denied = v.denied.first().map(|r| format!("refused, {r:?}"));
         println!("  {at}: {who}, {}", relocked.or(denied).unwrap_or_default());
     }
@@ -136,10 +146,9 @@ fn main() -> Result<()> {
 
 impl Home {
     /// The owner's phone carries a time anchor (`change: None`) or a configuration update.
-    fn admin(&mut self, utc: u64, change: Option<Change>) -> Result<String> {
+    fn admin(&mut self, utc: UnixTime, change: Option<Change>) -> Result<String> {
         let (mut ch, mut signed, mut open, mut out) = ([0; 256], [0; 256], [0; 512], [0; 256]);
-        let tick = utc - INSTALLED;
-        let n = self.lock.challenge(tick, &mut self.rng, &mut ch)?;
+        let n = self.lock.challenge(tick(utc), &mut self.rng, &mut ch)?;
         let (lock, signer) = (self.lock.id(), self.owner.public_key());
         let command = match change {
             None => {
@@ -173,43 +182,64 @@ impl Home {
 
     /// The walker asks to unlock at `utc`; if the lock opens, the door opens and closes, the
     /// phone relocks in the same session and carries the new receipts away. 1 if refused.
-    fn walk<S: Signer>(&mut self, walker: &Credential<'_, S>, utc: u64) -> Result<usize> {
-        let (tick, mut ch, mut msg, mut out) = (utc - INSTALLED, [0; 256], [0; 1024], [0; 4096]);
+    fn walk<S: Signer>(&mut self, walker: &Credential<'_, S>, utc: UnixTime) -> Result<usize> {
+        let (tick, mut ch, mut msg, mut out) = (tick(utc), [0; 256], [0; 1024], [0; 4096]);
         let n = self.lock.challenge(tick, &mut self.rng, &mut ch)?;
         let (mut s, m) =
             PhoneSession::open(&ch[..n], walker, Command::Unlock, &mut self.rng, &mut msg)?;
         let reply = self.deliver(utc, &mut s, &mut msg[..m], &mut out)?;
-        let z = format!("{:02}:{:02}Z", utc % 86_400 / 3600, utc % 3600 / 60);
+        let z = format!(
+            "{:02}:{:02}Z",
+            utc.as_secs() % 86_400 / 3600,
+            utc.as_secs() % 3600 / 60
+        );
         println!("{} ({z}) walker asks to unlock: {reply:?}", self.local(utc));
         if reply != Reply::Unlocked {
             return Ok(1);
         }
-        self.lock.door_event(tick + 5, DoorEvent::Opened)?;
-        self.lock.door_event(tick + 40, DoorEvent::Closed)?;
+        self.lock
+            .door_event(tick + Seconds::from_secs(5), DoorEvent::Opened)?;
+        self.lock
+            .door_event(tick + Seconds::from_secs(40), DoorEvent::Closed)?;
         let k = s.command(Command::Lock, &mut msg)?;
-        let reply = self.deliver(utc + 50, &mut s, &mut msg[..k], &mut out)?;
+        let reply = self.deliver(
+            utc + Seconds::from_secs(50),
+            &mut s,
+            &mut msg[..k],
+            &mut out,
+        )?;
         println!("  door opened and closed; relock in the same session after 50 s: {reply:?}");
         // The phone hands the lock the server's acknowledgement (the lock then forgets what
         // the server holds) and carries the new, sealed receipts away.
         if let Some(ack) = self.log.ack()? {
             let k = s.command(Command::Ack(ack), &mut msg)?;
-            self.deliver(utc + 51, &mut s, &mut msg[..k], &mut out)?;
+            self.deliver(
+                utc + Seconds::from_secs(51),
+                &mut s,
+                &mut msg[..k],
+                &mut out,
+            )?;
         }
         let after = self.newest()?;
         let k = s.command(Command::Receipts { after }, &mut msg)?;
-        self.deliver(utc + 52, &mut s, &mut msg[..k], &mut out)?;
+        self.deliver(
+            utc + Seconds::from_secs(52),
+            &mut s,
+            &mut msg[..k],
+            &mut out,
+        )?;
         Ok(0)
     }
 
     /// Hands a message to the lock and its reply to the phone; a receipt bundle goes to the log.
     fn deliver<'o>(
         &mut self,
-        utc: u64,
+        utc: UnixTime,
         s: &mut PhoneSession,
         msg: &mut [u8],
         out: &'o mut [u8],
     ) -> Result<Reply<'o>> {
-        let outcome = self.lock.handle(utc - INSTALLED, msg, out)?;
+        let outcome = self.lock.handle(tick(utc), msg, out)?;
         let reply = s.read_reply(&mut out[..outcome.reply])?;
         if let Reply::Receipts(sealed) = reply {
             let found = self.log.ingest_sealed(&self.audit, sealed)?;
@@ -225,7 +255,7 @@ impl Home {
     }
 
     /// `utc` on the lock's local wall clock, e.g. `Fri 2026-03-27 12:30 CET`.
-    fn local(&self, utc: u64) -> String {
+    fn local(&self, utc: UnixTime) -> String {
         let t = self.tz.local(utc);
         let ((y, m, d), sec) = (t.date(), t.second_of_day);
         let day = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][usize::from(t.weekday() % 7)];

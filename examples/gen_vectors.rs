@@ -25,7 +25,7 @@ use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::receipt::{Head, Parsed, Receipt};
 use doorkey::server::{Finding, ReceiptLog};
 use doorkey::session::{Command, DEFAULT_CHALLENGE_LIFETIME, NONCE_LEN, OPEN_CLEAR_LEN, Reply};
-use doorkey::time::{Schedule, TzRule, WeeklyWindow};
+use doorkey::time::{Schedule, Seconds, Tick, TzRule, UnixTime, WeeklyWindow};
 use doorkey::wire::{Bounded, Kind};
 use serde_json::{Value, json};
 
@@ -35,7 +35,7 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn expect(lock: &Enrolment, chain: &[u8], now: Option<u64>) -> Value {
+fn expect(lock: &Enrolment, chain: &[u8], now: Option<UnixTime>) -> Value {
     match lock.verify_chain(chain, now, &()) {
         Ok(g) => {
             json!({"result": "ok", "holder": hex(&g.holder.0), "owner": hex(&g.owner.0), "rights": g.rights.bits()})
@@ -88,7 +88,7 @@ fn credential_vectors() -> Value {
     let scheduled = Chain::root(&w.owner, &walker).expect("scheduled");
 
     let mut widened = courier_link;
-    widened.lifetime = Some(40 * DAY);
+    widened.lifetime = Some(Seconds::from_days(40));
     let widened = raw_chain(&owner, &[(&w.owner, company_link), (&w.company, widened)]);
     let stranger = key(66);
     let foreign = raw_chain(&stranger.public_key(), &[(&stranger, company_link)]);
@@ -102,29 +102,33 @@ fn credential_vectors() -> Value {
     let truncated = &courier.as_bytes()[..courier.as_bytes().len() - 1];
 
     // 2026-06-01 is a Monday; 12:00 CEST = 10:00Z.
-    let noon = T0 - 2 * 3600;
-    let cases: Vec<(&str, &[u8], Option<u64>)> = vec![
+    let noon = T0 - Seconds::from_hours(2);
+    let cases: Vec<(&str, &[u8], Option<UnixTime>)> = vec![
         ("one link, owner to company", company.as_bytes(), Some(T0)),
         (
             "two links, one-off courier grant",
             courier.as_bytes(),
-            Some(T0 + 1),
+            Some(T0 + secs(1)),
         ),
         (
             "three links, owner to company to depot to courier",
             three.as_bytes(),
-            Some(T0 + 1),
+            Some(T0 + secs(1)),
         ),
         (
             "courier grant at its last second",
             courier.as_bytes(),
-            Some(T0 + 599),
+            Some(T0 + secs(599)),
         ),
-        ("courier grant expired", courier.as_bytes(), Some(T0 + 600)),
+        (
+            "courier grant expired",
+            courier.as_bytes(),
+            Some(T0 + secs(600)),
+        ),
         (
             "courier grant not yet valid",
             courier.as_bytes(),
-            Some(T0 - 1),
+            Some(T0 - secs(1)),
         ),
         (
             "courier grant, lock clock untrusted",
@@ -134,23 +138,27 @@ fn credential_vectors() -> Value {
         (
             "weekday-noon schedule, inside",
             scheduled.as_bytes(),
-            Some(noon + 1800),
+            Some(noon + secs(1800)),
         ),
         (
             "weekday-noon schedule, one second after",
             scheduled.as_bytes(),
-            Some(noon + 3600),
+            Some(noon + Seconds::from_hours(1)),
         ),
-        ("child widens its parent's window", &widened, Some(T0 + 1)),
+        (
+            "child widens its parent's window",
+            &widened,
+            Some(T0 + secs(1)),
+        ),
         (
             "root signed by an owner the lock does not know",
             &foreign,
             Some(T0),
         ),
-        ("last signature bit flipped", &flipped, Some(T0 + 1)),
-        ("unknown version", &v2, Some(T0 + 1)),
-        ("trailing byte", &trailing, Some(T0 + 1)),
-        ("truncated by one byte", truncated, Some(T0 + 1)),
+        ("last signature bit flipped", &flipped, Some(T0 + secs(1))),
+        ("unknown version", &v2, Some(T0 + secs(1))),
+        ("trailing byte", &trailing, Some(T0 + secs(1))),
+        ("truncated by one byte", truncated, Some(T0 + secs(1))),
     ];
     let cases: Vec<Value> = cases
         .into_iter()
@@ -176,16 +184,24 @@ const LOCK_RNG_SEED: u8 = 0x0b;
 /// Seed of the phone's random number generator in `session.json`.
 const PHONE_RNG_SEED: u8 = 0x0c;
 /// Tick of the anonymous session's challenge, and what the anchor it carries says.
-const ANCHOR_TICK: u64 = 100;
-const ANCHOR_TIME: u64 = T0 + 10;
+const ANCHOR_TICK: Tick = Tick::from_secs(100);
+const ANCHOR_TIME: UnixTime = UnixTime::from_secs(1_780_315_210);
 /// Tick of the courier's challenge.
-const VISIT_TICK: u64 = 130;
+const VISIT_TICK: Tick = Tick::from_secs(130);
 
 /// The enum variant's name without its fields: `TimeSet(1780315210)` -> `TimeSet`.
 fn variant<T: std::fmt::Debug>(value: &T) -> String {
     let text = format!("{value:?}");
     let end = text.find(['(', ' ', '{']).unwrap_or(text.len());
     text[..end].to_string()
+}
+
+/// A reply as the vectors spell it: its `Debug` form, with a time as a plain UTC second.
+fn reply_text(reply: &Reply<'_>) -> String {
+    match reply {
+        Reply::TimeSet(t) => format!("TimeSet({})", t.as_secs()),
+        other => format!("{other:?}"),
+    }
 }
 
 fn sha512_32(parts: &[&[u8]]) -> [u8; 32] {
@@ -324,9 +340,9 @@ struct Recorder {
 }
 
 impl Recorder {
-    fn challenge(&mut self, tick: u64, bytes: &[u8]) {
+    fn challenge(&mut self, tick: Tick, bytes: &[u8]) {
         self.messages.push(
-            json!({"from": "lock", "message": "Challenge", "tick": tick, "bytes": hex(bytes)}),
+            json!({"from": "lock", "message": "Challenge", "tick": tick.as_secs(), "bytes": hex(bytes)}),
         );
     }
 
@@ -337,7 +353,7 @@ impl Recorder {
         lock: &mut Lock<Mem>,
         phone: &mut PhoneSession,
         keys: &Derived,
-        tick: u64,
+        tick: Tick,
         message: &[u8],
         command: &Command<'_>,
     ) -> String {
@@ -349,7 +365,7 @@ impl Recorder {
         let reply_bytes = out[..outcome.reply].to_vec();
         let reply = phone
             .read_reply(&mut out[..outcome.reply])
-            .map(|r| format!("{r:?}"))
+            .map(|r| reply_text(&r))
             .expect("the phone reads the reply");
         let name = reply
             .split(['(', ' ', '{'])
@@ -359,7 +375,7 @@ impl Recorder {
         self.messages.push(json!({
             "from": "phone",
             "message": variant(&if message[1] == 0x11 { Kind::Open } else { Kind::Command }),
-            "tick": tick,
+            "tick": tick.as_secs(),
             "bytes": hex(message),
             "plaintext": hex(&keys.plaintext(message)),
             "command": variant(command),
@@ -372,7 +388,7 @@ impl Recorder {
         self.messages.push(json!({
             "from": "lock",
             "message": "Reply",
-            "tick": tick,
+            "tick": tick.as_secs(),
             "bytes": hex(&reply_bytes),
             "plaintext": hex(&keys.plaintext(&reply_bytes)),
             "reply": reply,
@@ -426,11 +442,11 @@ fn session_vectors() -> Value {
         &mut lock,
         &mut phone,
         &keys,
-        ANCHOR_TICK + 1,
+        ANCHOR_TICK + secs(1),
         open,
         &command,
     );
-    assert_eq!(reply, format!("TimeSet({ANCHOR_TIME})"));
+    assert_eq!(reply, format!("TimeSet({})", ANCHOR_TIME.as_secs()));
     let anonymous = json!({
         "name": "anonymous session delivering a time anchor",
         "derived": keys.json(),
@@ -476,10 +492,10 @@ fn session_vectors() -> Value {
         .public_key()
         .verify_strict(&holder_message, &holder_signature)
         .expect("holder signature");
-    let mut steps = vec![(VISIT_TICK + 1, open.to_vec(), Command::Unlock)];
+    let mut steps = vec![(VISIT_TICK + secs(1), open.to_vec(), Command::Unlock)];
     for (tick, command) in [
-        (VISIT_TICK + 40, Command::Lock),
-        (VISIT_TICK + 41, Command::Close),
+        (VISIT_TICK + secs(40), Command::Lock),
+        (VISIT_TICK + secs(41), Command::Close),
     ] {
         let mut msg = [0u8; 64];
         let n = phone.command(command, &mut msg).expect("command");
@@ -566,7 +582,7 @@ fn receipt_vectors() -> Value {
         (100, 130, 135, 165, 170, 175, 180);
     let steps = json!([
         {"tick": 0, "step": "installed (lock_seed, owner_public as its only owner)"},
-        {"tick": anchor_tick, "step": format!("an anonymous phone delivers an owner-signed time anchor for {}", T0 + 10)},
+        {"tick": anchor_tick, "step": format!("an anonymous phone delivers an owner-signed time anchor for {}", (T0 + secs(10)).as_secs())},
         {"tick": unlock_tick, "step": "the courier opens a session with Unlock and the chain"},
         {"tick": opened_tick, "step": "the firmware reports the door opened"},
         {"tick": closed_tick, "step": "the firmware reports the door closed"},
@@ -575,26 +591,37 @@ fn receipt_vectors() -> Value {
         {"tick": fetch_tick, "step": "the courier opens a new session with Receipts { after: 0 }"},
     ]);
     assert_eq!(
-        set_time(&mut lock, anchor_tick, T0 + 10, &owner, &mut rng),
-        Reply::TimeSet(T0 + 10)
+        set_time(
+            &mut lock,
+            tick(anchor_tick),
+            T0 + secs(10),
+            &owner,
+            &mut rng
+        ),
+        Reply::TimeSet(T0 + secs(10))
     );
-    let (mut phone, _, _, reply) =
-        visit(&mut lock, unlock_tick, &courier, Command::Unlock, &mut rng);
+    let (mut phone, _, _, reply) = visit(
+        &mut lock,
+        tick(unlock_tick),
+        &courier,
+        Command::Unlock,
+        &mut rng,
+    );
     assert_eq!(reply, Reply::Unlocked);
-    lock.door_event(opened_tick, DoorEvent::Opened)
+    lock.door_event(tick(opened_tick), DoorEvent::Opened)
         .expect("door opened");
-    lock.door_event(closed_tick, DoorEvent::Closed)
+    lock.door_event(tick(closed_tick), DoorEvent::Closed)
         .expect("door closed");
     let mut msg = [0u8; 64];
     let n = phone.command(Command::Lock, &mut msg).expect("command");
     assert_eq!(
-        exchange(&mut lock, relock_tick, &mut phone, &msg[..n]).1,
+        exchange(&mut lock, tick(relock_tick), &mut phone, &msg[..n]).1,
         Reply::Locked
     );
-    enable_audit(&mut lock, audit_tick, 1, &mut rng);
+    enable_audit(&mut lock, tick(audit_tick), 1, &mut rng);
     let sealed = match visit(
         &mut lock,
-        fetch_tick,
+        tick(fetch_tick),
         &courier,
         Command::Receipts { after: 0 },
         &mut rng,
@@ -760,7 +787,7 @@ fn negative_vectors() -> Value {
     w.lock.set_time_zone(tz).expect("tz");
     let owner = w.owner.public_key();
     let courier = w.courier_chain().as_bytes().to_vec();
-    let now = T0 + 1;
+    let now = T0 + secs(1);
 
     // The identity point (y = 1), of order 1; and y = p + 1, a non-canonical encoding of it.
     let mut identity = [0u8; 32];
@@ -914,7 +941,7 @@ fn negative_vectors() -> Value {
     let mut lock = install(&w);
     let mut challenge = [0u8; 256];
     let n = lock
-        .challenge(100, &mut rng(RECEIPT_RNG_SEED), &mut challenge)
+        .challenge(tick(100), &mut rng(RECEIPT_RNG_SEED), &mut challenge)
         .expect("challenge");
     let challenge = &challenge[..n];
     let nonce = inspect_challenge(challenge, &lock.id())

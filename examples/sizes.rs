@@ -13,6 +13,7 @@ use doorkey::phone::{Credential, PhoneSession};
 use doorkey::receipt::{Event, Head, Parsed, Receipt};
 use doorkey::server::{Delivery, Issuer};
 use doorkey::session::{Command, Reply};
+use doorkey::time::{Seconds, Tick};
 
 /// One BLE write at ATT MTU 247.
 const BLE_WRITE: usize = 244;
@@ -32,14 +33,14 @@ fn main() {
         order_id: b"order-2026-0601-0042",
         lock: w.lock_id(),
         slot_start: common::T0,
-        slot_end: common::T0 + 3600,
+        slot_end: common::T0 + Seconds::from_hours(1),
     };
     let minted: Chain = issuer
         .mint_delivery(
             &delivery,
             w.courier.public_key(),
-            common::T0 + 5,
-            600,
+            common::T0 + Seconds::from_secs(5),
+            Seconds::from_secs(600),
             &mut w.rng,
         )
         .expect("mint");
@@ -58,7 +59,7 @@ fn main() {
     let mut lock = common::install(&w);
     let mut challenge = [0u8; 256];
     let c = lock
-        .challenge(0, &mut w.rng, &mut challenge)
+        .challenge(Tick::BOOT, &mut w.rng, &mut challenge)
         .expect("challenge");
     let cred = Credential::new(minted.as_bytes(), common::key(4)).expect("credential");
     let mut open = [0u8; 2048];
@@ -76,7 +77,7 @@ fn main() {
         .expect("command");
     let mut reply = [0u8; 64];
     let r = lock
-        .handle(0, &mut open[..o], &mut reply)
+        .handle(Tick::BOOT, &mut open[..o], &mut reply)
         .expect("handle")
         .reply;
     println!("size challenge {c}");
@@ -91,16 +92,29 @@ fn main() {
     // Receipts as a lock sends them: a delivery unlocks, the door opens, the courier's phone
     // fetches the sealed bundle (an ack, a signed head, then the receipts) in the same session.
     let mut lock = common::install(&w);
-    common::enable_audit(&mut lock, 40, 1, &mut w.rng);
-    common::set_time(&mut lock, 50, common::T0 - 50, &common::key(1), &mut w.rng);
-    let (mut session, _, _, reply) =
-        common::visit(&mut lock, 130, &cred, Command::Unlock, &mut w.rng);
+    common::enable_audit(&mut lock, Tick::from_secs(40), 1, &mut w.rng);
+    common::set_time(
+        &mut lock,
+        Tick::from_secs(50),
+        common::T0 - Seconds::from_secs(50),
+        &common::key(1),
+        &mut w.rng,
+    );
+    let (mut session, _, _, reply) = common::visit(
+        &mut lock,
+        Tick::from_secs(130),
+        &cred,
+        Command::Unlock,
+        &mut w.rng,
+    );
     assert_eq!(reply, Reply::Unlocked);
-    lock.door_event(135, DoorEvent::Opened).expect("door event");
+    lock.door_event(Tick::from_secs(135), DoorEvent::Opened)
+        .expect("door event");
     let k = session
         .command(Command::Receipts { after: 0 }, &mut command)
         .expect("command");
-    let Reply::Receipts(sealed) = common::exchange(&mut lock, 140, &mut session, &command[..k]).1
+    let Reply::Receipts(sealed) =
+        common::exchange(&mut lock, Tick::from_secs(140), &mut session, &command[..k]).1
     else {
         panic!("expected receipts");
     };

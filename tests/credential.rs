@@ -9,10 +9,10 @@ use doorkey::credential::{
     Chain, CredentialId, Link, LockId, MAX_CHAIN_BYTES, Revocations, Rights, Scope, UnverifiedChain,
 };
 use doorkey::crypto::{PublicKey, Signer};
-use doorkey::time::{Schedule, TzRule, WeeklyWindow};
+use doorkey::time::{Schedule, Seconds, TzRule, UnixTime, WeeklyWindow};
 use doorkey::wire::{Bounded, VERSION};
 
-fn verify(w: &World, chain: &[u8], now: u64) -> Result<doorkey::credential::Grant, Error> {
+fn verify(w: &World, chain: &[u8], now: UnixTime) -> Result<doorkey::credential::Grant, Error> {
     w.lock.verify_chain(chain, Some(now), &())
 }
 
@@ -21,14 +21,14 @@ fn courier_chain_verifies_and_names_holder() {
     let mut w = World::new();
     let chain = w.courier_chain();
     let leaf = chain.leaf().unwrap();
-    let grant = verify(&w, chain.as_bytes(), T0 + 10).unwrap();
+    let grant = verify(&w, chain.as_bytes(), T0 + secs(10)).unwrap();
     assert_eq!(grant.holder, w.courier.public_key());
     assert_eq!(grant.owner, w.owner.public_key());
     assert_eq!(grant.id, leaf.id);
     assert_eq!(grant.rights, Rights::UNLOCK.union(Rights::LOCK));
     assert_eq!(grant.limits.len(), 1);
     assert_eq!(grant.limits.as_slice()[0].uses, 1);
-    assert_eq!(grant.expires, Some(T0 + 600));
+    assert_eq!(grant.expires, Some(T0 + secs(600)));
     assert_eq!(grant.purpose, Some([7; 32]));
     assert!(grant.require(Rights::UNLOCK).is_ok());
     assert_eq!(grant.require(Rights::DELEGATE), Err(Error::NotPermitted));
@@ -94,12 +94,15 @@ fn widening_links_are_refused_by_issuer_and_by_lock() {
             Box::new(|l| l.rights = l.rights.union(Rights::LOCK)),
         ),
         ("depth", Box::new(|l| l.depth = 1)),
-        ("earlier start", Box::new(|l| l.not_before = T0 - 2 * DAY)),
+        (
+            "earlier start",
+            Box::new(|l| l.not_before = T0 - Seconds::from_days(2)),
+        ),
         (
             "later end",
             Box::new(|l| {
                 l.not_before = T0;
-                l.lifetime = Some(31 * DAY);
+                l.lifetime = Some(Seconds::from_days(31));
             }),
         ),
         ("no expiry", Box::new(|l| l.lifetime = None)),
@@ -122,7 +125,7 @@ fn widening_links_are_refused_by_issuer_and_by_lock() {
             &[(&w.owner, parent), (&w.company, child)],
         );
         assert_eq!(
-            verify(&w, &raw, T0 + 10).unwrap_err(),
+            verify(&w, &raw, T0 + secs(10)).unwrap_err(),
             Error::Widened,
             "{name}"
         );
@@ -190,7 +193,7 @@ fn parent_limits_on_uses_schedule_and_purpose_bind_children() {
             &[(&w.owner, parent), (&w.company, child)],
         );
         assert_eq!(
-            verify(&w, &raw, T0 + 10).unwrap_err(),
+            verify(&w, &raw, T0 + secs(10)).unwrap_err(),
             Error::Widened,
             "{name}"
         );
@@ -212,7 +215,7 @@ fn a_link_without_delegate_right_cannot_have_children() {
         &w.owner.public_key(),
         &[(&w.owner, parent), (&w.company, child)],
     );
-    assert_eq!(verify(&w, &raw, T0 + 10).unwrap_err(), Error::Widened);
+    assert_eq!(verify(&w, &raw, T0 + secs(10)).unwrap_err(), Error::Widened);
 }
 
 #[test]
@@ -220,20 +223,20 @@ fn validity_window_is_enforced_at_and_just_beyond_each_boundary() {
     let mut w = World::new();
     let chain = w.courier_chain();
     let b = chain.as_bytes();
-    assert_eq!(verify(&w, b, T0 - 1).unwrap_err(), Error::NotYetValid);
+    assert_eq!(verify(&w, b, T0 - secs(1)).unwrap_err(), Error::NotYetValid);
     assert!(verify(&w, b, T0).is_ok());
-    assert!(verify(&w, b, T0 + 599).is_ok());
-    assert_eq!(verify(&w, b, T0 + 600).unwrap_err(), Error::Expired);
+    assert!(verify(&w, b, T0 + secs(599)).is_ok());
+    assert_eq!(verify(&w, b, T0 + secs(600)).unwrap_err(), Error::Expired);
     // The parent's window binds too: the company link ends 29 days after T0.
     let company = w.company_chain();
-    let end = T0 + 29 * DAY;
-    assert!(verify(&w, company.as_bytes(), end - 1).is_ok());
+    let end = T0 + Seconds::from_days(29);
+    assert!(verify(&w, company.as_bytes(), end - secs(1)).is_ok());
     assert_eq!(
         verify(&w, company.as_bytes(), end).unwrap_err(),
         Error::Expired
     );
     assert_eq!(
-        verify(&w, company.as_bytes(), T0 - DAY - 1).unwrap_err(),
+        verify(&w, company.as_bytes(), T0 - DAY - secs(1)).unwrap_err(),
         Error::NotYetValid
     );
 }
@@ -249,7 +252,7 @@ fn time_bounded_grants_fail_closed_without_a_trusted_clock_but_permanent_ones_wo
         Error::ClockUntrusted
     );
     let mut permanent = w.company_link();
-    permanent.not_before = 0;
+    permanent.not_before = UnixTime::EPOCH;
     permanent.lifetime = None;
     let chain = Chain::root(&w.owner, &permanent).unwrap();
     assert!(w.lock.verify_chain(chain.as_bytes(), None, &()).is_ok());
@@ -262,8 +265,8 @@ fn recurring_schedule_follows_the_locks_local_time_across_dst() {
         .set_time_zone(TzRule::parse("CET-1CEST,M3.5.0,M10.5.0/3").unwrap())
         .unwrap();
     let mut walker = w.company_link();
-    walker.not_before = 1_767_225_600; // 2026-01-01T00:00Z
-    walker.lifetime = Some(365 * DAY);
+    walker.not_before = UnixTime::from_secs(1_767_225_600); // 2026-01-01T00:00Z
+    walker.lifetime = Some(Seconds::from_days(365));
     walker.rights = Rights::UNLOCK.union(Rights::LOCK);
     walker.depth = 0;
     walker.schedule = Some(Schedule {
@@ -279,27 +282,27 @@ fn recurring_schedule_follows_the_locks_local_time_across_dst() {
     let chain = Chain::root(&w.owner, &walker).unwrap();
     let b = chain.as_bytes();
     // Friday 2026-03-27 (CET, UTC+1): 12:00 local = 11:00Z.
-    let fri_winter = 1_774_609_200; // 2026-03-27T11:00:00Z
+    let fri_winter = UnixTime::from_secs(1_774_609_200); // 2026-03-27T11:00:00Z
     assert_eq!(
-        verify(&w, b, fri_winter - 1).unwrap_err(),
+        verify(&w, b, fri_winter - secs(1)).unwrap_err(),
         Error::OutsideSchedule
     );
     assert!(verify(&w, b, fri_winter).is_ok());
-    assert!(verify(&w, b, fri_winter + 3599).is_ok());
+    assert!(verify(&w, b, fri_winter + secs(3599)).is_ok());
     assert_eq!(
-        verify(&w, b, fri_winter + 3600).unwrap_err(),
+        verify(&w, b, fri_winter + Seconds::from_hours(1)).unwrap_err(),
         Error::OutsideSchedule
     );
     // Monday 2026-03-30 (CEST, UTC+2): 12:00 local = 10:00Z.
-    let mon_summer = 1_774_864_800; // 2026-03-30T10:00:00Z
+    let mon_summer = UnixTime::from_secs(1_774_864_800); // 2026-03-30T10:00:00Z
     assert_eq!(
-        verify(&w, b, mon_summer - 1).unwrap_err(),
+        verify(&w, b, mon_summer - secs(1)).unwrap_err(),
         Error::OutsideSchedule
     );
     assert!(verify(&w, b, mon_summer).is_ok());
-    assert!(verify(&w, b, mon_summer + 3599).is_ok());
+    assert!(verify(&w, b, mon_summer + secs(3599)).is_ok());
     assert_eq!(
-        verify(&w, b, mon_summer + 3600).unwrap_err(),
+        verify(&w, b, mon_summer + Seconds::from_hours(1)).unwrap_err(),
         Error::OutsideSchedule
     );
     // Saturday is outside.
@@ -391,8 +394,8 @@ fn a_link_cannot_be_spliced_under_another_parent() {
     let mut courier = w.courier_link();
     courier.schedule = for_a.schedule;
     // Monday 00:00-02:00 UTC, inside the schedule, so only the signature can refuse it.
-    courier.not_before = T0 - 12 * 3600;
-    courier.lifetime = Some(7200);
+    courier.not_before = T0 - Seconds::from_hours(12);
+    courier.lifetime = Some(Seconds::from_hours(2));
     let issued = chain_a.extend(&w.company, &courier).unwrap();
     // Take the courier's link bytes and graft them onto the other root.
     let leaf_len = issued.as_bytes().len() - chain_a.as_bytes().len();
@@ -401,7 +404,7 @@ fn a_link_cannot_be_spliced_under_another_parent() {
     grafted[6] = 2;
     grafted.extend_from_slice(leaf_bytes);
     assert!(UnverifiedChain::decode(&grafted).is_ok());
-    let inside = T0 - 12 * 3600 + 1800;
+    let inside = T0 - Seconds::from_hours(12) + secs(1800);
     assert!(verify(&w, issued.as_bytes(), inside).is_ok());
     assert_eq!(verify(&w, &grafted, inside).unwrap_err(), Error::Crypto);
 }
@@ -411,12 +414,12 @@ fn every_single_bit_flip_is_refused() {
     let mut w = World::new();
     let chain = w.courier_chain();
     let good = chain.as_bytes();
-    assert!(verify(&w, good, T0 + 1).is_ok());
+    assert!(verify(&w, good, T0 + secs(1)).is_ok());
     for i in 0..good.len() * 8 {
         let mut bad = good.to_vec();
         bad[i / 8] ^= 1 << (i % 8);
         assert!(
-            verify(&w, &bad, T0 + 1).is_err(),
+            verify(&w, &bad, T0 + secs(1)).is_err(),
             "bit {i} flipped was accepted"
         );
     }
@@ -466,7 +469,7 @@ fn out_of_range_values_are_refused_by_the_decoder() {
     l.rights = Rights::from_bits(0).unwrap();
     cases.push(("no rights", l));
     let mut l = base;
-    l.lifetime = Some(0);
+    l.lifetime = Some(Seconds::ZERO);
     cases.push(("zero lifetime", l));
     let mut l = base;
     l.uses = Some(0);
@@ -589,12 +592,14 @@ fn a_revoked_owner_key_roots_nothing_after_narrowing_and_scope_before_per_link_c
     // 7.3 V5a comes before the per-link checks: an expired chain of a revoked owner is Revoked.
     assert_eq!(
         w.lock
-            .verify_chain(&b, Some(T0 + 600), &Keys(key(60).public_key()))
+            .verify_chain(&b, Some(T0 + secs(600)), &Keys(key(60).public_key()))
             .unwrap_err(),
         Error::Expired
     );
     assert_eq!(
-        w.lock.verify_chain(&b, Some(T0 + 600), &owner).unwrap_err(),
+        w.lock
+            .verify_chain(&b, Some(T0 + secs(600)), &owner)
+            .unwrap_err(),
         Error::Revoked
     );
     // And after the scope check: another lock says WrongLock.
@@ -617,11 +622,11 @@ fn minting_outside_the_booked_slot_is_refused_as_such() {
         order_id: b"order-1",
         lock: w.lock_id(),
         slot_start: T0,
-        slot_end: T0 + 3600,
+        slot_end: T0 + Seconds::from_hours(1),
     };
     let device = w.courier.public_key();
-    for now in [T0 - 1, T0 + 3600] {
-        let minted = issuer.mint_delivery(&delivery, device, now, 600, &mut w.rng);
+    for now in [T0 - secs(1), T0 + Seconds::from_hours(1)] {
+        let minted = issuer.mint_delivery(&delivery, device, now, secs(600), &mut w.rng);
         assert_eq!(minted, Err(Error::OutsideSlot));
     }
     assert_eq!(
@@ -629,12 +634,12 @@ fn minting_outside_the_booked_slot_is_refused_as_such() {
         "outside the booked delivery slot"
     );
     assert_eq!(
-        issuer.mint_delivery(&delivery, device, T0, 0, &mut w.rng),
+        issuer.mint_delivery(&delivery, device, T0, Seconds::ZERO, &mut w.rng),
         Err(Error::Misuse)
     );
     assert!(
         issuer
-            .mint_delivery(&delivery, device, T0, 600, &mut w.rng)
+            .mint_delivery(&delivery, device, T0, secs(600), &mut w.rng)
             .is_ok()
     );
 }
@@ -654,7 +659,9 @@ fn a_window_meeting_a_dst_gap_or_overlap_is_reported_before_signing() {
     use doorkey::server::Issuer;
     use doorkey::time::{Shift, days_from_civil};
     let tz = TzRule::parse("CET-1CEST,M3.5.0,M10.5.0/3").unwrap();
-    let day = |m: u8, d: u8| days_from_civil(2026, m, d).unwrap() as u64 * DAY;
+    let day = |m: u8, d: u8| {
+        UnixTime::EPOCH + Seconds::from_days(days_from_civil(2026, m, d).unwrap() as u64)
+    };
     let sunday_2am = Schedule::new(
         &[WeeklyWindow::new(WeeklyWindow::SUNDAY, 120, 60).unwrap()],
         &[],
@@ -662,9 +669,11 @@ fn a_window_meeting_a_dst_gap_or_overlap_is_reported_before_signing() {
     .unwrap();
 
     // What the window really does on those two days.
-    let open_seconds = |date: u64| {
-        (date - 3 * 3600..date + DAY)
-            .filter(|&t| sunday_2am.permits(tz.local(t)) && tz.local(t).days == (date / DAY) as i64)
+    let open_seconds = |date: UnixTime| {
+        let day_number = (date.as_secs() / DAY.as_secs()) as i64;
+        ((date - Seconds::from_hours(3)).as_secs()..(date + DAY).as_secs())
+            .map(UnixTime::from_secs)
+            .filter(|&t| sunday_2am.permits(tz.local(t)) && tz.local(t).days == day_number)
             .count()
     };
     assert_eq!(open_seconds(day(3, 29)), 0);
@@ -674,20 +683,16 @@ fn a_window_meeting_a_dst_gap_or_overlap_is_reported_before_signing() {
     let mut w = World::new();
     let mut root = w.company_link();
     root.not_before = day(1, 1);
-    root.lifetime = Some(366 * DAY);
+    root.lifetime = Some(Seconds::from_days(366));
     let issuer = Issuer::new(key(3), Chain::root(&w.owner, &root).unwrap()).unwrap();
-    let walker = |from: u64, to: u64, schedule: Schedule| Link {
-        subject: key(4).public_key(),
-        scope: Scope::Inherit,
-        rights: Rights::UNLOCK,
-        not_before: from,
-        lifetime: Some(to - from),
-        schedule: Some(schedule),
-        uses: None,
-        depth: 0,
-        id: CredentialId([9; 16]),
-        epoch: 0,
-        purpose: None,
+    let walker = |from: UnixTime, to: UnixTime, schedule: Schedule| {
+        Link::builder(key(4).public_key(), Rights::UNLOCK)
+            .valid_from(from)
+            .valid_until(to)
+            .schedule(schedule)
+            .id(CredentialId([9; 16]))
+            .build(&mut rng(0))
+            .unwrap()
     };
     let march = walker(day(3, 1), day(4, 1), sunday_2am);
     let october = walker(day(10, 1), day(11, 1), sunday_2am);
@@ -700,19 +705,23 @@ fn a_window_meeting_a_dst_gap_or_overlap_is_reported_before_signing() {
     let all_year = walker(day(1, 1), day(12, 31), noon);
 
     let gap = march.dst_conflict(&tz).unwrap();
-    assert_eq!((gap.shift, gap.at), (Shift::Gap, day(3, 29) + 3600));
+    assert_eq!(
+        (gap.shift, gap.at),
+        (Shift::Gap, day(3, 29) + Seconds::from_hours(1))
+    );
     let overlap = october.dst_conflict(&tz).unwrap();
     assert_eq!(
         (overlap.shift, overlap.at),
-        (Shift::Overlap, day(10, 25) + 3600)
+        (Shift::Overlap, day(10, 25) + Seconds::from_hours(1))
     );
     assert_eq!(summer.dst_conflict(&tz), None);
-    let permanent = Link {
-        lifetime: None,
-        ..summer
-    };
+    let mut permanent = summer;
+    permanent.lifetime = None;
     let next = permanent.dst_conflict(&tz).unwrap();
-    assert_eq!((next.shift, next.at), (Shift::Overlap, day(10, 25) + 3600));
+    assert_eq!(
+        (next.shift, next.at),
+        (Shift::Overlap, day(10, 25) + Seconds::from_hours(1))
+    );
     assert_eq!(all_year.dst_conflict(&tz), None);
     assert_eq!(march.dst_conflict(&TzRule::UTC), None);
     // A window that misses the changed hour by a minute is fine.

@@ -17,7 +17,7 @@ use doorkey::{Error, FillBytes};
 /// A lock whose clock reads T0 at tick 100.
 fn timed_lock(w: &mut World) -> Lock<Mem> {
     let mut lock = install(w);
-    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    set_time(&mut lock, tick(50), T0 - secs(50), &key(1), &mut w.rng);
     lock
 }
 
@@ -29,9 +29,8 @@ fn one_borrowed_device_key_backs_two_credentials() {
     let (a, b) = (w.courier_chain(), w.courier_chain());
     let first = Credential::new(a.as_bytes(), &device).unwrap();
     let second = Credential::new(b.as_bytes(), &device).unwrap();
-    for (tick, credential) in [(100, &first), (101, &second)] {
-        let (_, _, outcome, reply) =
-            visit(&mut lock, tick, credential, Command::Unlock, &mut w.rng);
+    for (at, credential) in [(tick(100), &first), (tick(101), &second)] {
+        let (_, _, outcome, reply) = visit(&mut lock, at, credential, Command::Unlock, &mut w.rng);
         assert_eq!((outcome.denied, reply), (None, Reply::Unlocked));
     }
     assert_eq!(first.device_key(), device.public_key());
@@ -84,7 +83,9 @@ fn handle_leaves_no_decrypted_credential_in_the_input() {
     let credential = Credential::new(chain.as_bytes(), key(4)).unwrap();
     for refused in [false, true] {
         let mut challenge = [0u8; 256];
-        let n = lock.challenge(100, &mut w.rng, &mut challenge).unwrap();
+        let n = lock
+            .challenge(tick(100), &mut w.rng, &mut challenge)
+            .unwrap();
         let mut open = [0u8; 2048];
         let (_, m) = PhoneSession::open(
             &challenge[..n],
@@ -98,11 +99,11 @@ fn handle_leaves_no_decrypted_credential_in_the_input() {
         if refused {
             // Authenticated and decrypted, then refused: the chain was already used up.
             let mut out = [0u8; 4096];
-            let outcome = lock.handle(100, &mut input, &mut out).unwrap();
+            let outcome = lock.handle(tick(100), &mut input, &mut out).unwrap();
             assert_eq!(outcome.denied, Some(Error::UsedUp));
         } else {
             let mut out = [0u8; 4096];
-            let outcome = lock.handle(100, &mut input, &mut out).unwrap();
+            let outcome = lock.handle(tick(100), &mut input, &mut out).unwrap();
             assert_eq!(outcome.denied, None);
         }
         assert!(!contains(&input, chain.as_bytes()));
@@ -119,7 +120,9 @@ fn a_closure_over_a_byte_source_drives_the_lock_and_phone() {
     let mut source = rng(3);
     let mut trng = FillBytes(|buf: &mut [u8]| rand_core::Rng::fill_bytes(&mut source, buf));
     let mut challenge = [0u8; 256];
-    let n = lock.challenge(100, &mut trng, &mut challenge).unwrap();
+    let n = lock
+        .challenge(tick(100), &mut trng, &mut challenge)
+        .unwrap();
     let mut open = [0u8; 2048];
     let (mut session, m) = PhoneSession::open(
         &challenge[..n],
@@ -129,7 +132,7 @@ fn a_closure_over_a_byte_source_drives_the_lock_and_phone() {
         &mut open,
     )
     .unwrap();
-    let (outcome, reply) = exchange(&mut lock, 100, &mut session, &open[..m]);
+    let (outcome, reply) = exchange(&mut lock, tick(100), &mut session, &open[..m]);
     assert_eq!((outcome.denied, reply), (None, Reply::Unlocked));
 }
 
@@ -137,15 +140,15 @@ fn a_closure_over_a_byte_source_drives_the_lock_and_phone() {
 fn the_outbox_keeps_each_locks_bundles_apart() {
     let mut w = World::new();
     let mut a = timed_lock(&mut w);
-    enable_audit(&mut a, 55, 1, &mut w.rng);
+    enable_audit(&mut a, tick(55), 1, &mut w.rng);
     let a_chain = w.company_chain();
     // A second lock of the same owner, with one receipt more than the first.
     w.lock = Enrolment::new(key(5).public_key());
     w.lock.enrol_owner(w.owner.public_key()).unwrap();
     let mut b = Lock::install(key(5), w.owner.public_key(), Mem::new()).unwrap();
-    set_time(&mut b, 50, T0 - 50, &key(1), &mut w.rng);
-    enable_audit(&mut b, 55, 1, &mut w.rng);
-    b.door_event(60, DoorEvent::Opened).unwrap();
+    set_time(&mut b, tick(50), T0 - secs(50), &key(1), &mut w.rng);
+    enable_audit(&mut b, tick(55), 1, &mut w.rng);
+    b.door_event(tick(60), DoorEvent::Opened).unwrap();
     let b_chain = w.company_chain();
     assert_ne!(a.state().receipts.seq, b.state().receipts.seq);
 
@@ -155,7 +158,7 @@ fn the_outbox_keeps_each_locks_bundles_apart() {
         let after = outbox.after(&lock.id());
         let reply = visit(
             lock,
-            100,
+            tick(100),
             &credential,
             Command::Receipts { after },
             &mut w.rng,
@@ -196,7 +199,13 @@ fn debug_output_never_shows_a_secret() {
     let chain = w.courier_chain();
     let device = key(4);
     let credential = Credential::new(chain.as_bytes(), &device).unwrap();
-    let (session, _, _, _) = visit(&mut lock, 100, &credential, Command::Hello, &mut w.rng);
+    let (session, _, _, _) = visit(
+        &mut lock,
+        tick(100),
+        &credential,
+        Command::Hello,
+        &mut w.rng,
+    );
     let issuer = doorkey::server::Issuer::new(key(3), w.company_chain()).unwrap();
     let shown = [
         format!("{lock:?}"),

@@ -9,13 +9,13 @@ mod flash;
 use common::*;
 use doorkey::Error;
 use doorkey::config::Change;
-use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+use doorkey::credential::{Chain, CredentialId, Link, Rights};
 use doorkey::crypto::Signer;
 use doorkey::lock::{Action, FlashStorage, Lock, Region};
 use doorkey::phone::Credential;
 use doorkey::receipt::Event;
 use doorkey::session::{Command, ReasonCode, Reply};
-use doorkey::wire::Bounded;
+use doorkey::time::{Seconds, Tick};
 use flash::{SimFlash, idx};
 
 type FlashLock = Lock<FlashStorage<SimFlash>>;
@@ -53,26 +53,22 @@ fn permanent_chain(w: &mut World) -> Chain {
 }
 
 /// The owner's grant to key(6) with this lifetime (from T0 - 1 day) and use limit.
-fn owner_grant(w: &mut World, lifetime: Option<u64>, uses: Option<u16>, id: u8) -> Chain {
-    let link = Link {
-        subject: key(6).public_key(),
-        scope: Scope::Locks(Bounded::from_slice(&[w.lock_id()]).unwrap()),
-        rights: Rights::UNLOCK,
-        not_before: if lifetime.is_some() { T0 - DAY } else { 0 },
-        lifetime,
-        schedule: None,
-        uses,
-        depth: 0,
-        id: CredentialId([id; 16]),
-        epoch: 0,
-        purpose: None,
-    };
-    Chain::root(&w.owner, &link).unwrap()
+fn owner_grant(w: &mut World, lifetime: Option<Seconds>, uses: Option<u16>, id: u8) -> Chain {
+    let mut link = Link::builder(key(6).public_key(), Rights::UNLOCK)
+        .locks(&[w.lock_id()])
+        .id(CredentialId([id; 16]));
+    if let Some(lifetime) = lifetime {
+        link = link.valid_from(T0 - DAY).valid_for(lifetime);
+    }
+    if let Some(uses) = uses {
+        link = link.uses(uses);
+    }
+    Chain::root(&w.owner, &link.build(&mut w.rng).unwrap()).unwrap()
 }
 
 fn unlock(
     lock: &mut FlashLock,
-    tick: u64,
+    tick: Tick,
     chain: &Chain,
     holder: u8,
     w: &mut World,
@@ -87,17 +83,17 @@ fn unlock(
 fn spend_then_decay(flash: &SimFlash, chain: &Chain, w: &mut World) {
     let mut lock = installed(flash);
     assert_eq!(
-        set_time(&mut lock, 10, T0 + 10, &key(1), &mut w.rng),
-        Reply::TimeSet(T0 + 10)
+        set_time(&mut lock, tick(10), T0 + secs(10), &key(1), &mut w.rng),
+        Reply::TimeSet(T0 + secs(10))
     );
-    assert_eq!(unlock(&mut lock, 11, chain, 4, w).0, Action::Unlock);
+    assert_eq!(unlock(&mut lock, tick(11), chain, 4, w).0, Action::Unlock);
     drop(lock);
     decay_newest(flash);
 }
 
 fn config(
     lock: &mut FlashLock,
-    tick: u64,
+    tick: Tick,
     version: u64,
     change: Change,
     w: &mut World,
@@ -129,11 +125,11 @@ fn a_lost_newest_record_boots_into_recovery_until_the_owner_confirms() {
 
     // In recovery the one-use grant is refused for that reason; a permanent grant opens.
     assert_eq!(
-        set_time(&mut lock, 20, T0 + 20, &key(1), &mut w.rng),
-        Reply::TimeSet(T0 + 20)
+        set_time(&mut lock, tick(20), T0 + secs(20), &key(1), &mut w.rng),
+        Reply::TimeSet(T0 + secs(20))
     );
     assert_eq!(
-        unlock(&mut lock, 21, &one_use, 4, &mut w),
+        unlock(&mut lock, tick(21), &one_use, 4, &mut w),
         (
             Action::None,
             Some(Error::RolledBack),
@@ -141,16 +137,16 @@ fn a_lost_newest_record_boots_into_recovery_until_the_owner_confirms() {
         )
     );
     assert_eq!(
-        unlock(&mut lock, 22, &permanent, 6, &mut w).0,
+        unlock(&mut lock, tick(22), &permanent, 6, &mut w).0,
         Action::Unlock
     );
     // Either dependence alone is enough: a use limit without an expiry, an expiry without a
     // use limit.
     let limited = owner_grant(&mut w, None, Some(5), 7);
-    let expiring = owner_grant(&mut w, Some(30 * DAY), None, 8);
+    let expiring = owner_grant(&mut w, Some(Seconds::from_days(30)), None, 8);
     for grant in [&limited, &expiring] {
         assert_eq!(
-            unlock(&mut lock, 23, grant, 6, &mut w).1,
+            unlock(&mut lock, tick(23), grant, 6, &mut w).1,
             Some(Error::RolledBack)
         );
     }
@@ -164,24 +160,30 @@ fn a_lost_newest_record_boots_into_recovery_until_the_owner_confirms() {
         Event::Boot
     );
     assert_eq!(
-        set_time(&mut lock, 30, T0 + 30, &key(1), &mut w.rng),
-        Reply::TimeSet(T0 + 30)
+        set_time(&mut lock, tick(30), T0 + secs(30), &key(1), &mut w.rng),
+        Reply::TimeSet(T0 + secs(30))
     );
     assert_eq!(
-        unlock(&mut lock, 31, &one_use, 4, &mut w).1,
+        unlock(&mut lock, tick(31), &one_use, 4, &mut w).1,
         Some(Error::RolledBack)
     );
 
     // Only an owner-signed confirmation ends it.
     assert_eq!(
-        config(&mut lock, 32, 1, Change::ConfirmState, &mut w),
+        config(&mut lock, tick(32), 1, Change::ConfirmState, &mut w),
         Reply::ConfigApplied(1)
     );
     assert!(!lock.state().recovery);
     let fresh = w.courier_chain();
-    assert_eq!(unlock(&mut lock, 33, &fresh, 4, &mut w).0, Action::Unlock);
+    assert_eq!(
+        unlock(&mut lock, tick(33), &fresh, 4, &mut w).0,
+        Action::Unlock
+    );
     for grant in [&limited, &expiring] {
-        assert_eq!(unlock(&mut lock, 34, grant, 6, &mut w).0, Action::Unlock);
+        assert_eq!(
+            unlock(&mut lock, tick(34), grant, 6, &mut w).0,
+            Action::Unlock
+        );
     }
 }
 
@@ -214,7 +216,7 @@ fn provisioning_refuses_a_store_that_holds_a_state() {
     let mut w = World::new();
     let mut lock = installed(&flash);
     assert_eq!(
-        set_time(&mut lock, 10, T0, &key(1), &mut w.rng),
+        set_time(&mut lock, tick(10), T0, &key(1), &mut w.rng),
         Reply::TimeSet(T0)
     );
     let state = lock.state().clone();
@@ -250,13 +252,13 @@ fn a_factory_reset_takes_an_owner_order_and_keeps_the_chain() {
     let flash = SimFlash::new(4096, 1);
     let mut lock = installed(&flash);
     assert_eq!(
-        set_time(&mut lock, 10, T0 + 10, &key(1), &mut w.rng),
-        Reply::TimeSet(T0 + 10)
+        set_time(&mut lock, tick(10), T0 + secs(10), &key(1), &mut w.rng),
+        Reply::TimeSet(T0 + secs(10))
     );
     assert_eq!(
         config(
             &mut lock,
-            11,
+            tick(11),
             1,
             Change::RevokeId {
                 id: CredentialId([3; 16]),
@@ -266,7 +268,10 @@ fn a_factory_reset_takes_an_owner_order_and_keeps_the_chain() {
         ),
         Reply::ConfigApplied(1)
     );
-    assert_eq!(unlock(&mut lock, 12, &one_use, 4, &mut w).0, Action::Unlock);
+    assert_eq!(
+        unlock(&mut lock, tick(12), &one_use, 4, &mut w).0,
+        Action::Unlock
+    );
 
     // An order signed by someone who is not an owner is refused.
     let stranger = key(8);
@@ -279,7 +284,7 @@ fn a_factory_reset_takes_an_owner_order_and_keeps_the_chain() {
     }
     .sign(&stranger, &mut buf)
     .unwrap();
-    let (_, o, _) = anonymous(&mut lock, 13, Command::Config(&buf[..n]), &mut w.rng);
+    let (_, o, _) = anonymous(&mut lock, tick(13), Command::Config(&buf[..n]), &mut w.rng);
     assert_eq!(o.denied, Some(Error::NotPermitted));
 
     let before = lock.state().clone();
@@ -287,7 +292,7 @@ fn a_factory_reset_takes_an_owner_order_and_keeps_the_chain() {
     assert_eq!(
         config(
             &mut lock,
-            14,
+            tick(14),
             2,
             Change::FactoryReset(new_owner.public_key()),
             &mut w
@@ -312,11 +317,11 @@ fn a_factory_reset_takes_an_owner_order_and_keeps_the_chain() {
 
     // The old owner's grants no longer open; the old owner's orders are refused.
     assert_eq!(
-        unlock(&mut lock, 15, &one_use, 4, &mut w).1,
+        unlock(&mut lock, tick(15), &one_use, 4, &mut w).1,
         Some(Error::UnknownOwner)
     );
     let order = owner_update(lock.id(), 3, Change::ConfirmState);
-    let (_, o, _) = anonymous(&mut lock, 16, Command::Config(&order), &mut w.rng);
+    let (_, o, _) = anonymous(&mut lock, tick(16), Command::Config(&order), &mut w.rng);
     assert_eq!(o.denied, Some(Error::NotPermitted));
 }
 

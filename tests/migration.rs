@@ -33,7 +33,7 @@ fn check_fixture_contents(s: &LockState, from: u64) {
     assert!(e.is_time_authority(&key(5).public_key()));
     assert!(!e.is_time_authority(&key(6).public_key()));
     assert_eq!(e.time_zone(), TzRule::UTC);
-    assert_eq!(e.challenge_lifetime(), 5);
+    assert_eq!(e.challenge_lifetime(), secs(5));
     assert_eq!(e.config_version(), 2);
     assert_eq!(
         s.revoked_ids.as_slice(),
@@ -54,7 +54,7 @@ fn check_fixture_contents(s: &LockState, from: u64) {
         }]
     );
     // Anchored to T0 at tick 10; the denial at tick 60 was the last event.
-    assert_eq!(s.high_water, T0 + 50);
+    assert_eq!(s.high_water, T0 + secs(50));
     assert!(!s.recovery, "version 0 never recorded a rollback");
 
     let who = Some(Who {
@@ -64,12 +64,12 @@ fn check_fixture_contents(s: &LockState, from: u64) {
     let expected = [
         (Event::Installed, None, None),
         (Event::TimeSet, Some(T0), None),
-        (Event::ConfigChanged(1), Some(T0 + 10), None),
-        (Event::ConfigChanged(2), Some(T0 + 10), None),
-        (Event::Unlocked, Some(T0 + 20), who),
-        (Event::DoorOpened, Some(T0 + 30), None),
-        (Event::DoorClosed, Some(T0 + 40), None),
-        (Event::Denied(UsedUp), Some(T0 + 50), who),
+        (Event::ConfigChanged(1), Some(T0 + secs(10)), None),
+        (Event::ConfigChanged(2), Some(T0 + secs(10)), None),
+        (Event::Unlocked, Some(T0 + secs(20)), who),
+        (Event::DoorOpened, Some(T0 + secs(30)), None),
+        (Event::DoorClosed, Some(T0 + secs(40)), None),
+        (Event::Denied(UsedUp), Some(T0 + secs(50)), who),
     ];
     let lock = e.id();
     let tail: Vec<_> = s.backlog.as_slice().iter().filter(|r| r.seq <= 8).collect();
@@ -133,11 +133,11 @@ fn a_lock_updated_from_version_0_boots_from_its_flash() {
     let mut w = World::new();
     let chain = w.courier_chain();
     assert_eq!(
-        set_time(&mut lock, 10, T0 + 100, &key(1), &mut w.rng),
-        Reply::TimeSet(T0 + 100)
+        set_time(&mut lock, tick(10), T0 + secs(100), &key(1), &mut w.rng),
+        Reply::TimeSet(T0 + secs(100))
     );
     let courier = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let (_, _, o, r) = visit(&mut lock, 11, &courier, Command::Unlock, &mut w.rng);
+    let (_, _, o, r) = visit(&mut lock, tick(11), &courier, Command::Unlock, &mut w.rng);
     assert_eq!(
         (o.denied, r),
         (Some(Error::UsedUp), Reply::Denied(ReasonCode::UsedUp))

@@ -14,6 +14,7 @@ use doorkey::lock::{Action, DoorEvent, FlashStorage, Lock};
 use doorkey::phone::{Credential, PhoneSession};
 use doorkey::receipt::{Parsed, Receipt, RunVerifier};
 use doorkey::session::{Command, ReasonCode, Reply};
+use doorkey::time::{Tick, UnixTime};
 use flash::SimFlash;
 use std::collections::BTreeMap;
 
@@ -38,7 +39,7 @@ fn note_head(lock: &FlashLock, seen: &mut Observed) {
 fn attempt(
     lock: &mut FlashLock,
     w: &mut World,
-    tick: u64,
+    tick: Tick,
     cred: &Credential<'_, impl Signer>,
     name: &'static str,
     seen: &mut Observed,
@@ -64,7 +65,7 @@ fn attempt(
 fn configure(
     lock: &mut FlashLock,
     w: &mut World,
-    tick: u64,
+    tick: Tick,
     version: u64,
     change: Change,
     seen: &mut Observed,
@@ -111,36 +112,36 @@ fn grants(w: &mut World) -> Grants {
 /// The day: time set, one-off delivery with door events and relock, three visits on a
 /// three-use grant, a revocation, a door left open.
 fn day(lock: &mut FlashLock, w: &mut World, g: &Grants, seen: &mut Observed) {
-    if set_time_ok(lock, w, 50, T0 - 50) {
+    if set_time_ok(lock, w, tick(50), T0 - secs(50)) {
         note_head(lock, seen);
     }
     let one = Credential::new(g.one_off.as_bytes(), key(4)).unwrap();
     let three = Credential::new(g.three_uses.as_bytes(), key(4)).unwrap();
-    attempt(lock, w, 130, &one, "one-off", seen);
-    if lock.door_event(131, DoorEvent::Opened).is_ok() {
+    attempt(lock, w, tick(130), &one, "one-off", seen);
+    if lock.door_event(tick(131), DoorEvent::Opened).is_ok() {
         note_head(lock, seen);
     }
-    if lock.door_event(140, DoorEvent::Closed).is_ok() {
+    if lock.door_event(tick(140), DoorEvent::Closed).is_ok() {
         note_head(lock, seen);
     }
-    attempt(lock, w, 150, &one, "one-off", seen);
+    attempt(lock, w, tick(150), &one, "one-off", seen);
     for t in [160, 170, 180, 190] {
-        attempt(lock, w, t, &three, "three", seen);
+        attempt(lock, w, tick(t), &three, "three", seen);
     }
     configure(
         lock,
         w,
-        200,
+        tick(200),
         1,
         Change::RevokeKey(key(77).public_key()),
         seen,
     );
-    if lock.door_event(210, DoorEvent::LeftOpen).is_ok() {
+    if lock.door_event(tick(210), DoorEvent::LeftOpen).is_ok() {
         note_head(lock, seen);
     }
 }
 
-fn set_time_ok(lock: &mut FlashLock, w: &mut World, tick: u64, utc: u64) -> bool {
+fn set_time_ok(lock: &mut FlashLock, w: &mut World, tick: Tick, utc: UnixTime) -> bool {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         set_time(lock, tick, utc, &key(1), &mut w.rng)
     }))
@@ -212,11 +213,11 @@ fn a_power_cut_at_any_flash_operation_loses_nothing_accepted() {
 
             // Nothing accepted before is accepted again.
             assert_eq!(
-                set_time(&mut lock, 300, T0 + 300, &key(1), &mut w.rng),
-                Reply::TimeSet(T0 + 300)
+                set_time(&mut lock, tick(300), T0 + secs(300), &key(1), &mut w.rng),
+                Reply::TimeSet(T0 + secs(300))
             );
             let one = Credential::new(g.one_off.as_bytes(), key(4)).unwrap();
-            let (_, _, o, r) = visit(&mut lock, 301, &one, Command::Unlock, &mut w.rng);
+            let (_, _, o, r) = visit(&mut lock, tick(301), &one, Command::Unlock, &mut w.rng);
             if seen.unlocks.contains_key("one-off") {
                 assert_eq!(
                     (o.action, r),
@@ -227,7 +228,7 @@ fn a_power_cut_at_any_flash_operation_loses_nothing_accepted() {
             let three = Credential::new(g.three_uses.as_bytes(), key(4)).unwrap();
             let mut opened = seen.unlocks.get("three").copied().unwrap_or(0);
             for t in 302..306 {
-                if visit(&mut lock, t, &three, Command::Unlock, &mut w.rng)
+                if visit(&mut lock, tick(t), &three, Command::Unlock, &mut w.rng)
                     .2
                     .action
                     == Action::Unlock
@@ -242,8 +243,8 @@ fn a_power_cut_at_any_flash_operation_loses_nothing_accepted() {
 
             // The receipt chain continues without a fork: every receipt the lock now holds
             // agrees with what it held before the cut for that sequence number.
-            enable_audit(&mut lock, 306, 2, &mut w.rng);
-            let bundle = fetch_receipts(&mut lock, 306, &three, &mut w.rng);
+            enable_audit(&mut lock, tick(306), 2, &mut w.rng);
+            let bundle = fetch_receipts(&mut lock, tick(306), &three, &mut w.rng);
             let (head, mut rest) = Parsed::<doorkey::receipt::Head>::take(&bundle).unwrap();
             let head_bytes = &bundle[..bundle.len() - rest.len()];
             let mut run = RunVerifier::anywhere(lock.public_key());

@@ -16,6 +16,7 @@ use doorkey::server::{
     StoredHead, timeline,
 };
 use doorkey::session::{Command, ReasonCode, Reply};
+use doorkey::time::{Seconds, Tick, UnixTime};
 
 /// A lock that has seen a delivery: installed, audit key set, time set, unlocked, door opened
 /// and closed, relocked. Returns the lock, the phone's session (still open) and the courier's
@@ -23,22 +24,25 @@ use doorkey::session::{Command, ReasonCode, Reply};
 fn delivered() -> (World, Lock<Mem>, PhoneSession, Chain) {
     let mut w = World::new();
     let mut lock = install(&w);
-    enable_audit(&mut lock, 40, 1, &mut w.rng);
-    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    enable_audit(&mut lock, tick(40), 1, &mut w.rng);
+    set_time(&mut lock, tick(50), T0 - secs(50), &key(1), &mut w.rng);
     let chain = w.courier_chain();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let (mut s, _, _, reply) = visit(&mut lock, 130, &cred, Command::Unlock, &mut w.rng);
+    let (mut s, _, _, reply) = visit(&mut lock, tick(130), &cred, Command::Unlock, &mut w.rng);
     assert_eq!(reply, Reply::Unlocked);
-    lock.door_event(135, DoorEvent::Opened).unwrap();
-    lock.door_event(170, DoorEvent::Closed).unwrap();
+    lock.door_event(tick(135), DoorEvent::Opened).unwrap();
+    lock.door_event(tick(170), DoorEvent::Closed).unwrap();
     let mut msg = [0u8; 64];
     let n = s.command(Command::Lock, &mut msg).unwrap();
-    assert_eq!(exchange(&mut lock, 175, &mut s, &msg[..n]).1, Reply::Locked);
+    assert_eq!(
+        exchange(&mut lock, tick(175), &mut s, &msg[..n]).1,
+        Reply::Locked
+    );
     (w, lock, s, chain)
 }
 
 /// Fetches a sealed bundle in session `s`, as the phone carries it.
-fn fetch_sealed(lock: &mut Lock<Mem>, s: &mut PhoneSession, tick: u64, after: u64) -> Vec<u8> {
+fn fetch_sealed(lock: &mut Lock<Mem>, s: &mut PhoneSession, tick: Tick, after: u64) -> Vec<u8> {
     let mut msg = [0u8; 64];
     let n = s.command(Command::Receipts { after }, &mut msg).unwrap();
     match exchange(lock, tick, s, &msg[..n]).1 {
@@ -48,7 +52,7 @@ fn fetch_sealed(lock: &mut Lock<Mem>, s: &mut PhoneSession, tick: u64, after: u6
 }
 
 /// Fetches a bundle in session `s` and opens it as the owner's server does.
-fn fetch(lock: &mut Lock<Mem>, s: &mut PhoneSession, tick: u64, after: u64) -> Vec<u8> {
+fn fetch(lock: &mut Lock<Mem>, s: &mut PhoneSession, tick: Tick, after: u64) -> Vec<u8> {
     let sealed = fetch_sealed(lock, s, tick, after);
     unseal(&lock.id(), &sealed).1
 }
@@ -70,7 +74,7 @@ fn split(bundle: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
 #[test]
 fn a_delivery_leaves_a_complete_verifiable_trail() {
     let (_, mut lock, mut s, chain) = delivered();
-    let bundle = fetch(&mut lock, &mut s, 180, 0);
+    let bundle = fetch(&mut lock, &mut s, tick(180), 0);
     let (head, receipts) = split(&bundle);
     let events: Vec<Event> = receipts
         .iter()
@@ -108,18 +112,23 @@ fn a_delivery_leaves_a_complete_verifiable_trail() {
     );
     assert_eq!(
         (v.unlocked, v.opened, v.closed, v.relocked),
-        (Some(T0 + 30), Some(T0 + 35), Some(T0 + 70), Some(T0 + 75))
+        (
+            Some(T0 + secs(30)),
+            Some(T0 + secs(35)),
+            Some(T0 + secs(70)),
+            Some(T0 + secs(75))
+        )
     );
-    assert_eq!(v.relocked_after(), Some(45));
+    assert_eq!(v.relocked_after(), Some(secs(45)));
 }
 
 #[test]
 fn an_alarm_panel_accepts_one_receipt_and_refuses_any_change() {
     let (_, mut lock, mut s, _) = delivered();
-    let (_, receipts) = split(&fetch(&mut lock, &mut s, 180, 0));
+    let (_, receipts) = split(&fetch(&mut lock, &mut s, tick(180), 0));
     let unlocked = &receipts[3];
     let r = verify_one(unlocked, &lock.public_key()).unwrap();
-    assert_eq!((r.event, r.time), (Event::Unlocked, Some(T0 + 30)));
+    assert_eq!((r.event, r.time), (Event::Unlocked, Some(T0 + secs(30))));
     for bit in 0..unlocked.len() * 8 {
         let mut bad = unlocked.clone();
         bad[bit / 8] ^= 1 << (bit % 8);
@@ -140,7 +149,7 @@ fn an_alarm_panel_accepts_one_receipt_and_refuses_any_change() {
 #[test]
 fn every_removal_reordering_duplication_and_alteration_is_detected() {
     let (_, mut lock, mut s, _) = delivered();
-    let (head, receipts) = split(&fetch(&mut lock, &mut s, 180, 0));
+    let (head, receipts) = split(&fetch(&mut lock, &mut s, tick(180), 0));
     let key = lock.public_key();
     let n = receipts.len();
     let run = |list: &[Vec<u8>]| -> Result<(), Error> {
@@ -216,10 +225,10 @@ fn every_removal_reordering_duplication_and_alteration_is_detected() {
 #[test]
 fn bundles_ingest_in_any_order_and_duplicated() {
     let (_, mut lock, mut s, _) = delivered();
-    let first = fetch(&mut lock, &mut s, 180, 0);
-    lock.door_event(200, DoorEvent::Opened).unwrap();
-    lock.door_event(230, DoorEvent::LeftOpen).unwrap();
-    let second = fetch(&mut lock, &mut s, 240, 7);
+    let first = fetch(&mut lock, &mut s, tick(180), 0);
+    lock.door_event(tick(200), DoorEvent::Opened).unwrap();
+    lock.door_event(tick(230), DoorEvent::LeftOpen).unwrap();
+    let second = fetch(&mut lock, &mut s, tick(240), 7);
     let (_, later) = split(&second);
     assert_eq!(later.len(), 2);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
@@ -242,7 +251,7 @@ fn bundles_ingest_in_any_order_and_duplicated() {
 /// number as the log's fourth: a fork. Returns the log, the real receipt and the fork's bytes.
 fn log_and_fork() -> (ReceiptLog<MemoryLog>, Receipt, Vec<u8>) {
     let (_, mut lock, mut s, _) = delivered();
-    let bundle = fetch(&mut lock, &mut s, 180, 0);
+    let bundle = fetch(&mut lock, &mut s, tick(180), 0);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
     log.ingest(&bundle).unwrap();
     let real = log.receipts().unwrap()[3].receipt;
@@ -274,20 +283,20 @@ fn denials_and_unrelocked_visits_raise_alerts() {
     let (mut w, mut lock, chain) = {
         let mut w = World::new();
         let mut lock = install(&w);
-        enable_audit(&mut lock, 40, 1, &mut w.rng);
-        set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+        enable_audit(&mut lock, tick(40), 1, &mut w.rng);
+        set_time(&mut lock, tick(50), T0 - secs(50), &key(1), &mut w.rng);
         let chain = w.courier_chain();
         (w, lock, chain)
     };
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let (mut s, _, _, reply) = visit(&mut lock, 130, &cred, Command::Unlock, &mut w.rng);
+    let (mut s, _, _, reply) = visit(&mut lock, tick(130), &cred, Command::Unlock, &mut w.rng);
     assert_eq!(reply, Reply::Unlocked);
-    let (_, _, _, reply) = visit(&mut lock, 140, &cred, Command::Unlock, &mut w.rng);
+    let (_, _, _, reply) = visit(&mut lock, tick(140), &cred, Command::Unlock, &mut w.rng);
     assert_eq!(reply, Reply::Denied(ReasonCode::UsedUp));
     // The first session was replaced by the second; fetch through a fresh one.
-    let (mut s2, _, _, _) = visit(&mut lock, 150, &cred, Command::Hello, &mut w.rng);
+    let (mut s2, _, _, _) = visit(&mut lock, tick(150), &cred, Command::Hello, &mut w.rng);
     let _ = &mut s;
-    let bundle = fetch(&mut lock, &mut s2, 151, 0);
+    let bundle = fetch(&mut lock, &mut s2, tick(151), 0);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
     assert_eq!(log.ingest(&bundle).unwrap(), []);
     let (visits, alerts) = timeline(&log).unwrap();
@@ -308,9 +317,9 @@ fn denials_and_unrelocked_visits_raise_alerts() {
 fn an_overflowing_backlog_shows_as_a_gap_not_a_silent_loss() {
     let (_, mut lock, mut s, _) = delivered();
     for i in 0..MAX_BACKLOG as u64 + 3 {
-        lock.door_event(200 + i, DoorEvent::Opened).unwrap();
+        lock.door_event(tick(200 + i), DoorEvent::Opened).unwrap();
     }
-    let bundle = fetch(&mut lock, &mut s, 230, 0);
+    let bundle = fetch(&mut lock, &mut s, tick(230), 0);
     let (_, receipts) = split(&bundle);
     assert_eq!(receipts.len(), MAX_BACKLOG);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
@@ -331,10 +340,10 @@ fn the_chain_continues_across_reboots() {
     let mut lock = Lock::boot(key(2), lock.into_storage()).unwrap();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
     assert_eq!(
-        set_time(&mut lock, 1, T0 + 100, &key(1), &mut w.rng),
-        Reply::TimeSet(T0 + 100)
+        set_time(&mut lock, tick(1), T0 + secs(100), &key(1), &mut w.rng),
+        Reply::TimeSet(T0 + secs(100))
     );
-    let bundle = fetch_receipts(&mut lock, 2, &cred, &mut w.rng);
+    let bundle = fetch_receipts(&mut lock, tick(2), &cred, &mut w.rng);
     let (head, receipts) = split(&bundle);
     // Nine receipts were recorded; the backlog holds the newest eight.
     let mut run = RunVerifier::anywhere(lock.public_key());
@@ -344,7 +353,10 @@ fn the_chain_continues_across_reboots() {
         .last()
         .unwrap();
     run.finish(&head).unwrap();
-    assert_eq!((last.event, last.time), (Event::TimeSet, Some(T0 + 100)));
+    assert_eq!(
+        (last.event, last.time),
+        (Event::TimeSet, Some(T0 + secs(100)))
+    );
     let boot = split(&bundle)
         .1
         .iter()
@@ -359,10 +371,10 @@ fn the_phone_outbox_carries_sealed_bundles_up_and_the_ack_back() {
     let mut outbox = doorkey::phone::Outbox::new();
     let id = lock.id();
     assert_eq!((outbox.after(&id), outbox.ack(&id)), (0, None));
-    let first = fetch_sealed(&mut lock, &mut s, 180, outbox.after(&id));
+    let first = fetch_sealed(&mut lock, &mut s, tick(180), outbox.after(&id));
     outbox.add(&id, &first).unwrap();
-    lock.door_event(185, DoorEvent::Opened).unwrap();
-    let second = fetch_sealed(&mut lock, &mut s, 186, outbox.after(&id));
+    lock.door_event(tick(185), DoorEvent::Opened).unwrap();
+    let second = fetch_sealed(&mut lock, &mut s, tick(186), outbox.after(&id));
     outbox.add(&id, &second).unwrap();
     assert_eq!(
         outbox.add(&id, &second[..second.len() - 1]),
@@ -387,7 +399,7 @@ fn the_phone_outbox_carries_sealed_bundles_up_and_the_ack_back() {
     let (_, _, _, reply) = {
         let chain = w.company_chain();
         let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
-        visit(&mut lock, 190, &cred, Command::Ack(ack), &mut w.rng)
+        visit(&mut lock, tick(190), &cred, Command::Ack(ack), &mut w.rng)
     };
     assert_eq!(reply, Reply::Acked(8));
     assert!(lock.state().backlog.is_empty());
@@ -400,14 +412,20 @@ fn receipts_are_for_verified_holders_and_anonymous_noise_cannot_flush_them() {
     // Twenty anonymous sessions asking to unlock: one receipt records them, not twenty.
     for t in 0..20 {
         assert_eq!(
-            anonymous(&mut lock, 190 + t, Command::Unlock, &mut w.rng).2,
+            anonymous(&mut lock, tick(190 + t), Command::Unlock, &mut w.rng).2,
             Reply::Denied(ReasonCode::NotAuthorized)
         );
     }
     assert_eq!(lock.state().receipts.seq, before + 1);
     // An anonymous session cannot read the audit trail.
     assert_eq!(
-        anonymous(&mut lock, 220, Command::Receipts { after: 0 }, &mut w.rng).2,
+        anonymous(
+            &mut lock,
+            tick(220),
+            Command::Receipts { after: 0 },
+            &mut w.rng
+        )
+        .2,
         Reply::Denied(ReasonCode::NotAuthorized)
     );
 }
@@ -417,10 +435,10 @@ fn a_holder_refused_outside_their_window_is_named_in_the_denial() {
     let (mut w, mut lock, _, _) = delivered();
     let company = w.company_chain();
     let mut link = w.courier_link();
-    link.not_before = T0 + 3600;
+    link.not_before = T0 + Seconds::from_hours(1);
     let later = company.extend(&w.company, &link).unwrap();
     let cred = Credential::new(later.as_bytes(), key(4)).unwrap();
-    let (_, _, o, r) = visit(&mut lock, 190, &cred, Command::Unlock, &mut w.rng);
+    let (_, _, o, r) = visit(&mut lock, tick(190), &cred, Command::Unlock, &mut w.rng);
     assert_eq!(
         (r, o.denied),
         (Reply::Denied(ReasonCode::NotNow), Some(Error::NotYetValid))
@@ -443,7 +461,7 @@ fn a_holder_refused_outside_their_window_is_named_in_the_denial() {
         }
     }
     let thief = Credential::new(&chain, Claims(key(4).public_key(), key(66))).unwrap();
-    let (_, _, o, _) = visit(&mut lock, 191, &thief, Command::Unlock, &mut w.rng);
+    let (_, _, o, _) = visit(&mut lock, tick(191), &thief, Command::Unlock, &mut w.rng);
     assert_eq!(o.denied, Some(Error::NotYetValid));
     let last = *lock.state().backlog.as_slice().last().unwrap();
     assert_eq!(last.who, None);
@@ -455,7 +473,7 @@ fn a_holder_refused_outside_their_window_is_named_in_the_denial() {
     let links: [(&dyn Signer, _); 2] = [(&w.owner, company_link), (&key(66), forged)];
     let chain = raw_chain(&w.owner.public_key(), &links);
     let forger = Credential::new(&chain, key(66)).unwrap();
-    let (_, _, o, _) = visit(&mut lock, 192, &forger, Command::Unlock, &mut w.rng);
+    let (_, _, o, _) = visit(&mut lock, tick(192), &forger, Command::Unlock, &mut w.rng);
     assert_eq!(o.denied, Some(Error::Crypto));
     let named = |r: &doorkey::receipt::Receipt| r.who.map(|w| w.holder);
     assert!(
@@ -472,7 +490,7 @@ fn a_holder_refused_outside_their_window_is_named_in_the_denial() {
 #[test]
 fn a_lock_signed_head_that_conflicts_with_the_log_is_a_fork_with_evidence() {
     let (_, mut lock, mut s, _) = delivered();
-    let bundle = fetch(&mut lock, &mut s, 180, 0);
+    let bundle = fetch(&mut lock, &mut s, tick(180), 0);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
     assert_eq!(log.ingest(&bundle).unwrap(), []);
     let forged = Head {
@@ -549,7 +567,7 @@ impl LogStore for Flaky {
 #[test]
 fn a_failing_store_fails_ingest_and_audit_and_an_oversize_upload_is_refused() {
     let (_, mut lock, mut s, _) = delivered();
-    let bundle = fetch(&mut lock, &mut s, 180, 0);
+    let bundle = fetch(&mut lock, &mut s, tick(180), 0);
     let store = Flaky {
         fail: true,
         ..Flaky::default()
@@ -571,21 +589,21 @@ fn a_failing_store_fails_ingest_and_audit_and_an_oversize_upload_is_refused() {
 fn unlock_relock_unlock_and_leave_raises_left_unlocked() {
     let mut w = World::new();
     let mut lock = install(&w);
-    enable_audit(&mut lock, 40, 1, &mut w.rng);
-    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    enable_audit(&mut lock, tick(40), 1, &mut w.rng);
+    set_time(&mut lock, tick(50), T0 - secs(50), &key(1), &mut w.rng);
     let chain = w.company_chain();
     let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
-    let (mut s, _, _, reply) = visit(&mut lock, 130, &cred, Command::Unlock, &mut w.rng);
+    let (mut s, _, _, reply) = visit(&mut lock, tick(130), &cred, Command::Unlock, &mut w.rng);
     assert_eq!(reply, Reply::Unlocked);
     let mut msg = [0u8; 64];
-    for (tick, command, expect) in [
-        (140, Command::Lock, Reply::Locked),
-        (150, Command::Unlock, Reply::Unlocked),
+    for (at, command, expect) in [
+        (tick(140), Command::Lock, Reply::Locked),
+        (tick(150), Command::Unlock, Reply::Unlocked),
     ] {
         let n = s.command(command, &mut msg).unwrap();
-        assert_eq!(exchange(&mut lock, tick, &mut s, &msg[..n]).1, expect);
+        assert_eq!(exchange(&mut lock, at, &mut s, &msg[..n]).1, expect);
     }
-    let bundle = fetch(&mut lock, &mut s, 160, 0);
+    let bundle = fetch(&mut lock, &mut s, tick(160), 0);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
     assert_eq!(log.ingest(&bundle).unwrap(), []);
     let (visits, alerts) = timeline(&log).unwrap();
@@ -608,9 +626,9 @@ fn a_holder_carrying_a_bundle_cannot_read_other_visits() {
     let courier_id = chain.leaf().unwrap().id;
     let walker_chain = w.company_chain();
     let walker = Credential::new(walker_chain.as_bytes(), key(3)).unwrap();
-    let (mut s, _, _, reply) = visit(&mut lock, 190, &walker, Command::Hello, &mut w.rng);
+    let (mut s, _, _, reply) = visit(&mut lock, tick(190), &walker, Command::Hello, &mut w.rng);
     assert_eq!(reply, Reply::Ready);
-    let sealed = fetch_sealed(&mut lock, &mut s, 191, 0);
+    let sealed = fetch_sealed(&mut lock, &mut s, tick(191), 0);
     let contains = |needle: &[u8]| sealed.windows(needle.len()).any(|win| win == needle);
     assert!(!contains(&key(4).public_key().0));
     assert!(!contains(&courier_id.0));
@@ -638,12 +656,12 @@ fn a_holder_carrying_a_bundle_cannot_read_other_visits() {
 fn without_an_audit_key_no_receipts_leave_the_lock() {
     let mut w = World::new();
     let mut lock = install(&w);
-    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    set_time(&mut lock, tick(50), T0 - secs(50), &key(1), &mut w.rng);
     let chain = w.company_chain();
     let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
     let (_, _, outcome, reply) = visit(
         &mut lock,
-        60,
+        tick(60),
         &cred,
         Command::Receipts { after: 0 },
         &mut w.rng,
@@ -652,7 +670,7 @@ fn without_an_audit_key_no_receipts_leave_the_lock() {
     assert_eq!(outcome.denied, Some(Error::NotPermitted));
 
     let weak = owner_update(lock.id(), 1, Change::SetAuditKey([0; 32]));
-    let (_, outcome, reply) = anonymous(&mut lock, 70, Command::Config(&weak), &mut w.rng);
+    let (_, outcome, reply) = anonymous(&mut lock, tick(70), Command::Config(&weak), &mut w.rng);
     assert_eq!(reply, Reply::Denied(ReasonCode::NotAuthorized));
     assert_eq!(outcome.denied, Some(Error::WeakKey));
 }
@@ -662,7 +680,7 @@ fn without_an_audit_key_no_receipts_leave_the_lock() {
 #[test]
 fn only_a_genuine_ack_trims_the_backlog() {
     let (_, mut lock, mut s, _) = delivered();
-    let sealed = fetch_sealed(&mut lock, &mut s, 180, 0);
+    let sealed = fetch_sealed(&mut lock, &mut s, tick(180), 0);
     let mut log = ReceiptLog::new(lock.public_key()).unwrap();
     log.ingest_sealed(&audit(), &sealed).unwrap();
     let ack = log.ack().unwrap().unwrap();
@@ -681,7 +699,7 @@ fn only_a_genuine_ack_trims_the_backlog() {
     for bad in forged {
         let mut msg = [0u8; 256];
         let n = s.command(Command::Ack(bad), &mut msg).unwrap();
-        let (outcome, reply) = exchange(&mut lock, 181, &mut s, &msg[..n]);
+        let (outcome, reply) = exchange(&mut lock, tick(181), &mut s, &msg[..n]);
         assert_eq!(reply, Reply::Denied(ReasonCode::NotAuthorized), "{bad:?}");
         assert_eq!(outcome.denied, Some(Error::Crypto), "{bad:?}");
     }
@@ -689,7 +707,7 @@ fn only_a_genuine_ack_trims_the_backlog() {
     let mut msg = [0u8; 256];
     let n = s.command(Command::Ack(ack), &mut msg).unwrap();
     assert_eq!(
-        exchange(&mut lock, 182, &mut s, &msg[..n]).1,
+        exchange(&mut lock, tick(182), &mut s, &msg[..n]).1,
         Reply::Acked(7)
     );
     // What is left: the denials recorded after the bundle was sealed, and only they.
@@ -727,7 +745,7 @@ fn switchable_lock(w: &mut World) -> (Lock<Switchable>, std::rc::Rc<std::cell::C
         failing: failing.clone(),
     };
     let mut lock = Lock::install(key(2), key(1).public_key(), storage).unwrap();
-    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    set_time(&mut lock, tick(50), T0 - secs(50), &key(1), &mut w.rng);
     (lock, failing)
 }
 
@@ -740,32 +758,34 @@ fn a_relock_whose_receipt_cannot_be_committed_is_reported_and_recorded_later() {
     let (mut lock, failing) = switchable_lock(&mut w);
     let chain = w.company_chain();
     let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
-    let (mut s, _, outcome, reply) = visit(&mut lock, 60, &cred, Command::Unlock, &mut w.rng);
+    let (mut s, _, outcome, reply) = visit(&mut lock, tick(60), &cred, Command::Unlock, &mut w.rng);
     assert_eq!((reply, outcome.unrecorded), (Reply::Unlocked, None));
 
     failing.set(true);
     let mut msg = [0u8; 64];
     let n = s.command(Command::Lock, &mut msg).unwrap();
-    let (outcome, reply) = exchange(&mut lock, 70, &mut s, &msg[..n]);
+    let (outcome, reply) = exchange(&mut lock, tick(70), &mut s, &msg[..n]);
     assert_eq!((reply, outcome.action), (Reply::Locked, Action::Lock));
     assert_eq!(outcome.unrecorded, Some(Error::Storage));
     let seq = lock.state().receipts.seq;
 
     failing.set(false);
-    lock.door_event(80, DoorEvent::Closed).unwrap();
+    lock.door_event(tick(80), DoorEvent::Closed).unwrap();
     let backlog = lock.state().backlog.as_slice();
     let [.., relocked, closed] = backlog else {
         panic!("{backlog:?}")
     };
     assert_eq!(
         (relocked.seq, relocked.event, relocked.time),
-        (seq + 1, Event::Relocked, Some(T0 - 50 + 20))
+        (seq + 1, Event::Relocked, Some(T0 - secs(50) + secs(20)))
     );
     assert_eq!(relocked.who.map(|w| w.holder), Some(key(3).public_key()));
     assert_eq!((closed.seq, closed.event), (seq + 2, Event::DoorClosed));
     let n = s.command(Command::Hello, &mut msg).unwrap();
     assert_eq!(
-        exchange(&mut lock, 90, &mut s, &msg[..n]).0.unrecorded,
+        exchange(&mut lock, tick(90), &mut s, &msg[..n])
+            .0
+            .unrecorded,
         None
     );
 }
@@ -778,12 +798,12 @@ fn relocks_failing_in_a_row_keep_the_first_pending() {
     let (mut lock, failing) = switchable_lock(&mut w);
     let chain = w.company_chain();
     let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
-    let (mut s, _, _, _) = visit(&mut lock, 60, &cred, Command::Hello, &mut w.rng);
+    let (mut s, _, _, _) = visit(&mut lock, tick(60), &cred, Command::Hello, &mut w.rng);
     failing.set(true);
     let mut msg = [0u8; 64];
-    for tick in [70, 75] {
+    for at in [tick(70), tick(75)] {
         let n = s.command(Command::Lock, &mut msg).unwrap();
-        let (outcome, reply) = exchange(&mut lock, tick, &mut s, &msg[..n]);
+        let (outcome, reply) = exchange(&mut lock, at, &mut s, &msg[..n]);
         assert_eq!(
             (reply, outcome.unrecorded),
             (Reply::Locked, Some(Error::Storage))
@@ -791,7 +811,7 @@ fn relocks_failing_in_a_row_keep_the_first_pending() {
     }
     let seq = lock.state().receipts.seq;
     failing.set(false);
-    lock.door_event(80, DoorEvent::Closed).unwrap();
+    lock.door_event(tick(80), DoorEvent::Closed).unwrap();
     let events: Vec<_> = lock.state().backlog.as_slice()[..]
         .iter()
         .filter(|r| r.seq > seq)
@@ -800,8 +820,8 @@ fn relocks_failing_in_a_row_keep_the_first_pending() {
     assert_eq!(
         events,
         [
-            (Event::Relocked, Some(T0 - 50 + 20)),
-            (Event::DoorClosed, Some(T0 - 50 + 30))
+            (Event::Relocked, Some(T0 - secs(50) + secs(20))),
+            (Event::DoorClosed, Some(T0 - secs(50) + secs(30)))
         ]
     );
 }
@@ -814,41 +834,41 @@ fn an_ack_from_another_history_is_refused() {
     let mut w = World::new();
     let chain = w.company_chain();
     let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
-    let mut history = |time: u64| {
+    let mut history = |time: UnixTime| {
         let mut lock = install(&w);
-        enable_audit(&mut lock, 40, 1, &mut w.rng);
-        set_time(&mut lock, 50, time, &key(1), &mut w.rng);
+        enable_audit(&mut lock, tick(40), 1, &mut w.rng);
+        set_time(&mut lock, tick(50), time, &key(1), &mut w.rng);
         lock
     };
-    let mut ours = history(T0 - 50);
-    let mut other = history(T0 - 40);
-    let (mut s, _, _, _) = visit(&mut other, 60, &cred, Command::Hello, &mut w.rng);
-    let sealed = fetch_sealed(&mut other, &mut s, 61, 0);
+    let mut ours = history(T0 - secs(50));
+    let mut other = history(T0 - secs(40));
+    let (mut s, _, _, _) = visit(&mut other, tick(60), &cred, Command::Hello, &mut w.rng);
+    let sealed = fetch_sealed(&mut other, &mut s, tick(61), 0);
     let mut log = ReceiptLog::new(other.public_key()).unwrap();
     log.ingest_sealed(&audit(), &sealed).unwrap();
     let ack = log.ack().unwrap().unwrap();
     assert_eq!((ack.seq, ours.state().receipts.seq), (3, 3));
 
-    let (_, outcome, reply) = anonymous(&mut ours, 70, Command::Ack(ack), &mut w.rng);
+    let (_, outcome, reply) = anonymous(&mut ours, tick(70), Command::Ack(ack), &mut w.rng);
     assert_eq!(reply, Reply::Denied(ReasonCode::NotAuthorized));
     assert_eq!(outcome.denied, Some(Error::ChainBroken));
     assert!(ours.state().backlog.as_slice().iter().any(|r| r.seq == 3));
     // Once ours has gone past it, the ack still names a receipt ours holds differently.
     assert!(ours.state().receipts.seq > 3);
-    let (_, outcome, _) = anonymous(&mut ours, 71, Command::Ack(ack), &mut w.rng);
+    let (_, outcome, _) = anonymous(&mut ours, tick(71), Command::Ack(ack), &mut w.rng);
     assert_eq!(outcome.denied, Some(Error::ChainBroken));
     assert!(ours.state().backlog.as_slice().iter().any(|r| r.seq == 3));
     // An ack past ours's head comes from another history too.
-    for tick in 62..66 {
-        other.door_event(tick, DoorEvent::Opened).unwrap();
+    for at in (62..66).map(tick) {
+        other.door_event(at, DoorEvent::Opened).unwrap();
     }
-    let sealed = fetch_sealed(&mut other, &mut s, 66, 3);
+    let sealed = fetch_sealed(&mut other, &mut s, tick(66), 3);
     log.ingest_sealed(&audit(), &sealed).unwrap();
     let ahead = log.ack().unwrap().unwrap();
     assert!(ahead.seq > ours.state().receipts.seq);
-    let (_, outcome, _) = anonymous(&mut ours, 72, Command::Ack(ahead), &mut w.rng);
+    let (_, outcome, _) = anonymous(&mut ours, tick(72), Command::Ack(ahead), &mut w.rng);
     assert_eq!(outcome.denied, Some(Error::ChainBroken));
     assert!(ours.state().backlog.as_slice().iter().any(|r| r.seq == 3));
-    let (_, _, reply) = anonymous(&mut other, 70, Command::Ack(ahead), &mut w.rng);
+    let (_, _, reply) = anonymous(&mut other, tick(70), Command::Ack(ahead), &mut w.rng);
     assert_eq!(reply, Reply::Acked(ahead.seq));
 }

@@ -11,6 +11,7 @@ use doorkey::crypto::{Signer, labels, sign};
 use doorkey::lock::{Action, DoorEvent, Lock, Storage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::session::{Command, DEFAULT_CHALLENGE_LIFETIME, ReasonCode, Reply};
+use doorkey::time::{Seconds, Tick, UnixTime};
 
 /// A lock whose clock reads T0 at tick 100 (anchored at tick 50), and the courier's one-off
 /// chain.
@@ -19,22 +20,22 @@ fn setup() -> (World, Lock<Mem>, Chain) {
     let mut lock = install(&w);
     let owner = key(1);
     assert_eq!(
-        set_time(&mut lock, 50, T0 - 50, &owner, &mut w.rng),
-        Reply::TimeSet(T0 - 50)
+        set_time(&mut lock, tick(50), T0 - secs(50), &owner, &mut w.rng),
+        Reply::TimeSet(T0 - secs(50))
     );
     let chain = w.courier_chain();
     (w, lock, chain)
 }
 
-fn tick_at(utc: u64) -> u64 {
-    utc + 100 - T0
+fn tick_at(utc: UnixTime) -> Tick {
+    tick(utc.as_secs() + 100 - T0.as_secs())
 }
 
 #[test]
 fn courier_unlocks_relocks_and_closes_in_one_session() {
     let (mut w, mut lock, chain) = setup();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     let (mut s, _, outcome, reply) = visit(&mut lock, t, &cred, Command::Unlock, &mut w.rng);
     assert_eq!(
         (outcome.action, reply, outcome.denied),
@@ -42,18 +43,18 @@ fn courier_unlocks_relocks_and_closes_in_one_session() {
     );
     let mut msg = [0u8; 64];
     let n = s.command(Command::Lock, &mut msg).unwrap();
-    let (outcome, reply) = exchange(&mut lock, t + 40, &mut s, &msg[..n]);
+    let (outcome, reply) = exchange(&mut lock, t + secs(40), &mut s, &msg[..n]);
     assert_eq!((outcome.action, reply), (Action::Lock, Reply::Locked));
     let n = s.command(Command::Close, &mut msg).unwrap();
     assert_eq!(
-        exchange(&mut lock, t + 41, &mut s, &msg[..n]).1,
+        exchange(&mut lock, t + secs(41), &mut s, &msg[..n]).1,
         Reply::Closed
     );
     // The session is gone: even a well-formed next command is refused.
     let n = s.command(Command::Lock, &mut msg).unwrap();
     let mut out = [0u8; 128];
     assert_eq!(
-        lock.handle(t + 42, &mut msg[..n], &mut out),
+        lock.handle(t + secs(42), &mut msg[..n], &mut out),
         Err(Error::UnexpectedMessage)
     );
 }
@@ -62,12 +63,12 @@ fn courier_unlocks_relocks_and_closes_in_one_session() {
 fn a_one_off_grant_opens_once() {
     let (mut w, mut lock, chain) = setup();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     assert_eq!(
         visit(&mut lock, t, &cred, Command::Unlock, &mut w.rng).3,
         Reply::Unlocked
     );
-    let (_, _, outcome, reply) = visit(&mut lock, t + 5, &cred, Command::Unlock, &mut w.rng);
+    let (_, _, outcome, reply) = visit(&mut lock, t + secs(5), &cred, Command::Unlock, &mut w.rng);
     assert_eq!(reply, Reply::Denied(ReasonCode::UsedUp));
     assert_eq!(
         (outcome.action, outcome.denied),
@@ -76,7 +77,7 @@ fn a_one_off_grant_opens_once() {
     // Unlock again inside the same session counts as a second use too.
     let mut w2 = World::new();
     let mut lock2 = install(&w2);
-    set_time(&mut lock2, 100, T0, &key(1), &mut w2.rng);
+    set_time(&mut lock2, tick(100), T0, &key(1), &mut w2.rng);
     let chain2 = w2.courier_chain();
     let cred2 = Credential::new(chain2.as_bytes(), key(4)).unwrap();
     let (mut s, _, _, reply) = visit(&mut lock2, t, &cred2, Command::Unlock, &mut w2.rng);
@@ -84,7 +85,7 @@ fn a_one_off_grant_opens_once() {
     let mut msg = [0u8; 64];
     let n = s.command(Command::Unlock, &mut msg).unwrap();
     assert_eq!(
-        exchange(&mut lock2, t + 1, &mut s, &msg[..n]).1,
+        exchange(&mut lock2, t + secs(1), &mut s, &msg[..n]).1,
         Reply::Denied(ReasonCode::UsedUp)
     );
 }
@@ -97,16 +98,16 @@ fn an_n_use_grant_opens_n_times() {
     link.uses = Some(3);
     let chain = company.extend(&w.company, &link).unwrap();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     for i in 0..3 {
         assert_eq!(
-            visit(&mut lock, t + i, &cred, Command::Unlock, &mut w.rng).3,
+            visit(&mut lock, t + secs(i), &cred, Command::Unlock, &mut w.rng).3,
             Reply::Unlocked,
             "use {i}"
         );
     }
     assert_eq!(
-        visit(&mut lock, t + 3, &cred, Command::Unlock, &mut w.rng).3,
+        visit(&mut lock, t + secs(3), &cred, Command::Unlock, &mut w.rng).3,
         Reply::Denied(ReasonCode::UsedUp)
     );
 }
@@ -115,11 +116,11 @@ fn an_n_use_grant_opens_n_times() {
 fn a_recorded_open_or_command_is_refused_when_replayed() {
     let (mut w, mut lock, chain) = setup();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     let (mut s, open, _, _) = visit(&mut lock, t, &cred, Command::Hello, &mut w.rng);
     let mut out = [0u8; 512];
     assert_eq!(
-        lock.handle(t + 1, &mut open.clone(), &mut out),
+        lock.handle(t + secs(1), &mut open.clone(), &mut out),
         Err(Error::Replay)
     );
 
@@ -127,12 +128,12 @@ fn a_recorded_open_or_command_is_refused_when_replayed() {
     let n = s.command(Command::Lock, &mut lock_cmd).unwrap();
     let recorded = lock_cmd[..n].to_vec();
     assert_eq!(
-        exchange(&mut lock, t + 2, &mut s, &recorded).0.action,
+        exchange(&mut lock, t + secs(2), &mut s, &recorded).0.action,
         Action::Lock
     );
     // Duplicate.
     assert_eq!(
-        lock.handle(t + 3, &mut recorded.clone(), &mut out),
+        lock.handle(t + secs(3), &mut recorded.clone(), &mut out),
         Err(Error::Replay)
     );
     // Reordered: counter 3 delivered, then counter 2.
@@ -141,22 +142,22 @@ fn a_recorded_open_or_command_is_refused_when_replayed() {
     let mut c3 = [0u8; 64];
     let n3 = s.command(Command::Lock, &mut c3).unwrap();
     assert_eq!(
-        exchange(&mut lock, t + 4, &mut s, &c3[..n3]).1,
+        exchange(&mut lock, t + secs(4), &mut s, &c3[..n3]).1,
         Reply::Locked
     );
     assert_eq!(
-        lock.handle(t + 5, &mut c2[..n2], &mut out),
+        lock.handle(t + secs(5), &mut c2[..n2], &mut out),
         Err(Error::Replay)
     );
     // After a reboot nothing from before is answerable.
     let storage = lock.into_storage();
     let mut lock = Lock::boot(key(2), storage).unwrap();
     assert_eq!(
-        lock.handle(t + 6, &mut open.clone(), &mut out),
+        lock.handle(t + secs(6), &mut open.clone(), &mut out),
         Err(Error::Replay)
     );
     assert_eq!(
-        lock.handle(t + 6, &mut recorded.clone(), &mut out),
+        lock.handle(t + secs(6), &mut recorded.clone(), &mut out),
         Err(Error::UnexpectedMessage)
     );
 }
@@ -165,17 +166,17 @@ fn a_recorded_open_or_command_is_refused_when_replayed() {
 fn challenges_expire_and_only_the_latest_few_are_outstanding() {
     let (mut w, mut lock, chain) = setup();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let t = tick_at(T0 + 30);
-    let life = u64::from(DEFAULT_CHALLENGE_LIFETIME);
+    let t = tick_at(T0 + secs(30));
+    let life = secs(u64::from(DEFAULT_CHALLENGE_LIFETIME));
     let mut out = [0u8; 512];
-    for (delay, accepted) in [(life, true), (life + 1, false)] {
+    for (delay, accepted) in [(life, true), (life + secs(1), false)] {
         let mut ch = [0u8; 256];
         let n = lock.challenge(t, &mut w.rng, &mut ch).unwrap();
         let mut open = [0u8; 2048];
         let (_, m) =
             PhoneSession::open(&ch[..n], &cred, Command::Hello, &mut w.rng, &mut open).unwrap();
         let r = lock.handle(t + delay, &mut open[..m], &mut out);
-        assert_eq!(r.is_ok(), accepted, "answered after {delay}s: {r:?}");
+        assert_eq!(r.is_ok(), accepted, "answered after {delay:?}: {r:?}");
         if !accepted {
             assert_eq!(r, Err(Error::Replay));
         }
@@ -184,18 +185,18 @@ fn challenges_expire_and_only_the_latest_few_are_outstanding() {
     let mut opens = Vec::new();
     for i in 0..5 {
         let mut ch = [0u8; 256];
-        let n = lock.challenge(t + i, &mut w.rng, &mut ch).unwrap();
+        let n = lock.challenge(t + secs(i), &mut w.rng, &mut ch).unwrap();
         let mut open = [0u8; 2048];
         let (_, m) =
             PhoneSession::open(&ch[..n], &cred, Command::Hello, &mut w.rng, &mut open).unwrap();
         opens.push(open[..m].to_vec());
     }
     assert_eq!(
-        lock.handle(t + 5, &mut opens[0], &mut out),
+        lock.handle(t + secs(5), &mut opens[0], &mut out),
         Err(Error::Replay)
     );
     for open in &mut opens[1..] {
-        assert!(lock.handle(t + 5, open, &mut out).is_ok());
+        assert!(lock.handle(t + secs(5), open, &mut out).is_ok());
     }
 }
 
@@ -203,7 +204,7 @@ fn challenges_expire_and_only_the_latest_few_are_outstanding() {
 fn every_bit_flip_of_an_open_or_command_is_refused() {
     let (mut w, mut lock, chain) = setup();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     let mut out = [0u8; 512];
     let mut open = [0u8; 2048];
     let mut bits = 0;
@@ -240,12 +241,12 @@ fn every_bit_flip_of_an_open_or_command_is_refused() {
         let mut bad = msg[..n].to_vec();
         bad[bit / 8] ^= 1 << (bit % 8);
         assert!(
-            lock.handle(t + 1, &mut bad, &mut out).is_err(),
+            lock.handle(t + secs(1), &mut bad, &mut out).is_err(),
             "command bit {bit}"
         );
     }
     assert_eq!(
-        exchange(&mut lock, t + 1, &mut s, &msg[..n]).1,
+        exchange(&mut lock, t + secs(1), &mut s, &msg[..n]).1,
         Reply::Locked
     );
 }
@@ -259,7 +260,7 @@ fn a_chain_copied_to_another_phone_does_not_open() {
         Some(Error::Misuse)
     );
     // Build the thief's open by hand: the genuine chain, signed with the thief's own key.
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     let mut ch = [0u8; 256];
     let n = lock.challenge(t, &mut w.rng, &mut ch).unwrap();
     // A credential for the thief's key over the same lock, only to get the session set up,
@@ -322,7 +323,7 @@ fn a_fake_lock_learns_nothing_identifying() {
     // A fake lock with its own key: the phone refuses before writing anything.
     let mut fake = Lock::install(key(99), key(1).public_key(), Mem::new()).unwrap();
     let mut ch = [0u8; 256];
-    let n = fake.challenge(0, &mut w.rng, &mut ch).unwrap();
+    let n = fake.challenge(tick(0), &mut w.rng, &mut ch).unwrap();
     let mut open = [0u8; 2048];
     assert_eq!(
         PhoneSession::open(&ch[..n], &cred, Command::Unlock, &mut w.rng, &mut open).err(),
@@ -353,15 +354,15 @@ fn after_a_reboot_time_bounded_grants_wait_for_a_fresh_anchor() {
     let (mut w, lock, chain) = setup();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
     let mut lock = Lock::boot(key(2), lock.into_storage()).unwrap();
-    assert_eq!(lock.trusted_now(5), None);
+    assert_eq!(lock.trusted_now(tick(5)), None);
     let mut ch = [0u8; 256];
-    let n = lock.challenge(5, &mut w.rng, &mut ch).unwrap();
+    let n = lock.challenge(tick(5), &mut w.rng, &mut ch).unwrap();
     assert!(
         !inspect_challenge(&ch[..n], &lock.id())
             .unwrap()
             .clock_trusted
     );
-    let (_, _, outcome, reply) = visit(&mut lock, 5, &cred, Command::Unlock, &mut w.rng);
+    let (_, _, outcome, reply) = visit(&mut lock, tick(5), &cred, Command::Unlock, &mut w.rng);
     assert_eq!(
         (reply, outcome.denied),
         (
@@ -371,21 +372,21 @@ fn after_a_reboot_time_bounded_grants_wait_for_a_fresh_anchor() {
     );
     // An anchor older than the high-water mark is refused: the clock never goes back.
     assert_eq!(
-        set_time(&mut lock, 6, T0 - 51, &key(1), &mut w.rng),
+        set_time(&mut lock, tick(6), T0 - secs(51), &key(1), &mut w.rng),
         Reply::Denied(ReasonCode::Refused)
     );
     // Only owners (and enrolled time keys) may set the time.
     assert_eq!(
-        set_time(&mut lock, 6, T0 + 20, &key(5), &mut w.rng),
+        set_time(&mut lock, tick(6), T0 + secs(20), &key(5), &mut w.rng),
         Reply::Denied(ReasonCode::NotAuthorized)
     );
     assert_eq!(
-        set_time(&mut lock, 7, T0 + 20, &key(1), &mut w.rng),
-        Reply::TimeSet(T0 + 20)
+        set_time(&mut lock, tick(7), T0 + secs(20), &key(1), &mut w.rng),
+        Reply::TimeSet(T0 + secs(20))
     );
-    assert_eq!(lock.trusted_now(17), Some(T0 + 30));
+    assert_eq!(lock.trusted_now(tick(17)), Some(T0 + secs(30)));
     assert_eq!(
-        visit(&mut lock, 17, &cred, Command::Unlock, &mut w.rng).3,
+        visit(&mut lock, tick(17), &cred, Command::Unlock, &mut w.rng).3,
         Reply::Unlocked
     );
 }
@@ -395,9 +396,9 @@ fn an_anchor_for_another_challenge_or_lock_is_refused() {
     let (mut w, mut lock, _) = setup();
     let owner = key(1);
     let mut ch = [0u8; 256];
-    let n = lock.challenge(200, &mut w.rng, &mut ch).unwrap();
+    let n = lock.challenge(tick(200), &mut w.rng, &mut ch).unwrap();
     let other_nonce = inspect_challenge(&ch[..n], &lock.id()).unwrap().nonce;
-    let n = lock.challenge(200, &mut w.rng, &mut ch).unwrap();
+    let n = lock.challenge(tick(200), &mut w.rng, &mut ch).unwrap();
     let info = inspect_challenge(&ch[..n], &lock.id()).unwrap();
     for (nonce, lock_id) in [
         (other_nonce, lock.id()),
@@ -407,7 +408,7 @@ fn an_anchor_for_another_challenge_or_lock_is_refused() {
         let k = TimeAnchor {
             lock: lock_id,
             nonce,
-            time: T0 + 500,
+            time: T0 + secs(500),
             signer: owner.public_key(),
         }
         .sign(&owner, &mut a)
@@ -421,14 +422,14 @@ fn an_anchor_for_another_challenge_or_lock_is_refused() {
             &mut open,
         )
         .unwrap();
-        exchange(&mut lock, 200, &mut s, &open[..m]);
+        exchange(&mut lock, tick(200), &mut s, &open[..m]);
         let mut msg = [0u8; 512];
         let len = s.command(Command::Time(&a[..k]), &mut msg).unwrap();
         assert_eq!(
-            exchange(&mut lock, 201, &mut s, &msg[..len]).1,
+            exchange(&mut lock, tick(201), &mut s, &msg[..len]).1,
             Reply::Denied(ReasonCode::NotAuthorized)
         );
-        let n2 = lock.challenge(200, &mut w.rng, &mut ch).unwrap();
+        let n2 = lock.challenge(tick(200), &mut w.rng, &mut ch).unwrap();
         assert_eq!(n2, n);
     }
 }
@@ -436,7 +437,7 @@ fn an_anchor_for_another_challenge_or_lock_is_refused() {
 fn config(
     lock: &mut Lock<Mem>,
     w: &mut World,
-    tick: u64,
+    tick: Tick,
     version: u64,
     change: Change,
 ) -> Reply<'static> {
@@ -447,7 +448,7 @@ fn config(
 #[test]
 fn owner_signed_updates_apply_once_and_in_order() {
     let (mut w, mut lock, chain) = setup();
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     let leaf = chain.leaf().unwrap();
     assert_eq!(
         config(
@@ -457,7 +458,7 @@ fn owner_signed_updates_apply_once_and_in_order() {
             1,
             Change::RevokeId {
                 id: leaf.id,
-                until: Some(T0 + 600)
+                until: Some(T0 + secs(600))
             }
         ),
         Reply::ConfigApplied(1)
@@ -549,8 +550,8 @@ fn owner_signed_updates_apply_once_and_in_order() {
         Reply::ConfigApplied(6)
     );
     assert_eq!(
-        set_time(&mut lock, t + 1, T0 + 40, &key(9), &mut w.rng),
-        Reply::TimeSet(T0 + 40)
+        set_time(&mut lock, t + secs(1), T0 + secs(40), &key(9), &mut w.rng),
+        Reply::TimeSet(T0 + secs(40))
     );
     assert_eq!(
         config(&mut lock, &mut w, t, 7, Change::SetChallengeLifetime(0)),
@@ -560,7 +561,7 @@ fn owner_signed_updates_apply_once_and_in_order() {
         config(&mut lock, &mut w, t, 7, Change::SetChallengeLifetime(30)),
         Reply::ConfigApplied(7)
     );
-    assert_eq!(lock.state().enrolment.challenge_lifetime(), 30);
+    assert_eq!(lock.state().enrolment.challenge_lifetime(), secs(30));
     let tz = doorkey::time::TzRule::parse("EST5EDT,M3.2.0,M11.1.0").unwrap();
     assert_eq!(
         config(&mut lock, &mut w, t, 8, Change::SetTimeZone(tz)),
@@ -598,7 +599,7 @@ fn an_update_signed_by_a_non_owner_is_refused() {
     .sign(&intruder, &mut buf)
     .unwrap();
     assert_eq!(
-        anonymous(&mut lock, 200, Command::Config(&buf[..n]), &mut w.rng).2,
+        anonymous(&mut lock, tick(200), Command::Config(&buf[..n]), &mut w.rng).2,
         Reply::Denied(ReasonCode::NotAuthorized)
     );
     // Claiming to be the owner without the owner's key fails the signature.
@@ -610,7 +611,7 @@ fn an_update_signed_by_a_non_owner_is_refused() {
     }
     .sign(&intruder, &mut buf)
     .unwrap();
-    let (_, o, r) = anonymous(&mut lock, 200, Command::Config(&buf[..n]), &mut w.rng);
+    let (_, o, r) = anonymous(&mut lock, tick(200), Command::Config(&buf[..n]), &mut w.rng);
     assert_eq!(
         (r, o.denied),
         (
@@ -625,7 +626,7 @@ fn an_update_signed_by_a_non_owner_is_refused() {
 fn policy_denials_at_and_beyond_each_boundary() {
     let (mut w, mut lock, chain) = setup();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let cases = [(T0 - 1, Some(Error::NotYetValid))];
+    let cases = [(T0 - secs(1), Some(Error::NotYetValid))];
     for (utc, denied) in cases {
         let (_, _, o, r) = visit(&mut lock, tick_at(utc), &cred, Command::Unlock, &mut w.rng);
         assert_eq!(
@@ -642,7 +643,7 @@ fn policy_denials_at_and_beyond_each_boundary() {
     let cred = Credential::new(lock_only.as_bytes(), key(4)).unwrap();
     let (mut s, _, o, r) = visit(
         &mut lock,
-        tick_at(T0 + 10),
+        tick_at(T0 + secs(10)),
         &cred,
         Command::Unlock,
         &mut w.rng,
@@ -657,11 +658,16 @@ fn policy_denials_at_and_beyond_each_boundary() {
     let mut msg = [0u8; 64];
     let n = s.command(Command::Lock, &mut msg).unwrap();
     assert_eq!(
-        exchange(&mut lock, tick_at(T0 + 11), &mut s, &msg[..n]).1,
+        exchange(&mut lock, tick_at(T0 + secs(11)), &mut s, &msg[..n]).1,
         Reply::Locked
     );
     // Without any credential, nothing but self-authenticating messages.
-    let (_, o, r) = anonymous(&mut lock, tick_at(T0 + 12), Command::Unlock, &mut w.rng);
+    let (_, o, r) = anonymous(
+        &mut lock,
+        tick_at(T0 + secs(12)),
+        Command::Unlock,
+        &mut w.rng,
+    );
     assert_eq!(
         (r, o.action),
         (Reply::Denied(ReasonCode::NotAuthorized), Action::None)
@@ -671,7 +677,7 @@ fn policy_denials_at_and_beyond_each_boundary() {
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
     let (_, _, o, r) = visit(
         &mut lock,
-        tick_at(T0 + 600),
+        tick_at(T0 + secs(600)),
         &cred,
         Command::Unlock,
         &mut w.rng,
@@ -686,7 +692,7 @@ fn policy_denials_at_and_beyond_each_boundary() {
 fn the_lock_fails_closed_when_it_cannot_record_a_use() {
     let (mut w, mut lock, _) = setup();
     let company = w.company_chain();
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     // Fill the use table with one-off grants, then one more is refused: storage full.
     for i in 0..doorkey::lock::MAX_USE_ENTRIES {
         let link = w.courier_link();
@@ -712,13 +718,13 @@ fn the_lock_fails_closed_when_it_cannot_record_a_use() {
     );
     // Once those grants have expired their entries can go, and a new grant fits.
     let mut link = w.courier_link();
-    link.not_before = T0 + 700;
+    link.not_before = T0 + secs(700);
     let later = company.extend(&w.company, &link).unwrap();
     let cred = Credential::new(later.as_bytes(), key(4)).unwrap();
     assert_eq!(
         visit(
             &mut lock,
-            tick_at(T0 + 701),
+            tick_at(T0 + secs(701)),
             &cred,
             Command::Unlock,
             &mut w.rng
@@ -772,12 +778,12 @@ fn the_lock_persists_before_it_actuates() {
     let mut lock = Lock::boot(key(2), Faulty::new(lock.into_storage(), 1, true)).unwrap();
     // Set time by hand-carried anchor is itself a commit: it fails, so the clock stays untrusted.
     assert_eq!(
-        set_time(&mut lock, 1, T0 + 5, &key(1), &mut w.rng),
+        set_time(&mut lock, tick(1), T0 + secs(5), &key(1), &mut w.rng),
         Reply::Denied(ReasonCode::Unavailable)
     );
-    assert_eq!(lock.trusted_now(1), None);
+    assert_eq!(lock.trusted_now(tick(1)), None);
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let (_, _, o, _) = visit(&mut lock, 2, &cred, Command::Unlock, &mut w.rng);
+    let (_, _, o, _) = visit(&mut lock, tick(2), &cred, Command::Unlock, &mut w.rng);
     assert_eq!(o.action, Action::None);
 }
 
@@ -795,13 +801,13 @@ fn garbage_and_foreign_versions_are_refused_without_reply() {
         &[1, 0x12, 0, 0, 0, 1, 9][..],
     ] {
         let mut buf = input.to_vec();
-        let r = lock.handle(200, &mut buf, &mut out);
+        let r = lock.handle(tick(200), &mut buf, &mut out);
         assert!(r.is_err(), "{input:?}: {r:?}");
     }
     let mut v2 = vec![2u8, 0x11];
     v2.extend_from_slice(&[0; 80]);
     assert_eq!(
-        lock.handle(200, &mut v2, &mut out),
+        lock.handle(tick(200), &mut v2, &mut out),
         Err(Error::UnsupportedVersion)
     );
 }
@@ -811,13 +817,13 @@ fn an_anchor_replayed_in_its_own_session_cannot_wind_the_clock_back() {
     let (mut w, mut lock, _) = setup();
     let owner = key(1);
     let mut ch = [0u8; 256];
-    let n = lock.challenge(200, &mut w.rng, &mut ch).unwrap();
+    let n = lock.challenge(tick(200), &mut w.rng, &mut ch).unwrap();
     let info = inspect_challenge(&ch[..n], &lock.id()).unwrap();
     let mut a = [0u8; 256];
     let k = TimeAnchor {
         lock: lock.id(),
         nonce: info.nonce,
-        time: T0 + 100,
+        time: T0 + secs(100),
         signer: owner.public_key(),
     }
     .sign(&owner, &mut a)
@@ -832,12 +838,12 @@ fn an_anchor_replayed_in_its_own_session_cannot_wind_the_clock_back() {
     )
     .unwrap();
     assert_eq!(
-        exchange(&mut lock, 200, &mut s, &open[..m]).1,
-        Reply::TimeSet(T0 + 100)
+        exchange(&mut lock, tick(200), &mut s, &open[..m]).1,
+        Reply::TimeSet(T0 + secs(100))
     );
     let mut msg = [0u8; 512];
     let len = s.command(Command::Time(&a[..k]), &mut msg).unwrap();
-    let (o, r) = exchange(&mut lock, 300, &mut s, &msg[..len]);
+    let (o, r) = exchange(&mut lock, tick(300), &mut s, &msg[..len]);
     assert_eq!(
         (r, o.denied),
         (
@@ -845,7 +851,7 @@ fn an_anchor_replayed_in_its_own_session_cannot_wind_the_clock_back() {
             Some(Error::Replay)
         )
     );
-    assert_eq!(lock.trusted_now(300), Some(T0 + 200));
+    assert_eq!(lock.trusted_now(tick(300)), Some(T0 + secs(200)));
 }
 
 #[test]
@@ -854,15 +860,15 @@ fn a_relock_happens_even_when_its_receipt_cannot_be_stored() {
     let mut lock = Lock::boot(key(2), Faulty::new(lock.into_storage(), 3, true)).unwrap();
     // Commits left after boot: the anchor and the unlock; then storage fails.
     assert_eq!(
-        set_time(&mut lock, 10, T0, &key(1), &mut w.rng),
+        set_time(&mut lock, tick(10), T0, &key(1), &mut w.rng),
         Reply::TimeSet(T0)
     );
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let (mut s, _, o, _) = visit(&mut lock, 20, &cred, Command::Unlock, &mut w.rng);
+    let (mut s, _, o, _) = visit(&mut lock, tick(20), &cred, Command::Unlock, &mut w.rng);
     assert_eq!(o.action, Action::Unlock);
     let mut msg = [0u8; 64];
     let n = s.command(Command::Lock, &mut msg).unwrap();
-    let (o, r) = exchange(&mut lock, 30, &mut s, &msg[..n]);
+    let (o, r) = exchange(&mut lock, tick(30), &mut s, &msg[..n]);
     assert_eq!((o.action, r), (Action::Lock, Reply::Locked));
 }
 
@@ -871,24 +877,24 @@ fn a_permanent_use_limited_grant_works_without_a_trusted_clock() {
     let mut w = World::new();
     let mut lock = install(&w);
     let mut link = w.company_link();
-    link.not_before = 0;
+    link.not_before = UnixTime::EPOCH;
     link.lifetime = None;
     link.depth = 0;
     link.uses = Some(2);
     link.subject = key(4).public_key();
     let chain = Chain::root(&w.owner, &link).unwrap();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    assert_eq!(lock.trusted_now(1), None);
+    assert_eq!(lock.trusted_now(tick(1)), None);
     assert_eq!(
-        visit(&mut lock, 1, &cred, Command::Unlock, &mut w.rng).3,
+        visit(&mut lock, tick(1), &cred, Command::Unlock, &mut w.rng).3,
         Reply::Unlocked
     );
     assert_eq!(
-        visit(&mut lock, 2, &cred, Command::Unlock, &mut w.rng).3,
+        visit(&mut lock, tick(2), &cred, Command::Unlock, &mut w.rng).3,
         Reply::Unlocked
     );
     assert_eq!(
-        visit(&mut lock, 3, &cred, Command::Unlock, &mut w.rng).3,
+        visit(&mut lock, tick(3), &cred, Command::Unlock, &mut w.rng).3,
         Reply::Denied(ReasonCode::UsedUp)
     );
 }
@@ -898,25 +904,31 @@ fn a_lock_that_cannot_reload_its_committed_state_stops_until_reboot() {
     let (mut w, lock, chain) = setup();
     let mut lock = Lock::boot(key(2), Faulty::new(lock.into_storage(), 2, false)).unwrap();
     assert_eq!(
-        set_time(&mut lock, 10, T0, &key(1), &mut w.rng),
+        set_time(&mut lock, tick(10), T0, &key(1), &mut w.rng),
         Reply::TimeSet(T0)
     );
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let (_, _, o, r) = visit(&mut lock, 20, &cred, Command::Unlock, &mut w.rng);
+    let (_, _, o, r) = visit(&mut lock, tick(20), &cred, Command::Unlock, &mut w.rng);
     assert_eq!(
         (o.action, r),
         (Action::None, Reply::Denied(ReasonCode::Unavailable))
     );
     let mut ch = [0u8; 256];
-    assert_eq!(lock.challenge(21, &mut w.rng, &mut ch), Err(Error::Storage));
-    assert_eq!(lock.door_event(22, DoorEvent::Opened), Err(Error::Storage));
+    assert_eq!(
+        lock.challenge(tick(21), &mut w.rng, &mut ch),
+        Err(Error::Storage)
+    );
+    assert_eq!(
+        lock.door_event(tick(22), DoorEvent::Opened),
+        Err(Error::Storage)
+    );
 }
 
 /// In an open session, sends `command` at `tick` and returns the reply and the detailed
 /// refusal.
 fn in_session(
     lock: &mut Lock<Mem>,
-    tick: u64,
+    tick: Tick,
     s: &mut PhoneSession,
     command: Command<'_>,
 ) -> (Reply<'static>, Option<Error>) {
@@ -941,7 +953,7 @@ fn a_schedule_window_that_closes_during_a_session_stops_its_unlocks() {
     let (mut w, mut lock, _) = setup();
     // Mondays 12:00 to 13:00 UTC, no lifetime: T0 is a Monday, 12:00.
     let mut link = direct_link(&mut w);
-    link.not_before = 0;
+    link.not_before = UnixTime::EPOCH;
     link.lifetime = None;
     link.schedule = Some(
         Schedule::new(
@@ -952,16 +964,16 @@ fn a_schedule_window_that_closes_during_a_session_stops_its_unlocks() {
     );
     let chain = Chain::root(&key(1), &link).unwrap();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let opened = tick_at(T0 + 3590);
+    let opened = tick_at(T0 + secs(3590));
     let (mut s, _, _, reply) = visit(&mut lock, opened, &cred, Command::Hello, &mut w.rng);
     assert_eq!(reply, Reply::Ready);
     assert_eq!(
-        in_session(&mut lock, opened + 5, &mut s, Command::Unlock),
+        in_session(&mut lock, opened + secs(5), &mut s, Command::Unlock),
         (Reply::Unlocked, None)
     );
     // 13:01:40, 110 seconds into the session: the window has closed.
     assert_eq!(
-        in_session(&mut lock, tick_at(T0 + 3700), &mut s, Command::Unlock),
+        in_session(&mut lock, tick_at(T0 + secs(3700)), &mut s, Command::Unlock),
         (
             Reply::Denied(ReasonCode::NotNow),
             Some(Error::OutsideSchedule)
@@ -977,7 +989,7 @@ fn a_revocation_applied_during_a_session_stops_its_unlocks() {
     link.uses = None;
     let chain = company.extend(&w.company, &link).unwrap();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     let changes = [
         // Unrelated revocations leave the session's grant alone.
         (
@@ -1000,12 +1012,18 @@ fn a_revocation_applied_during_a_session_stops_its_unlocks() {
     ];
     for (version, (change, denied)) in (1..).zip(changes) {
         let mut lock = Lock::boot(key(2), lock.storage().clone()).unwrap();
-        set_time(&mut lock, t - 1, T0 + 29, &key(1), &mut w.rng);
+        set_time(
+            &mut lock,
+            tick_at(T0 + secs(29)),
+            T0 + secs(29),
+            &key(1),
+            &mut w.rng,
+        );
         let (mut s, _, _, reply) = visit(&mut lock, t, &cred, Command::Hello, &mut w.rng);
         assert_eq!(reply, Reply::Ready);
         let update = owner_update(lock.id(), version, change);
         assert_eq!(
-            in_session(&mut lock, t + 1, &mut s, Command::Config(&update)),
+            in_session(&mut lock, t + secs(1), &mut s, Command::Config(&update)),
             (Reply::ConfigApplied(version), None)
         );
         let expected = match denied {
@@ -1013,7 +1031,7 @@ fn a_revocation_applied_during_a_session_stops_its_unlocks() {
             Some(_) => Reply::Denied(ReasonCode::NotAuthorized),
         };
         assert_eq!(
-            in_session(&mut lock, t + 2, &mut s, Command::Unlock),
+            in_session(&mut lock, t + secs(2), &mut s, Command::Unlock),
             (expected, denied),
             "{change:?}"
         );
@@ -1032,16 +1050,16 @@ fn a_revocation_applied_during_a_session_stops_its_unlocks() {
     let (mut s, _, _, reply) = visit(&mut lock, t, &cred, Command::Hello, &mut w.rng);
     assert_eq!(reply, Reply::Ready);
     assert_eq!(
-        in_session(&mut lock, t + 1, &mut s, Command::Unlock),
+        in_session(&mut lock, t + secs(1), &mut s, Command::Unlock),
         (Reply::Unlocked, None)
     );
     let remove = owner_update(lock.id(), 2, Change::RemoveOwner(owner2.public_key()));
     assert_eq!(
-        in_session(&mut lock, t + 2, &mut s, Command::Config(&remove)),
+        in_session(&mut lock, t + secs(2), &mut s, Command::Config(&remove)),
         (Reply::ConfigApplied(2), None)
     );
     assert_eq!(
-        in_session(&mut lock, t + 3, &mut s, Command::Unlock),
+        in_session(&mut lock, t + secs(3), &mut s, Command::Unlock),
         (
             Reply::Denied(ReasonCode::NotAuthorized),
             Some(Error::UnknownOwner)
@@ -1071,7 +1089,7 @@ fn update_by(
 fn apply(
     lock: &mut Lock<Mem>,
     w: &mut World,
-    tick: u64,
+    tick: Tick,
     update: &[u8],
 ) -> (Reply<'static>, Option<Error>) {
     let (_, o, r) = anonymous(lock, tick, Command::Config(update), &mut w.rng);
@@ -1081,7 +1099,7 @@ fn apply(
 #[test]
 fn a_revoked_co_owner_key_is_refused_wherever_it_signs() {
     let (mut w, mut lock, chain) = setup();
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     let (k1, k2, k6) = (key(1), key(8), key(6));
     let id = lock.id();
     for (version, change) in [
@@ -1103,12 +1121,12 @@ fn a_revoked_co_owner_key_is_refused_wherever_it_signs() {
         Reply::Unlocked
     );
     assert_eq!(
-        set_time(&mut lock, t, T0 + 30, &k2, &mut w.rng),
-        Reply::TimeSet(T0 + 30)
+        set_time(&mut lock, t, T0 + secs(30), &k2, &mut w.rng),
+        Reply::TimeSet(T0 + secs(30))
     );
     assert_eq!(
-        set_time(&mut lock, t, T0 + 30, &k6, &mut w.rng),
-        Reply::TimeSet(T0 + 30)
+        set_time(&mut lock, t, T0 + secs(30), &k6, &mut w.rng),
+        Reply::TimeSet(T0 + secs(30))
     );
     assert_eq!(
         apply(
@@ -1156,13 +1174,13 @@ fn a_revoked_co_owner_key_is_refused_wherever_it_signs() {
     // Its anchors, and those of a revoked time key.
     for k in [&k2, &k6] {
         let mut ch = [0u8; 256];
-        let n = lock.challenge(t + 1, &mut w.rng, &mut ch).unwrap();
+        let n = lock.challenge(t + secs(1), &mut w.rng, &mut ch).unwrap();
         let nonce = inspect_challenge(&ch[..n], &lock.id()).unwrap().nonce;
         let mut a = [0u8; 256];
         let len = TimeAnchor {
             lock: lock.id(),
             nonce,
-            time: T0 + 40,
+            time: T0 + secs(40),
             signer: k.public_key(),
         }
         .sign(k, &mut a)
@@ -1176,7 +1194,7 @@ fn a_revoked_co_owner_key_is_refused_wherever_it_signs() {
             &mut open,
         )
         .unwrap();
-        let (o, r) = exchange(&mut lock, t + 1, &mut s, &open[..m]);
+        let (o, r) = exchange(&mut lock, t + secs(1), &mut s, &open[..m]);
         assert_eq!(
             (r, o.denied),
             (
@@ -1188,12 +1206,12 @@ fn a_revoked_co_owner_key_is_refused_wherever_it_signs() {
     // The unrevoked owner still roots chains, signs anchors and updates.
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
     assert_eq!(
-        visit(&mut lock, t + 2, &cred, Command::Unlock, &mut w.rng).3,
+        visit(&mut lock, t + secs(2), &cred, Command::Unlock, &mut w.rng).3,
         Reply::Unlocked
     );
     assert_eq!(
-        set_time(&mut lock, t + 2, T0 + 40, &k1, &mut w.rng),
-        Reply::TimeSet(T0 + 40)
+        set_time(&mut lock, t + secs(2), T0 + secs(40), &k1, &mut w.rng),
+        Reply::TimeSet(T0 + secs(40))
     );
     // It may not revoke or remove itself while it is the only unrevoked owner left.
     for change in [
@@ -1201,7 +1219,12 @@ fn a_revoked_co_owner_key_is_refused_wherever_it_signs() {
         Change::RemoveOwner(k1.public_key()),
     ] {
         assert_eq!(
-            apply(&mut lock, &mut w, t + 2, &update_by(&k1, id, 6, change)),
+            apply(
+                &mut lock,
+                &mut w,
+                t + secs(2),
+                &update_by(&k1, id, 6, change)
+            ),
             (
                 Reply::Denied(ReasonCode::NotAuthorized),
                 Some(Error::NotPermitted)
@@ -1214,7 +1237,7 @@ fn a_revoked_co_owner_key_is_refused_wherever_it_signs() {
         apply(
             &mut lock,
             &mut w,
-            t + 2,
+            t + secs(2),
             &update_by(&k1, id, 6, Change::RemoveOwner(k2.public_key()))
         ),
         (Reply::ConfigApplied(6), None)
@@ -1230,14 +1253,14 @@ fn a_revoked_holder_or_delegate_key_is_refused_and_others_still_pass() {
     link.uses = None;
     let chain = company.extend(&w.company, &link).unwrap();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     for (version, k, denied) in [
         (1, key(9), None),
         (2, key(4), Some(Error::Revoked)),
         (3, key(3), Some(Error::Revoked)),
     ] {
         let mut lock = Lock::boot(key(2), lock.storage().clone()).unwrap();
-        set_time(&mut lock, t, T0 + 30, &key(1), &mut w.rng);
+        set_time(&mut lock, t, T0 + secs(30), &key(1), &mut w.rng);
         let update = owner_update(lock.id(), version, Change::RevokeKey(k.public_key()));
         assert_eq!(
             apply(&mut lock, &mut w, t, &update),
@@ -1253,9 +1276,9 @@ fn a_revoked_holder_or_delegate_key_is_refused_and_others_still_pass() {
 fn late_anchor(
     lock: &mut Lock<Mem>,
     w: &mut World,
-    tick: u64,
-    delay: u64,
-    time: u64,
+    tick: Tick,
+    delay: Seconds,
+    time: UnixTime,
     signer: &doorkey::crypto::SecretKey,
 ) -> (Reply<'static>, Option<Error>) {
     let mut ch = [0u8; 256];
@@ -1284,17 +1307,30 @@ fn an_anchor_delivered_late_in_its_session_sets_the_time_of_its_challenge() {
     // A grant that expires at T0 + 200.
     let mut link = direct_link(&mut w);
     link.not_before = T0;
-    link.lifetime = Some(200);
+    link.lifetime = Some(secs(200));
     let chain = Chain::root(&key(1), &link).unwrap();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
     // The challenge goes out at T0 + 150; the anchor for it arrives 119 seconds later.
-    let issued = tick_at(T0 + 150);
+    let issued = tick_at(T0 + secs(150));
     assert_eq!(
-        late_anchor(&mut lock, &mut w, issued, 119, T0 + 150, &key(1)),
-        (Reply::TimeSet(T0 + 150), None)
+        late_anchor(
+            &mut lock,
+            &mut w,
+            issued,
+            secs(119),
+            T0 + secs(150),
+            &key(1)
+        ),
+        (Reply::TimeSet(T0 + secs(150)), None)
     );
-    assert_eq!(lock.trusted_now(issued + 119), Some(T0 + 269));
-    let (_, _, o, r) = visit(&mut lock, issued + 120, &cred, Command::Unlock, &mut w.rng);
+    assert_eq!(lock.trusted_now(issued + secs(119)), Some(T0 + secs(269)));
+    let (_, _, o, r) = visit(
+        &mut lock,
+        issued + secs(120),
+        &cred,
+        Command::Unlock,
+        &mut w.rng,
+    );
     assert_eq!(
         (r, o.denied),
         (Reply::Denied(ReasonCode::NotNow), Some(Error::Expired))
@@ -1305,7 +1341,7 @@ fn an_anchor_delivered_late_in_its_session_sets_the_time_of_its_challenge() {
 fn a_time_key_may_move_the_clock_a_week_ahead_and_an_owner_further() {
     use doorkey::lock::MAX_TIME_KEY_LEAP;
     let (mut w, lock, _) = setup();
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     let time_key = key(6);
     let update = owner_update(lock.id(), 1, Change::AddTimeKey(time_key.public_key()));
     let mut lock = lock;
@@ -1315,29 +1351,15 @@ fn a_time_key_may_move_the_clock_a_week_ahead_and_an_owner_further() {
     );
     let storage = lock.storage().clone();
     // Measured from the high-water mark (T0 + 30, the update's receipt), with a trusted clock.
-    assert_eq!(lock.state().high_water, T0 + 30);
-    let limit = T0 + 30 + MAX_TIME_KEY_LEAP;
-    assert_eq!(
-        late_anchor(&mut lock, &mut w, t, 0, limit + 1, &time_key),
-        (
-            Reply::Denied(ReasonCode::NotAuthorized),
-            Some(Error::NotPermitted)
-        )
-    );
-    assert_eq!(
-        late_anchor(&mut lock, &mut w, t, 0, limit, &time_key),
-        (Reply::TimeSet(limit), None)
-    );
-    // And after a reboot, with an untrusted clock.
-    let mut lock = Lock::boot(key(2), storage).unwrap();
-    let mark = T0 + 30;
+    assert_eq!(lock.state().high_water, T0 + secs(30));
+    let limit = T0 + secs(30) + MAX_TIME_KEY_LEAP;
     assert_eq!(
         late_anchor(
             &mut lock,
             &mut w,
-            5,
-            0,
-            mark + MAX_TIME_KEY_LEAP + 1,
+            t,
+            Seconds::ZERO,
+            limit + secs(1),
             &time_key
         ),
         (
@@ -1346,13 +1368,41 @@ fn a_time_key_may_move_the_clock_a_week_ahead_and_an_owner_further() {
         )
     );
     assert_eq!(
-        late_anchor(&mut lock, &mut w, 5, 0, mark + MAX_TIME_KEY_LEAP, &time_key),
+        late_anchor(&mut lock, &mut w, t, Seconds::ZERO, limit, &time_key),
+        (Reply::TimeSet(limit), None)
+    );
+    // And after a reboot, with an untrusted clock.
+    let mut lock = Lock::boot(key(2), storage).unwrap();
+    let mark = T0 + secs(30);
+    assert_eq!(
+        late_anchor(
+            &mut lock,
+            &mut w,
+            tick(5),
+            Seconds::ZERO,
+            mark + MAX_TIME_KEY_LEAP + secs(1),
+            &time_key
+        ),
+        (
+            Reply::Denied(ReasonCode::NotAuthorized),
+            Some(Error::NotPermitted)
+        )
+    );
+    assert_eq!(
+        late_anchor(
+            &mut lock,
+            &mut w,
+            tick(5),
+            Seconds::ZERO,
+            mark + MAX_TIME_KEY_LEAP,
+            &time_key
+        ),
         (Reply::TimeSet(mark + MAX_TIME_KEY_LEAP), None)
     );
     // An owner is not bounded.
-    let far = T0 + 400 * DAY;
+    let far = T0 + Seconds::from_days(400);
     assert_eq!(
-        late_anchor(&mut lock, &mut w, 6, 0, far, &key(1)),
+        late_anchor(&mut lock, &mut w, tick(6), Seconds::ZERO, far, &key(1)),
         (Reply::TimeSet(far), None)
     );
 }
@@ -1362,7 +1412,7 @@ fn an_owner_resets_a_clock_sent_into_the_future_without_losing_state() {
     use doorkey::receipt::Event;
     let (mut w, mut lock, chain) = setup();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     let revoke = owner_update(
         lock.id(),
         1,
@@ -1376,7 +1426,7 @@ fn an_owner_resets_a_clock_sent_into_the_future_without_losing_state() {
         (Reply::ConfigApplied(1), None)
     );
     // An owner's phone with a clock ten years ahead.
-    let future = T0 + 3650 * DAY;
+    let future = T0 + Seconds::from_days(3650);
     assert_eq!(
         set_time(&mut lock, t, future, &key(1), &mut w.rng),
         Reply::TimeSet(future)
@@ -1385,31 +1435,38 @@ fn an_owner_resets_a_clock_sent_into_the_future_without_losing_state() {
     assert_eq!(o.denied, Some(Error::Expired));
     // The true time is refused: below the high-water mark.
     assert_eq!(
-        late_anchor(&mut lock, &mut w, t + 1, 0, T0 + 31, &key(1)),
+        late_anchor(
+            &mut lock,
+            &mut w,
+            t + secs(1),
+            Seconds::ZERO,
+            T0 + secs(31),
+            &key(1)
+        ),
         (Reply::Denied(ReasonCode::Refused), Some(Error::Stale))
     );
     let reset = owner_update(lock.id(), 2, Change::ResetClock(T0));
     assert_eq!(
-        apply(&mut lock, &mut w, t + 2, &reset),
+        apply(&mut lock, &mut w, t + secs(2), &reset),
         (Reply::ConfigApplied(2), None)
     );
     let state = lock.state();
     assert_eq!(state.high_water, T0);
-    assert_eq!(lock.trusted_now(t + 2), None);
+    assert_eq!(lock.trusted_now(t + secs(2)), None);
     let receipt = state.backlog.as_slice().last().unwrap();
     assert_eq!((receipt.event, receipt.time), (Event::ClockReset(2), None));
     // Nothing else was lost: the revocation and the configuration version stand.
     assert_eq!(state.revoked_ids.len(), 1);
     assert_eq!(state.enrolment.config_version(), 2);
     // Until the next anchor the clock is untrusted; then the grant works again.
-    let (_, _, o, _) = visit(&mut lock, t + 3, &cred, Command::Unlock, &mut w.rng);
+    let (_, _, o, _) = visit(&mut lock, t + secs(3), &cred, Command::Unlock, &mut w.rng);
     assert_eq!(o.denied, Some(Error::ClockUntrusted));
     assert_eq!(
-        set_time(&mut lock, t + 4, T0 + 34, &key(1), &mut w.rng),
-        Reply::TimeSet(T0 + 34)
+        set_time(&mut lock, t + secs(4), T0 + secs(34), &key(1), &mut w.rng),
+        Reply::TimeSet(T0 + secs(34))
     );
     assert_eq!(
-        visit(&mut lock, t + 4, &cred, Command::Unlock, &mut w.rng).3,
+        visit(&mut lock, t + secs(4), &cred, Command::Unlock, &mut w.rng).3,
         Reply::Unlocked
     );
     // Only an owner may reset the clock.
@@ -1418,12 +1475,12 @@ fn an_owner_resets_a_clock_sent_into_the_future_without_losing_state() {
         lock: lock.id(),
         version: 3,
         signer: key(6).public_key(),
-        change: Change::ResetClock(0),
+        change: Change::ResetClock(UnixTime::EPOCH),
     }
     .sign(&key(6), &mut buf)
     .unwrap();
     assert_eq!(
-        apply(&mut lock, &mut w, t + 5, &buf[..n]),
+        apply(&mut lock, &mut w, t + secs(5), &buf[..n]),
         (
             Reply::Denied(ReasonCode::NotAuthorized),
             Some(Error::NotPermitted)
@@ -1448,7 +1505,7 @@ impl doorkey::lock::Presence for Touch {
 fn an_unlock_waits_for_presence_and_counts_no_use_without_it() {
     let (mut w, mut lock, chain) = setup();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let t = tick_at(T0 + 30);
+    let t = tick_at(T0 + secs(30));
     let (mut s, _, _, reply) = visit(&mut lock, t, &cred, Command::Hello, &mut w.rng);
     assert_eq!(reply, Reply::Ready);
     for present in [false, true] {
@@ -1460,7 +1517,7 @@ fn an_unlock_waits_for_presence_and_counts_no_use_without_it() {
         let n = s.command(Command::Unlock, &mut msg).unwrap();
         let mut out = [0u8; 512];
         let o = lock
-            .handle_with(t + 1, &mut msg[..n], &mut out, &mut touch)
+            .handle_with(t + secs(1), &mut msg[..n], &mut out, &mut touch)
             .unwrap();
         let reply = s.read_reply(&mut out[..o.reply]).unwrap();
         assert_eq!(touch.asked, [key(4).public_key()]);
@@ -1490,18 +1547,22 @@ fn a_session_answers_commands_for_exactly_its_lifetime() {
     use doorkey::session::SESSION_LIFETIME;
     let mut w = World::new();
     let mut lock = install(&w);
-    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
+    set_time(&mut lock, tick(50), T0 - secs(50), &key(1), &mut w.rng);
     let chain = w.company_chain();
     let cred = Credential::new(chain.as_bytes(), key(3)).unwrap();
     let mut msg = [0u8; 256];
-    let (mut s, _, _, _) = visit(&mut lock, 100, &cred, Command::Hello, &mut w.rng);
+    let (mut s, _, _, _) = visit(&mut lock, tick(100), &cred, Command::Hello, &mut w.rng);
     let k = s.command(Command::Hello, &mut msg).unwrap();
-    let (_, reply) = exchange(&mut lock, 100 + SESSION_LIFETIME, &mut s, &msg[..k]);
+    let (_, reply) = exchange(&mut lock, tick(100) + SESSION_LIFETIME, &mut s, &msg[..k]);
     assert_eq!(reply, Reply::Ready);
 
-    let (mut s, _, _, _) = visit(&mut lock, 300, &cred, Command::Hello, &mut w.rng);
+    let (mut s, _, _, _) = visit(&mut lock, tick(300), &cred, Command::Hello, &mut w.rng);
     let k = s.command(Command::Hello, &mut msg).unwrap();
     let mut out = [0u8; 256];
-    let late = lock.handle(300 + SESSION_LIFETIME + 1, &mut msg[..k].to_vec(), &mut out);
+    let late = lock.handle(
+        tick(300) + SESSION_LIFETIME + secs(1),
+        &mut msg[..k].to_vec(),
+        &mut out,
+    );
     assert_eq!(late.map(|o| o.reply), Err(Error::Replay));
 }

@@ -3,33 +3,39 @@
 
 mod common;
 
-use common::{DAY, T0, key};
+use common::{DAY, T0, key, secs, tick};
 use doorkey::Error;
 use doorkey::config::Change;
 use doorkey::credential::CredentialId;
-use doorkey::credential::{Chain, Link, Rights, Scope};
+use doorkey::credential::{Chain, Link, Rights};
 use doorkey::crypto::Signer;
 use doorkey::lock::{Lock, MAX_STATE_BYTES, MAX_USE_ENTRIES, MemoryStorage};
 use doorkey::phone::Credential;
 use doorkey::receipt::Event;
 use doorkey::session::{Command, Reply};
-use doorkey::wire::Bounded;
+use doorkey::time::{Seconds, Tick};
 
 #[test]
 fn a_new_lock_refuses_everything_until_started() {
     let mut lock = Lock::new(key(2), MemoryStorage::<MAX_STATE_BYTES>::new());
     let mut out = [0u8; 256];
     let mut rng = common::rng(1);
-    assert_eq!(lock.challenge(0, &mut rng, &mut out), Err(Error::Storage));
     assert_eq!(
-        lock.handle(0, &mut [1, 0x11], &mut out),
+        lock.challenge(tick(0), &mut rng, &mut out),
+        Err(Error::Storage)
+    );
+    assert_eq!(
+        lock.handle(tick(0), &mut [1, 0x11], &mut out),
         Err(Error::Storage)
     );
     // Nothing committed yet: it cannot start, and says why.
     assert_eq!(lock.start(), Err(Error::NotProvisioned));
-    assert_eq!(lock.challenge(0, &mut rng, &mut out), Err(Error::Storage));
+    assert_eq!(
+        lock.challenge(tick(0), &mut rng, &mut out),
+        Err(Error::Storage)
+    );
     lock.provision(key(1).public_key()).unwrap();
-    assert!(lock.challenge(0, &mut rng, &mut out).is_ok());
+    assert!(lock.challenge(tick(0), &mut rng, &mut out).is_ok());
 }
 
 #[test]
@@ -48,7 +54,7 @@ fn start_in_place_matches_boot() {
         lock.state().backlog.as_slice().last().unwrap().event,
         Event::Boot
     );
-    assert_eq!(lock.trusted_now(T0), None);
+    assert_eq!(lock.trusted_now(tick(T0.as_secs())), None);
 }
 
 #[test]
@@ -63,7 +69,7 @@ fn start_refuses_another_locks_storage() {
     assert_eq!(other.start(), Err(Error::Misuse));
     let mut out = [0u8; 256];
     assert_eq!(
-        other.challenge(0, &mut common::rng(1), &mut out),
+        other.challenge(tick(0), &mut common::rng(1), &mut out),
         Err(Error::Storage)
     );
 }
@@ -72,7 +78,7 @@ fn start_refuses_another_locks_storage() {
 fn link(
     subject: u8,
     lock: Option<doorkey::credential::LockId>,
-    lifetime: u64,
+    lifetime: Seconds,
     uses: Option<u16>,
     depth: u8,
     id: CredentialId,
@@ -82,27 +88,24 @@ fn link(
     } else {
         Rights::UNLOCK
     };
-    Link {
-        subject: key(subject).public_key(),
-        scope: lock.map_or(Scope::Inherit, |l| {
-            Scope::Locks(Bounded::from_slice(&[l]).unwrap())
-        }),
-        rights,
-        not_before: T0 - common::DAY,
-        lifetime: Some(lifetime),
-        schedule: None,
-        uses,
-        depth,
-        id,
-        epoch: 0,
-        purpose: None,
+    let mut link = Link::builder(key(subject).public_key(), rights)
+        .valid_from(T0 - DAY)
+        .valid_for(lifetime)
+        .depth(depth)
+        .id(id);
+    if let Some(lock) = lock {
+        link = link.locks(&[lock]);
     }
+    if let Some(uses) = uses {
+        link = link.uses(uses);
+    }
+    link.build(&mut common::rng(0)).unwrap()
 }
 
 /// Asks the lock to unlock as key(4) holding `chain`; the precise refusal, if any.
-fn unlock(lock: &mut Lock<common::Mem>, tick: u64, chain: &Chain) -> Option<Error> {
+fn unlock(lock: &mut Lock<common::Mem>, tick: Tick, chain: &Chain) -> Option<Error> {
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
-    let mut rng = common::rng(tick as u8);
+    let mut rng = common::rng(tick.as_secs() as u8);
     let (_, _, outcome, reply) = common::visit(lock, tick, &cred, Command::Unlock, &mut rng);
     assert_eq!(outcome.denied.is_none(), reply == Reply::Unlocked);
     outcome.denied
@@ -113,31 +116,41 @@ fn a_sibling_delegation_cannot_launder_an_owners_cap() {
     let w = common::World::new();
     let mut lock = common::install(&w);
     // Tick t reads T0 + t.
-    common::set_time(&mut lock, 0, T0, &w.owner, &mut common::rng(1));
+    common::set_time(&mut lock, tick(0), T0, &w.owner, &mut common::rng(1));
     let at = |i: u8| CredentialId([i; 16]);
     let capped = at(1);
     // The owner gives delegate key(3) two visits under one delegation, and a sibling one
     // without a cap (for, say, its own staff).
     let d1 = Chain::root(
         &w.owner,
-        &link(3, Some(w.lock_id()), 30 * DAY, Some(2), 1, capped),
+        &link(
+            3,
+            Some(w.lock_id()),
+            Seconds::from_days(30),
+            Some(2),
+            1,
+            capped,
+        ),
     )
     .unwrap();
     let d2 = Chain::root(
         &w.owner,
-        &link(3, Some(w.lock_id()), 30 * DAY, None, 1, at(2)),
+        &link(3, Some(w.lock_id()), Seconds::from_days(30), None, 1, at(2)),
     )
     .unwrap();
     let visits = d1
-        .extend(&key(3), &link(4, None, 29 * DAY, Some(2), 0, at(3)))
+        .extend(
+            &key(3),
+            &link(4, None, Seconds::from_days(29), Some(2), 0, at(3)),
+        )
         .unwrap();
     // The delegate mints a 60-second link reusing the capped id under the sibling.
     let short = d2
-        .extend(&key(3), &link(4, None, DAY + 60, Some(1), 0, capped))
+        .extend(&key(3), &link(4, None, DAY + secs(60), Some(1), 0, capped))
         .unwrap();
     let mut opened = 0;
-    for (tick, chain) in [(10, &short), (20, &visits), (30, &visits)] {
-        opened += u32::from(unlock(&mut lock, tick, chain).is_none());
+    for (when, chain) in [(tick(10), &short), (tick(20), &visits), (tick(30), &visits)] {
+        opened += u32::from(unlock(&mut lock, when, chain).is_none());
     }
     assert_eq!(opened, 2, "the capped id allows two visits in all");
     // After the short link has expired, the delegate fills the table with short one-use
@@ -148,10 +161,17 @@ fn a_sibling_delegation_cannot_launder_an_owners_cap() {
             .unwrap()
     };
     for i in 0..MAX_USE_ENTRIES as u8 {
-        unlock(&mut lock, 100 + u64::from(i), &filler(i, DAY + 150));
+        unlock(
+            &mut lock,
+            tick(100 + u64::from(i)),
+            &filler(i, DAY + secs(150)),
+        );
     }
-    assert_eq!(unlock(&mut lock, 200, &filler(99, DAY + 300)), None);
-    assert_eq!(unlock(&mut lock, 210, &visits), Some(Error::UsedUp));
+    assert_eq!(
+        unlock(&mut lock, tick(200), &filler(99, DAY + secs(300))),
+        None
+    );
+    assert_eq!(unlock(&mut lock, tick(210), &visits), Some(Error::UsedUp));
 }
 
 #[test]
@@ -159,11 +179,18 @@ fn a_revoked_id_or_key_is_refused_as_revoked_and_nothing_else_is() {
     let w = common::World::new();
     let mut lock = common::install(&w);
     let mut rng = common::rng(1);
-    common::set_time(&mut lock, 0, T0, &w.owner, &mut rng);
+    common::set_time(&mut lock, tick(0), T0, &w.owner, &mut rng);
     let root = |subject, id| {
         Chain::root(
             &w.owner,
-            &link(subject, Some(w.lock_id()), 30 * DAY, None, 1, id),
+            &link(
+                subject,
+                Some(w.lock_id()),
+                Seconds::from_days(30),
+                None,
+                1,
+                id,
+            ),
         )
         .unwrap()
     };
@@ -173,7 +200,14 @@ fn a_revoked_id_or_key_is_refused_as_revoked_and_nothing_else_is() {
         parent
             .extend(
                 &key(issuer),
-                &link(4, None, DAY * 2, None, 0, CredentialId([id; 16])),
+                &link(
+                    4,
+                    None,
+                    Seconds::from_days(2),
+                    None,
+                    0,
+                    CredentialId([id; 16]),
+                ),
             )
             .unwrap()
     };
@@ -188,24 +222,24 @@ fn a_revoked_id_or_key_is_refused_as_revoked_and_nothing_else_is() {
         id: CredentialId([10; 16]),
         until: None,
     };
-    config(&mut lock, 5, update(1, by_id));
-    assert_eq!(unlock(&mut lock, 10, &revoked), Some(Error::Revoked));
-    assert_eq!(unlock(&mut lock, 11, &kept), None);
+    config(&mut lock, tick(5), update(1, by_id));
+    assert_eq!(unlock(&mut lock, tick(10), &revoked), Some(Error::Revoked));
+    assert_eq!(unlock(&mut lock, tick(11), &kept), None);
     // Revoking a delegate's key cuts off its links, and only its links.
     let (cut, spared) = (via(&company, 3, 12), via(&other_company, 5, 13));
-    let until = Some(T0 + 30 * DAY);
+    let until = Some(T0 + Seconds::from_days(30));
     let by_key = Change::RevokeKeyUntil {
         key: key(3).public_key(),
         until,
     };
-    config(&mut lock, 20, update(2, by_key));
-    assert_eq!(unlock(&mut lock, 30, &cut), Some(Error::Revoked));
-    assert_eq!(unlock(&mut lock, 31, &spared), None);
+    config(&mut lock, tick(20), update(2, by_key));
+    assert_eq!(unlock(&mut lock, tick(30), &cut), Some(Error::Revoked));
+    assert_eq!(unlock(&mut lock, tick(31), &spared), None);
     // A holder key revoked for good: key(4) holds every leaf.
     config(
         &mut lock,
-        40,
+        tick(40),
         update(3, Change::RevokeKey(key(4).public_key())),
     );
-    assert_eq!(unlock(&mut lock, 50, &spared), Some(Error::Revoked));
+    assert_eq!(unlock(&mut lock, tick(50), &spared), Some(Error::Revoked));
 }

@@ -14,7 +14,7 @@ mod common;
 mod flash;
 
 use chacha20::ChaCha20Rng;
-use common::{DAY, T0, key, owned, owner_update, rng};
+use common::{DAY, key, owned, owner_update, rng};
 use doorkey::Error;
 use doorkey::config::{Change, Forget, TimeAnchor};
 use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope, UnverifiedChain};
@@ -25,15 +25,14 @@ use doorkey::lock::{
 };
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::session::{Command, Reply};
-use doorkey::time::{Schedule, WeeklyWindow};
-use doorkey::wire::{Bounded, UnixTime};
+use doorkey::time::{Schedule, Seconds, Tick, UnixTime, WeeklyWindow};
+use doorkey::wire::Bounded;
 use flash::{SimFlash, XorShift};
 use std::collections::{BTreeMap, BTreeSet};
 
-const HOUR: u64 = 3600;
-const MINUTE: u64 = 60;
+const MINUTE: Seconds = Seconds::from_mins(1);
 /// Monday 2026-06-01 00:00 UTC; the lock keeps UTC.
-const START: UnixTime = T0 - 12 * HOUR;
+const START: UnixTime = UnixTime::from_secs(1_780_272_000);
 
 /// How long to run, and how often the owner bumps the epoch.
 struct Profile {
@@ -185,8 +184,8 @@ impl Door {
         }
     }
 
-    fn tick(&self, utc: UnixTime) -> u64 {
-        utc - self.booted_at
+    fn tick(&self, utc: UnixTime) -> Tick {
+        Tick::BOOT + utc.since(self.booted_at).unwrap()
     }
 
     fn reboot(&mut self, utc: UnixTime) {
@@ -221,7 +220,7 @@ impl Door {
     /// Sends an open message; the outcome and reply, unless the lock could not answer.
     fn send(
         &mut self,
-        tick: u64,
+        tick: Tick,
         session: &mut PhoneSession,
         open: &mut [u8],
     ) -> Option<(Outcome, Reply<'static>)> {
@@ -400,33 +399,32 @@ struct Issuer {
 
 impl Issuer {
     /// A link to `subject` with the given window; unlock and lock rights, no delegation.
-    fn link(&mut self, subject: u8, not_before: UnixTime, lifetime: Option<u64>) -> Link {
-        Link {
-            subject: key(subject).public_key(),
-            scope: Scope::Inherit,
-            rights: Rights::UNLOCK.union(Rights::LOCK),
-            not_before,
-            lifetime,
-            schedule: None,
-            uses: None,
-            depth: 0,
-            id: CredentialId::random(&mut self.ids),
-            epoch: self.epoch,
-            purpose: None,
+    fn link(&mut self, subject: u8, not_before: UnixTime, lifetime: Option<Seconds>) -> Link {
+        let mut link = Link::builder(
+            key(subject).public_key(),
+            Rights::UNLOCK.union(Rights::LOCK),
+        )
+        .valid_from(not_before)
+        .epoch(self.epoch);
+        if let Some(lifetime) = lifetime {
+            link = link.valid_for(lifetime);
         }
+        link.build(&mut self.ids).unwrap()
     }
 
     /// An owner-signed root for `subject`.
-    fn root(&mut self, link: Link) -> Chain {
-        let link = Link {
-            scope: Scope::Locks(Bounded::from_slice(&[self.lock]).unwrap()),
-            ..link
-        };
+    fn root(&mut self, mut link: Link) -> Chain {
+        link.scope = Scope::Locks(Bounded::from_slice(&[self.lock]).unwrap());
         Chain::root(&key(1), &link).unwrap()
     }
 
     /// A delegation the owner gives `subject`: may issue one more level.
-    fn delegation(&mut self, subject: u8, not_before: UnixTime, lifetime: Option<u64>) -> Chain {
+    fn delegation(
+        &mut self,
+        subject: u8,
+        not_before: UnixTime,
+        lifetime: Option<Seconds>,
+    ) -> Chain {
         let mut link = self.link(subject, not_before, lifetime);
         link.rights = link.rights.union(Rights::DELEGATE);
         link.depth = 1;
@@ -461,8 +459,8 @@ fn simulate(profile: Profile) -> (Peaks, Stats) {
     let mut companies: Vec<Company> = (0..3u8)
         .map(|c| Company {
             seed: 3 + c,
-            delegation: issuer.delegation(3 + c, START, Some(120 * DAY)),
-            ends: START + 120 * DAY,
+            delegation: issuer.delegation(3 + c, START, Some(Seconds::from_days(120))),
+            ends: START + Seconds::from_days(120),
             couriers: (0..4)
                 .map(|_| {
                     next_seed += 1;
@@ -478,14 +476,14 @@ fn simulate(profile: Profile) -> (Peaks, Stats) {
         issuer.root(l)
     };
     let walker_link = |issuer: &mut Issuer, from: UnixTime| {
-        let mut l = issuer.link(11, from, Some(400 * DAY));
+        let mut l = issuer.link(11, from, Some(Seconds::from_days(400)));
         l.schedule = Some(weekly(WeeklyWindow::WEEKDAYS, 12, 1));
         issuer.root(l)
     };
     let mut cleaner = cleaner_link(&mut issuer);
     let mut walker = walker_link(&mut issuer, START);
     // The house-sitter: a permanent delegation, minting itself one-use permanent links.
-    let mut sitter = issuer.delegation(12, 0, None);
+    let mut sitter = issuer.delegation(12, UnixTime::EPOCH, None);
     // Permanent guests (family, old friends): ten visits each, for good.
     let mut regulars: Vec<(u8, Chain)> = Vec::new();
     let mut lost_phones: Vec<doorkey::crypto::PublicKey> = Vec::new();
@@ -493,8 +491,8 @@ fn simulate(profile: Profile) -> (Peaks, Stats) {
     let mut guest_count = 0u32;
 
     for d in 0..profile.days {
-        let midnight = START + d * DAY;
-        let at = |h: u64, m: u64| midnight + h * HOUR + m * MINUTE;
+        let midnight = START + Seconds::from_days(d);
+        let at = |h: u64, m: u64| midnight + Seconds::from_hours(h) + Seconds::from_mins(m);
         let weekday = d % 7; // 0: Monday
         let mut today = planned.remove(&d).unwrap_or_default();
         if door.noise.upto(3) == 0 {
@@ -515,14 +513,14 @@ fn simulate(profile: Profile) -> (Peaks, Stats) {
                 ));
             }
             for c in &mut companies {
-                c.delegation = issuer.delegation(c.seed, midnight, Some(120 * DAY));
-                c.ends = midnight + 120 * DAY;
+                c.delegation = issuer.delegation(c.seed, midnight, Some(Seconds::from_days(120)));
+                c.ends = midnight + Seconds::from_days(120);
             }
             cleaner = cleaner_link(&mut issuer);
             walker = walker_link(&mut issuer, midnight);
-            sitter = issuer.delegation(12, 0, None);
+            sitter = issuer.delegation(12, UnixTime::EPOCH, None);
             for (seed, chain) in &mut regulars {
-                let mut l = issuer.link(*seed, 0, None);
+                let mut l = issuer.link(*seed, UnixTime::EPOCH, None);
                 l.uses = Some(10);
                 *chain = issuer.root(l);
             }
@@ -530,16 +528,17 @@ fn simulate(profile: Profile) -> (Peaks, Stats) {
         // Deliveries, Monday to Saturday: each company books a two-hour slot and mints its
         // courier a one-off link for it.
         for (c, company) in companies.iter_mut().enumerate() {
-            if company.ends.saturating_sub(midnight) < 30 * DAY {
-                company.delegation = issuer.delegation(company.seed, midnight, Some(120 * DAY));
-                company.ends = midnight + 120 * DAY;
+            if company.ends.since(midnight).unwrap_or(Seconds::ZERO) < Seconds::from_days(30) {
+                company.delegation =
+                    issuer.delegation(company.seed, midnight, Some(Seconds::from_days(120)));
+                company.ends = midnight + Seconds::from_days(120);
             }
             if weekday == 6 {
                 continue;
             }
             let slot = at(8 + 3 * c as u64, 0);
             let courier = company.couriers[d as usize % company.couriers.len()];
-            let mut link = issuer.link(courier, slot, Some(2 * HOUR));
+            let mut link = issuer.link(courier, slot, Some(Seconds::from_hours(2)));
             link.uses = Some(1);
             link.purpose = Some([d as u8; 32]);
             link.epoch = company.delegation.leaf().unwrap().epoch;
@@ -547,7 +546,8 @@ fn simulate(profile: Profile) -> (Peaks, Stats) {
                 .delegation
                 .extend(&key(company.seed), &link)
                 .unwrap();
-            let arrive = slot + 5 * MINUTE + door.noise.upto(90) as u64 * MINUTE;
+            let arrive =
+                slot + Seconds::from_mins(5) + Seconds::from_mins(door.noise.upto(90) as u64);
             if c == 1 && d % 45 == 19 {
                 // The courier was fired this morning: the owner revokes the key until the
                 // company's delegation ends (nothing can name it after that).
@@ -569,11 +569,14 @@ fn simulate(profile: Profile) -> (Peaks, Stats) {
             };
             today.push((arrive, visit(true)));
             today.push((arrive + MINUTE, Event::Door(DoorEvent::Opened)));
-            today.push((arrive + 3 * MINUTE, Event::Door(DoorEvent::Closed)));
-            today.push((arrive + 4 * MINUTE, visit(false)));
+            today.push((
+                arrive + Seconds::from_mins(3),
+                Event::Door(DoorEvent::Closed),
+            ));
+            today.push((arrive + Seconds::from_mins(4), visit(false)));
             if c == 0 && d % 10 == 3 {
                 // Back for a forgotten parcel: a one-off link is spent.
-                today.push((arrive + 20 * MINUTE, visit(true)));
+                today.push((arrive + Seconds::from_mins(20), visit(true)));
             }
         }
         // The cleaner on Wednesdays, the dog walker on weekdays.
@@ -609,7 +612,7 @@ fn simulate(profile: Profile) -> (Peaks, Stats) {
         }
         // Saturdays the house-sitter mints itself a one-use link that never expires.
         if weekday == 5 {
-            let mut link = issuer.link(12, 0, None);
+            let mut link = issuer.link(12, UnixTime::EPOCH, None);
             link.uses = Some(1);
             link.epoch = sitter.leaf().unwrap().epoch;
             let chain = sitter.extend(&key(12), &link).unwrap();
@@ -629,7 +632,7 @@ fn simulate(profile: Profile) -> (Peaks, Stats) {
         if d % 2 == 0 {
             guest_count += 1;
             let seed = 100 + (guest_count % 90) as u8;
-            let mut link = issuer.link(seed, at(10, 0), Some(7 * DAY));
+            let mut link = issuer.link(seed, at(10, 0), Some(Seconds::from_days(7)));
             link.uses = Some(3);
             let id = link.id;
             let end = link.not_after();
@@ -645,7 +648,7 @@ fn simulate(profile: Profile) -> (Peaks, Stats) {
                     device: seed,
                     unlock: true,
                 };
-                let t = START + (d + offset) * DAY + hour * HOUR;
+                let t = START + Seconds::from_days(d + offset) + Seconds::from_hours(hour);
                 if offset == 0 {
                     today.push((t, event));
                 } else {
@@ -654,7 +657,7 @@ fn simulate(profile: Profile) -> (Peaks, Stats) {
             }
             if guest_count.is_multiple_of(5) {
                 let revoke = Change::RevokeId { id, until: end };
-                let t = START + (d + 1) * DAY + 9 * HOUR;
+                let t = START + Seconds::from_days(d + 1) + Seconds::from_hours(9);
                 planned
                     .entry(d + 1)
                     .or_default()
@@ -669,7 +672,7 @@ fn simulate(profile: Profile) -> (Peaks, Stats) {
         // A new permanent guest every two weeks; the owner keeps the last four.
         if d % 14 == 1 {
             let seed = 190 + (d / 14 % 10) as u8;
-            let mut link = issuer.link(seed, 0, None);
+            let mut link = issuer.link(seed, UnixTime::EPOCH, None);
             link.uses = Some(10);
             regulars.push((seed, issuer.root(link)));
             if regulars.len() > 4 {

@@ -13,13 +13,14 @@
 
 use chacha20::ChaCha20Rng;
 use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
-use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+use doorkey::credential::{Chain, Link, Rights};
 use doorkey::crypto::{SecretKey, Signer, hash, labels};
 use doorkey::lock::{Action, Lock, MAX_STATE_BYTES, MemoryStorage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::receipt::{AuditSecret, Head, Parsed, Receipt};
 use doorkey::session::{Command, Reply};
-use doorkey::wire::{self, Bounded, VERSION};
+use doorkey::time::{Seconds, Tick, UnixTime};
+use doorkey::wire::{self, VERSION};
 use rand_core::SeedableRng;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -37,12 +38,11 @@ const ISSUER_RNG_SEED: [u8; 32] = [9; 32];
 /// The owner's audit secret, whose public key the lock seals receipt bundles to.
 const AUDIT_SEED: [u8; 32] = [11; 32];
 /// 2026-06-01T12:00:00Z, the time the anchor carries.
-const T0: u64 = 1_780_315_200;
-const DAY: u64 = 86_400;
-const TICK_ANCHOR: u64 = 1000;
-const TICK_OPEN: u64 = 1001;
-const TICK_RELOCK: u64 = 1002;
-const TICK_RECEIPTS: u64 = 1003;
+const T0: UnixTime = UnixTime::from_secs(1_780_315_200);
+const TICK_ANCHOR: Tick = Tick::from_secs(1000);
+const TICK_OPEN: Tick = Tick::from_secs(1001);
+const TICK_RELOCK: Tick = Tick::from_secs(1002);
+const TICK_RECEIPTS: Tick = Tick::from_secs(1003);
 
 type Mem = MemoryStorage<MAX_STATE_BYTES>;
 
@@ -99,7 +99,7 @@ impl Out<'_> {
     }
 }
 
-fn handle(lock: &mut Lock<Mem>, tick: u64, msg: &[u8]) -> (Action, Vec<u8>) {
+fn handle(lock: &mut Lock<Mem>, tick: Tick, msg: &[u8]) -> (Action, Vec<u8>) {
     let mut input = msg.to_vec();
     let mut reply = vec![0u8; 4096];
     let outcome = lock
@@ -127,32 +127,23 @@ fn generate(dir: &Path) {
 
     // Two-link chain as in tests/common: owner -> company (delegate), company -> courier
     // (one use, 10 minutes from T0).
-    let company_link = Link {
-        subject: company.public_key(),
-        scope: Scope::Locks(Bounded::from_slice(&[id]).unwrap()),
-        rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-        not_before: T0 - DAY,
-        lifetime: Some(30 * DAY),
-        schedule: None,
-        uses: None,
-        depth: 1,
-        id: CredentialId::random(&mut issuer_rng),
-        epoch: 0,
-        purpose: None,
-    };
-    let courier_link = Link {
-        subject: courier.public_key(),
-        scope: Scope::Inherit,
-        rights: Rights::UNLOCK.union(Rights::LOCK),
-        not_before: T0,
-        lifetime: Some(600),
-        schedule: None,
-        uses: Some(1),
-        depth: 0,
-        id: CredentialId::random(&mut issuer_rng),
-        epoch: 0,
-        purpose: Some([7; 32]),
-    };
+    let company_link = Link::builder(
+        company.public_key(),
+        Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
+    )
+    .locks(&[id])
+    .valid_from(T0 - Seconds::from_days(1))
+    .valid_for(Seconds::from_days(30))
+    .depth(1)
+    .build(&mut issuer_rng)
+    .expect("company link");
+    let courier_link = Link::builder(courier.public_key(), Rights::UNLOCK.union(Rights::LOCK))
+        .valid_from(T0)
+        .valid_for(Seconds::from_mins(10))
+        .uses(1)
+        .purpose([7; 32])
+        .build(&mut issuer_rng)
+        .expect("courier link");
     let chain = Chain::root(&owner, &company_link)
         .and_then(|c| c.extend(&company, &courier_link))
         .expect("chain");
@@ -172,7 +163,12 @@ fn generate(dir: &Path) {
         ("TICK_RELOCK", TICK_RELOCK),
         ("TICK_RECEIPTS", TICK_RECEIPTS),
     ] {
-        writeln!(o.rs, "pub const {name}: u64 = {tick};").unwrap();
+        writeln!(
+            o.rs,
+            "pub const {name}: doorkey::time::Tick = doorkey::time::Tick::from_secs({});",
+            tick.as_secs()
+        )
+        .unwrap();
     }
 
     // 1. Time anchor, carried by an anonymous session.

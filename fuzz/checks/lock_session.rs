@@ -11,7 +11,7 @@ use doorkey::crypto::Signer;
 use doorkey::lock::{Action, Lock, LockState, MAX_STATE_BYTES, Outcome, Storage};
 use doorkey::phone::{PhoneSession, inspect_challenge};
 use doorkey::session::{Command, Reply};
-use doorkey::wire::UnixTime;
+use doorkey::time::{Seconds, Tick, UnixTime};
 
 use crate::checks::{
     COURIER_LIFETIME, COURIER_USES, Mem, OUT_LEN, T0, anchor_bytes, check_bundle,
@@ -76,7 +76,7 @@ fn wanted(cmd: u8) -> Wanted {
 
 struct Run {
     lock: Option<Lock<Mem>>,
-    tick: u64,
+    tick: Tick,
     utc: UnixTime,
     lock_rng: chacha20::ChaCha20Rng,
     phone_rng: chacha20::ChaCha20Rng,
@@ -103,6 +103,13 @@ struct Run {
 impl Run {
     fn lock(&mut self) -> &mut Lock<Mem> {
         self.lock.as_mut().expect("a lock is running")
+    }
+
+    /// Time passes by `d` seconds, on the lock's timer and in the real world alike.
+    fn advance(&mut self, d: u16) {
+        let d = Seconds::from_secs(u64::from(d));
+        self.tick = self.tick + d;
+        self.utc = self.utc + d;
     }
 
     fn record(&mut self, msg: &[u8]) {
@@ -150,8 +157,8 @@ impl Run {
         if trace() {
             eprintln!(
                 "    tick {} utc T0{:+}: {outcome:?}",
-                self.tick,
-                self.utc as i64 - T0 as i64
+                self.tick.as_secs(),
+                self.utc.as_secs() as i64 - T0.as_secs() as i64
             );
         }
         let Ok(o) = outcome else { return };
@@ -316,7 +323,7 @@ impl Run {
         let last = after.backlog.as_slice().last().expect("the boot receipt");
         assert_eq!((last.seq, last.event), (after.receipts.seq, Event::Boot));
         self.lock = Some(lock);
-        self.tick = 0;
+        self.tick = Tick::BOOT;
         // The phone's session died with the lock's RAM; it keeps its object (whose further
         // commands the lock must refuse).
     }
@@ -402,25 +409,30 @@ impl Run {
 pub fn lock_session(ops: &[Op]) {
     let mut lock_rng = rng(31);
     let mut lock = install();
-    let visit = set_time(&mut lock, 50, T0 - 50, &mut lock_rng);
-    assert_eq!(visit.reply, Some(Reply::TimeSet(T0 - 50)), "anchor refused");
+    let anchored = T0 - Seconds::from_secs(50);
+    let visit = set_time(&mut lock, Tick::from_secs(50), anchored, &mut lock_rng);
+    assert_eq!(
+        visit.reply,
+        Some(Reply::TimeSet(anchored)),
+        "anchor refused"
+    );
     let mut run = Run {
         lock: Some(lock),
-        tick: 100,
+        tick: Tick::from_secs(100),
         utc: T0,
         lock_rng,
         phone_rng: rng(32),
         phone: None,
         unanswered: None,
         session_utc: T0,
-        sent_time: T0 - 50,
+        sent_time: anchored,
         recorded: vec![visit.open],
         unlocks: 0,
         config_version: 0,
         courier_id: courier_link_id(),
         seen_uses: Vec::new(),
         receipt_seq: 0,
-        high_water: 0,
+        high_water: UnixTime::EPOCH,
     };
     for op in ops.iter().take(MAX_OPS) {
         if trace() {
@@ -428,8 +440,7 @@ pub fn lock_session(ops: &[Op]) {
         }
         match op {
             Op::Challenge { tick_delta } => {
-                run.tick += u64::from(*tick_delta);
-                run.utc += u64::from(*tick_delta);
+                run.advance(u16::from(*tick_delta));
                 let tick = run.tick;
                 let mut ch = [0u8; 256];
                 let lock = run.lock.as_mut().expect("a lock is running");
@@ -457,10 +468,7 @@ pub fn lock_session(ops: &[Op]) {
                 run.send_inert(flipped, "bit-flipped");
             }
             Op::Reboot => run.reboot(),
-            Op::AdvanceTime(d) => {
-                run.tick += u64::from(*d);
-                run.utc += u64::from(*d);
-            }
+            Op::AdvanceTime(d) => run.advance(*d),
             Op::Anchor => run.anchor(),
         }
         run.check_state();

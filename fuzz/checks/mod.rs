@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use chacha20::ChaCha20Rng;
 use doorkey::Error;
 use doorkey::config::{ConfigUpdate, TimeAnchor};
-use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope, UnverifiedChain};
+use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, UnverifiedChain};
 use doorkey::crypto::{SecretKey, Signed, Signer, hash};
 use doorkey::lock::{
     Enrolment, Flash, FlashStorage, Lock, LockState, MAX_STATE_BYTES, MemoryStorage, Outcome,
@@ -21,7 +21,8 @@ use doorkey::lock::{
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::receipt::{Head, Parsed, Receipt, RunVerifier};
 use doorkey::session::{Challenge, Command, Reply, verify_challenge};
-use doorkey::wire::{Bounded, UnixTime, VERSION};
+use doorkey::time::{Seconds, Tick, UnixTime};
+use doorkey::wire::VERSION;
 use rand_core::SeedableRng;
 
 // ---------------------------------------------------------------------------------------------
@@ -29,13 +30,13 @@ use rand_core::SeedableRng;
 // ---------------------------------------------------------------------------------------------
 
 /// 2026-06-01T12:00:00Z.
-pub const T0: UnixTime = 1_780_315_200;
-/// Seconds in a day.
-pub const DAY: u64 = 86_400;
+pub const T0: UnixTime = UnixTime::from_secs(1_780_315_200);
+/// A day.
+pub const DAY: Seconds = Seconds::from_days(1);
 /// Uses the courier's link allows in total.
 pub const COURIER_USES: u16 = 3;
-/// Seconds the courier's link is valid from `T0`.
-pub const COURIER_LIFETIME: u64 = 600;
+/// How long the courier's link is valid from `T0`.
+pub const COURIER_LIFETIME: Seconds = Seconds::from_mins(10);
 
 /// Wire kinds (docs/PROTOCOL.md), spelled out so the checks do not depend on `Kind` casts.
 pub const KIND_CHALLENGE: u8 = 0x10;
@@ -97,32 +98,24 @@ pub fn courier_chain() -> &'static [u8] {
     CHAIN.get_or_init(|| {
         let mut ids = rng(9);
         let company = key(3);
-        let company_link = Link {
-            subject: company.public_key(),
-            scope: Scope::Locks(Bounded::from_slice(&[lock_id()]).expect("one lock")),
-            rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-            not_before: T0 - DAY,
-            lifetime: Some(30 * DAY),
-            schedule: None,
-            uses: None,
-            depth: 1,
-            id: CredentialId::random(&mut ids),
-            epoch: 0,
-            purpose: None,
-        };
-        let courier_link = Link {
-            subject: courier().public_key(),
-            scope: Scope::Inherit,
-            rights: Rights::UNLOCK.union(Rights::LOCK),
-            not_before: T0,
-            lifetime: Some(COURIER_LIFETIME),
-            schedule: None,
-            uses: Some(COURIER_USES),
-            depth: 0,
-            id: CredentialId::random(&mut ids),
-            epoch: 0,
-            purpose: Some([7; 32]),
-        };
+        let company_link = Link::builder(
+            company.public_key(),
+            Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
+        )
+        .locks(&[lock_id()])
+        .valid_from(T0 - DAY)
+        .valid_for(Seconds::from_days(30))
+        .depth(1)
+        .build(&mut ids)
+        .expect("a valid company link");
+        let courier_link =
+            Link::builder(courier().public_key(), Rights::UNLOCK.union(Rights::LOCK))
+                .valid_from(T0)
+                .valid_for(COURIER_LIFETIME)
+                .uses(COURIER_USES)
+                .purpose([7; 32])
+                .build(&mut ids)
+                .expect("a valid courier link");
         Chain::root(owner(), &company_link)
             .and_then(|c| c.extend(&company, &courier_link))
             .expect("the fixture chain issues")
@@ -242,7 +235,7 @@ pub struct AnchorVisit {
 /// an anonymous phone session (as tests/common::set_time does).
 pub fn set_time<S: Storage>(
     lock: &mut Lock<S>,
-    tick: u64,
+    tick: Tick,
     utc: UnixTime,
     rng: &mut ChaCha20Rng,
 ) -> AnchorVisit {
@@ -360,7 +353,11 @@ pub fn chain_verify(data: &[u8]) {
     let mut lock = Enrolment::new(lock_key().public_key());
     lock.enrol_owner(owner.public_key()).expect("valid owner");
     let now = u64::from_le_bytes(*time);
-    let now = if now & 1 == 0 { Some(now >> 1) } else { None };
+    let now = if now & 1 == 0 {
+        Some(UnixTime::from_secs(now >> 1))
+    } else {
+        None
+    };
     if let Ok(grant) = lock.verify_chain(chain, now, &()) {
         assert_eq!(grant.owner, owner.public_key());
         let bit = usize::from(time[0]) * 8;
@@ -786,7 +783,9 @@ pub fn input_rng(data: &[u8], stream: u8) -> ChaCha20Rng {
 }
 
 /// The tick the phone_session lock lives at (inside the courier's validity once anchored).
-const PHONE_TICK: u64 = 100;
+const PHONE_TICK: Tick = Tick::from_secs(100);
+/// The tick the phone_session lock's clock is anchored at, 50 seconds before `PHONE_TICK`.
+const ANCHOR_TICK: Tick = Tick::from_secs(50);
 
 /// The phone with a valid courier credential against arbitrary bytes.
 ///
@@ -850,8 +849,17 @@ pub fn phone_session(data: &[u8]) {
     // Part 2: a genuine lock and phone, with fuzz bytes interleaved among the replies.
     let mut lock = install();
     let mut lock_rng = input_rng(data, 22);
-    let visit = set_time(&mut lock, PHONE_TICK - 50, T0 - 50, &mut lock_rng);
-    assert_eq!(visit.reply, Some(Reply::TimeSet(T0 - 50)), "anchor refused");
+    let visit = set_time(
+        &mut lock,
+        ANCHOR_TICK,
+        T0 - Seconds::from_secs(50),
+        &mut lock_rng,
+    );
+    assert_eq!(
+        visit.reply,
+        Some(Reply::TimeSet(T0 - Seconds::from_secs(50))),
+        "anchor refused"
+    );
 
     let mut ch = [0u8; 256];
     let n = lock

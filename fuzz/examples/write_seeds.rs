@@ -24,7 +24,7 @@ use doorkey::lock::{Lock, LockState, MAX_STATE_BYTES};
 use doorkey::phone::PhoneSession;
 use doorkey::receipt::Head;
 use doorkey::session::Command;
-use doorkey::time::TzRule;
+use doorkey::time::{Seconds, Tick, TzRule};
 use lock_session::Op;
 
 fn corpus(target: &str) -> PathBuf {
@@ -172,7 +172,7 @@ fn challenge_from(seed: u8) -> Vec<u8> {
     let mut lock = Lock::install(key(seed), owner().public_key(), Mem::new()).expect("install");
     let mut ch = [0u8; 256];
     let n = lock
-        .challenge(7, &mut rng(seed), &mut ch)
+        .challenge(Tick::from_secs(7), &mut rng(seed), &mut ch)
         .expect("challenge");
     ch[..n].to_vec()
 }
@@ -224,19 +224,28 @@ fn phone_session_seeds() {
 fn used_state() -> LockState {
     let mut lock = install();
     let mut r = rng(40);
-    set_time(&mut lock, 50, T0 - 50, &mut r);
+    set_time(
+        &mut lock,
+        Tick::from_secs(50),
+        T0 - Seconds::from_secs(50),
+        &mut r,
+    );
     let credential = courier_credential();
     let mut ch = [0u8; 256];
-    let n = lock.challenge(100, &mut r, &mut ch).expect("challenge");
+    let n = lock
+        .challenge(Tick::from_secs(100), &mut r, &mut ch)
+        .expect("challenge");
     let mut open = [0u8; OUT_LEN];
     let (mut phone, m) =
         PhoneSession::open(&ch[..n], &credential, Command::Unlock, &mut r, &mut open)
             .expect("open");
     let mut out = [0u8; OUT_LEN];
-    lock.handle(100, &mut open[..m], &mut out).expect("unlock");
+    lock.handle(Tick::from_secs(100), &mut open[..m], &mut out)
+        .expect("unlock");
     let mut msg = [0u8; 64];
     let k = phone.command(Command::Lock, &mut msg).expect("command");
-    lock.handle(101, &mut msg[..k], &mut out).expect("relock");
+    lock.handle(Tick::from_secs(101), &mut msg[..k], &mut out)
+        .expect("relock");
     let storage = lock.into_storage();
     let lock = Lock::boot(lock_key(), storage).expect("boot");
     let mut state = lock.state().clone();
@@ -244,7 +253,7 @@ fn used_state() -> LockState {
     for (version, change) in [
         Change::RevokeId {
             id: CredentialId([9; 16]),
-            until: Some(T0 + 1000),
+            until: Some(T0 + Seconds::from_secs(1000)),
         },
         Change::RevokeKey(key(8).public_key()),
         Change::SetTimeZone(TzRule::parse("CET-1CEST,M3.5.0,M10.5.0/3").expect("tz")),
@@ -316,9 +325,11 @@ fn admin_decode_seeds() {
     seeds.push(("challenge-untrusted-clock".into(), challenge_from(2)));
     let mut lock = install();
     let mut r = rng(41);
-    set_time(&mut lock, 50, T0, &mut r);
+    set_time(&mut lock, Tick::from_secs(50), T0, &mut r);
     let mut ch = [0u8; 256];
-    let n = lock.challenge(60, &mut r, &mut ch).expect("challenge");
+    let n = lock
+        .challenge(Tick::from_secs(60), &mut r, &mut ch)
+        .expect("challenge");
     seeds.push(("challenge-trusted-clock".into(), ch[..n].to_vec()));
 
     let mut buf = [0u8; MAX_STATE_BYTES];

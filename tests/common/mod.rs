@@ -4,15 +4,26 @@
 #![allow(dead_code)]
 
 use chacha20::ChaCha20Rng;
-use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
+use doorkey::credential::{Chain, Link, LockId, Rights};
 use doorkey::crypto::{PublicKey, SecretKey, Signer, hash, labels, sign};
 use doorkey::lock::Enrolment;
-use doorkey::wire::{Bounded, UnixTime, VERSION};
+use doorkey::time::{Seconds, Tick, UnixTime};
+use doorkey::wire::VERSION;
 use rand_core::SeedableRng;
 
 /// 2026-06-01T12:00:00Z, a Monday.
-pub const T0: UnixTime = 1_780_315_200;
-pub const DAY: u64 = 86_400;
+pub const T0: UnixTime = UnixTime::from_secs(1_780_315_200);
+pub const DAY: Seconds = Seconds::from_days(1);
+
+/// `n` seconds.
+pub const fn secs(n: u64) -> Seconds {
+    Seconds::from_secs(n)
+}
+
+/// `n` seconds after the lock booted.
+pub const fn tick(n: u64) -> Tick {
+    Tick::from_secs(n)
+}
 
 pub fn rng(seed: u8) -> ChaCha20Rng {
     ChaCha20Rng::from_seed([seed; 32])
@@ -50,36 +61,30 @@ impl World {
 
     /// Owner -> company: unlock, lock, delegate one level, 30 days from T0 - 1 day.
     pub fn company_link(&mut self) -> Link {
-        Link {
-            subject: self.company.public_key(),
-            scope: Scope::Locks(Bounded::from_slice(&[self.lock_id()]).unwrap()),
-            rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-            not_before: T0 - DAY,
-            lifetime: Some(30 * DAY),
-            schedule: None,
-            uses: None,
-            depth: 1,
-            id: CredentialId::random(&mut self.rng),
-            epoch: 0,
-            purpose: None,
-        }
+        Link::builder(
+            self.company.public_key(),
+            Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
+        )
+        .locks(&[self.lock_id()])
+        .valid_from(T0 - DAY)
+        .valid_for(Seconds::from_days(30))
+        .depth(1)
+        .build(&mut self.rng)
+        .unwrap()
     }
 
     /// Company -> courier: one use, 10 minutes from T0.
     pub fn courier_link(&mut self) -> Link {
-        Link {
-            subject: self.courier.public_key(),
-            scope: Scope::Inherit,
-            rights: Rights::UNLOCK.union(Rights::LOCK),
-            not_before: T0,
-            lifetime: Some(600),
-            schedule: None,
-            uses: Some(1),
-            depth: 0,
-            id: CredentialId::random(&mut self.rng),
-            epoch: 0,
-            purpose: Some([7; 32]),
-        }
+        Link::builder(
+            self.courier.public_key(),
+            Rights::UNLOCK.union(Rights::LOCK),
+        )
+        .valid_from(T0)
+        .valid_for(Seconds::from_mins(10))
+        .uses(1)
+        .purpose([7; 32])
+        .build(&mut self.rng)
+        .unwrap()
     }
 
     pub fn company_chain(&mut self) -> Chain {
@@ -127,7 +132,7 @@ pub fn install(w: &World) -> Lock<Mem> {
 /// One round trip: the phone's message to the lock and the lock's answer back.
 pub fn exchange<S: Storage>(
     lock: &mut Lock<S>,
-    tick: u64,
+    tick: Tick,
     session: &mut PhoneSession,
     msg: &[u8],
 ) -> (Outcome, Reply<'static>) {
@@ -142,7 +147,7 @@ pub fn exchange<S: Storage>(
 /// message as sent, and the lock's outcome and reply.
 pub fn visit<S: Storage, K: Signer>(
     lock: &mut Lock<S>,
-    tick: u64,
+    tick: Tick,
     credential: &Credential<'_, K>,
     command: Command<'_>,
     rng: &mut ChaCha20Rng,
@@ -160,8 +165,8 @@ pub fn visit<S: Storage, K: Signer>(
 /// by an anonymous phone.
 pub fn set_time<S: Storage>(
     lock: &mut Lock<S>,
-    tick: u64,
-    utc: u64,
+    tick: Tick,
+    utc: UnixTime,
     signer: &SecretKey,
     rng: &mut ChaCha20Rng,
 ) -> Reply<'static> {
@@ -215,7 +220,7 @@ pub fn audit() -> AuditSecret {
 /// anonymous phone.
 pub fn enable_audit<S: Storage>(
     lock: &mut Lock<S>,
-    tick: u64,
+    tick: Tick,
     version: u64,
     rng: &mut ChaCha20Rng,
 ) {
@@ -239,7 +244,7 @@ pub fn unseal(lock: &LockId, sealed: &[u8]) -> (Ack, Vec<u8>) {
 /// sealed bundle with `audit()`.
 pub fn fetch_receipts<S: Storage, K: Signer>(
     lock: &mut Lock<S>,
-    tick: u64,
+    tick: Tick,
     credential: &Credential<'_, K>,
     rng: &mut ChaCha20Rng,
 ) -> Vec<u8> {
@@ -267,7 +272,7 @@ pub fn owner_update(lock: LockId, version: u64, change: doorkey::config::Change)
 /// lock's outcome and reply.
 pub fn anonymous<S: Storage>(
     lock: &mut Lock<S>,
-    tick: u64,
+    tick: Tick,
     command: Command<'_>,
     rng: &mut ChaCha20Rng,
 ) -> (PhoneSession, Outcome, Reply<'static>) {

@@ -39,6 +39,7 @@ mod workload {
         Action, Flash, FlashStorage, Lock, MAX_STATE_BYTES, Region, STORAGE_HEADER_LEN,
     };
     use doorkey::session::MAX_MESSAGE_BYTES;
+    use doorkey::time::Tick;
 
     /// Bytes in each of the two flash regions: one record of the largest state.
     const REGION: usize = STORAGE_HEADER_LEN + MAX_STATE_BYTES;
@@ -169,7 +170,7 @@ mod workload {
     #[inline(never)]
     pub fn challenge(
         lock: &mut Lock<Mem>,
-        tick: u64,
+        tick: Tick,
         rng: &mut ChaCha20Rng,
         out: &mut [u8],
     ) -> Option<usize> {
@@ -186,7 +187,7 @@ mod workload {
     pub fn handle(
         lock: &mut Lock<Mem>,
         bufs: &mut Bufs,
-        tick: u64,
+        tick: Tick,
         n: usize,
     ) -> Option<(Action, usize)> {
         let outcome = lock

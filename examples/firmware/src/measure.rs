@@ -20,6 +20,7 @@ use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::exception;
 use cortex_m_semihosting::hprintln;
 use doorkey::lock::{Action, Lock};
+use doorkey::time::Tick;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use rand_core::SeedableRng;
 use x25519_dalek::{EphemeralSecret, PublicKey as XPublic};
@@ -170,7 +171,7 @@ fn check(what: &str, ok: bool, failures: &mut u32) {
 fn step(
     lock: &mut Lock<Mem>,
     bufs: &mut Bufs,
-    tick: u64,
+    tick: Tick,
     msg: &[u8],
     action: Action,
     expected: &[u8],
