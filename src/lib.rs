@@ -36,21 +36,20 @@
 //! ```
 //! use chacha20::ChaCha20Rng;
 //! use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
-//! use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+//! use doorkey::credential::{Chain, Link, Rights};
 //! use doorkey::crypto::{SecretKey, Signer};
 //! use doorkey::lock::{Action, Lock, MemoryStorage};
 //! use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 //! use doorkey::receipt::{AuditSecret, Event};
 //! use doorkey::server::{Delivery, Issuer, ReceiptLog};
 //! use doorkey::session::{Command, Reply};
-//! use doorkey::wire::Bounded;
+//! use doorkey::time::{Seconds, Tick, UnixTime};
 //! use rand_core::SeedableRng;
 //!
 //! # fn main() -> Result<(), doorkey::Error> {
 //! // A seeded generator keeps this example reproducible; real code passes a CSPRNG.
 //! let mut rng = ChaCha20Rng::from_seed([7; 32]);
-//! const NOON: u64 = 1_780_315_200; // 2026-06-01 12:00:00 UTC
-//! const DAY: u64 = 86_400;
+//! const NOON: UnixTime = UnixTime::from_secs(1_780_315_200); // 2026-06-01 12:00:00 UTC
 //!
 //! // 1. Installation: the lock trusts the owner's key. Its clock is untrusted until an
 //! //    owner-signed time anchor, bound to a fresh challenge, arrives through any phone.
@@ -58,7 +57,7 @@
 //! let lock_identity = SecretKey::from_seed(&[2; 32]);
 //! let mut lock = Lock::install(lock_identity, owner.public_key(), MemoryStorage::<4096>::new())?;
 //! let (mut challenge, mut msg, mut reply) = ([0u8; 256], [0u8; 1024], [0u8; 4096]);
-//! let tick = 100; // the lock's monotonic clock: seconds since boot
+//! let tick = Tick::from_secs(100); // the lock's monotonic clock: seconds since boot
 //! let n = lock.challenge(tick, &mut rng, &mut challenge)?;
 //! let nonce = inspect_challenge(&challenge[..n], &lock.id())?.nonce;
 //! let mut anchor = [0u8; 256];
@@ -88,19 +87,13 @@
 //! // 2. The owner delegates to a delivery company: this lock, unlock and relock, 30 days,
 //! //    one further level of delegation.
 //! let company_key = SecretKey::from_seed(&[3; 32]);
-//! let delegation = Link {
-//!     subject: company_key.public_key(),
-//!     scope: Scope::Locks(Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?),
-//!     rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-//!     not_before: NOON - DAY,
-//!     lifetime: Some(30 * DAY),
-//!     schedule: None,
-//!     uses: None,
-//!     depth: 1,
-//!     id: CredentialId::random(&mut rng),
-//!     epoch: 0,
-//!     purpose: None,
-//! };
+//! let rights = Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE);
+//! let delegation = Link::builder(company_key.public_key(), rights)
+//!     .locks(&[lock.id()])
+//!     .valid_from(NOON - Seconds::from_days(1))
+//!     .valid_for(Seconds::from_days(30))
+//!     .depth(1)
+//!     .build(&mut rng)?;
 //! let company = Issuer::new(company_key, Chain::root(&owner, &delegation)?)?;
 //!
 //! // 3. Just in time: the courier scans the package and the company mints a grant for the
@@ -109,16 +102,17 @@
 //! let order = Delivery {
 //!     order_id: b"order-2026-0601-0042",
 //!     lock: lock.id(),
-//!     slot_start: NOON - 1800,
-//!     slot_end: NOON + 1800,
+//!     slot_start: NOON - Seconds::from_mins(30),
+//!     slot_end: NOON + Seconds::from_mins(30),
 //! };
-//! let grant = company.mint_delivery(&order, courier.public_key(), NOON + 60, 600, &mut rng)?;
+//! let (scanned, ten_minutes) = (NOON + Seconds::from_mins(1), Seconds::from_mins(10));
+//! let grant = company.mint_delivery(&order, courier.public_key(), scanned, ten_minutes, &mut rng)?;
 //!
 //! // 4. At the door: the lock challenges, the phone checks the lock's signature and opens a
 //! //    session asking to unlock, and the lock decides, committing the use before the bolt
 //! //    moves.
 //! let credential = Credential::new(grant.as_bytes(), courier)?;
-//! let tick = tick + 60;
+//! let tick = tick + Seconds::from_secs(60);
 //! let n = lock.challenge(tick, &mut rng, &mut challenge)?;
 //! let (mut phone, m) =
 //!     PhoneSession::open(&challenge[..n], &credential, Command::Unlock, &mut rng, &mut msg)?;
@@ -128,7 +122,7 @@
 //!
 //! // The relock travels in the same session: symmetric cryptography only.
 //! let k = phone.command(Command::Lock, &mut msg)?;
-//! let out = lock.handle(tick + 45, &mut msg[..k], &mut reply)?;
+//! let out = lock.handle(tick + Seconds::from_secs(45), &mut msg[..k], &mut reply)?;
 //! assert_eq!(out.action, Action::Lock);
 //! assert_eq!(phone.read_reply(&mut reply[..out.reply])?, Reply::Locked);
 //!
@@ -136,7 +130,7 @@
 //! //    owner's server opens them and verifies signatures and hash chain against the lock's
 //! //    public key.
 //! let k = phone.command(Command::Receipts { after: 0 }, &mut msg)?;
-//! let out = lock.handle(tick + 46, &mut msg[..k], &mut reply)?;
+//! let out = lock.handle(tick + Seconds::from_secs(46), &mut msg[..k], &mut reply)?;
 //! let Reply::Receipts(bundle) = phone.read_reply(&mut reply[..out.reply])? else {
 //!     return Err(doorkey::Error::UnexpectedMessage);
 //! };

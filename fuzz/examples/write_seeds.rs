@@ -247,8 +247,7 @@ fn used_state() -> LockState {
     lock.handle(Tick::from_secs(101), &mut msg[..k], &mut out)
         .expect("relock");
     let storage = lock.into_storage();
-    let lock = Lock::boot(lock_key(), storage).expect("boot");
-    let mut state = lock.state().clone();
+    let mut lock = Lock::boot(lock_key(), storage).expect("boot");
     let owner = owner();
     for (version, change) in [
         Change::RevokeId {
@@ -268,9 +267,17 @@ fn used_state() -> LockState {
             signer: owner.public_key(),
             change,
         };
-        state.apply(&update, Some(T0)).expect("applies");
+        // Each update travels as an owner's phone would carry it: in an anonymous session.
+        let mut signed = [0u8; 256];
+        let len = update.sign(owner, &mut signed).expect("sign");
+        let at = Tick::from_secs(200 + version as u64);
+        let n = lock.challenge(at, &mut r, &mut ch).expect("challenge");
+        let config = Command::Config(&signed[..len]);
+        let (_, m) = PhoneSession::open_anonymous(&ch[..n], &lock_id(), config, &mut r, &mut open)
+            .expect("open");
+        lock.handle(at, &mut open[..m], &mut out).expect("applies");
     }
-    state
+    lock.state().clone()
 }
 
 fn admin_decode_seeds() {

@@ -9,11 +9,11 @@
 //!
 //! ```
 //! use doorkey::config::{Change, ConfigUpdate, MAX_ADMIN_BYTES};
-//! use doorkey::time::TzRule;
+//! use doorkey::time::{Tick, TzRule};
 //! # use chacha20::ChaCha20Rng;
 //! # use doorkey::crypto::{SecretKey, Signer};
 //! # use doorkey::lock::{Lock, MemoryStorage};
-//! # use doorkey::phone::{PhoneSession, inspect_challenge};
+//! # use doorkey::phone::PhoneSession;
 //! # use doorkey::session::{Command, Reply};
 //! # use rand_core::SeedableRng;
 //! # fn main() -> doorkey::Result<()> {
@@ -33,13 +33,13 @@
 //!
 //! // ...and any phone carries it to the lock, in a session with no credential.
 //! let mut challenge = [0u8; 256];
-//! let c = lock.challenge(20, &mut rng, &mut challenge)?;
+//! let c = lock.challenge(Tick::from_secs(20), &mut rng, &mut challenge)?;
 //! let mut out = [0u8; 512];
 //! let command = Command::Config(&signed[..n]);
 //! let (mut session, m) =
 //!     PhoneSession::open_anonymous(&challenge[..c], &lock.id(), command, &mut rng, &mut out)?;
 //! # let mut reply = [0u8; 256];
-//! # let r = lock.handle(20, &mut out[..m], &mut reply)?.reply;
+//! # let r = lock.handle(Tick::from_secs(20), &mut out[..m], &mut reply)?.reply;
 //! assert_eq!(session.read_reply(&mut reply[..r])?, Reply::ConfigApplied(1));
 //! # Ok(())
 //! # }
@@ -49,7 +49,8 @@ use crate::credential::{CredentialId, LockId};
 use crate::crypto::{PublicKey, Signed, Signer, encode_signed, labels};
 use crate::error::Result;
 use crate::time::TzRule;
-use crate::wire::{Kind, UnixTime};
+use crate::time::UnixTime;
+use crate::wire::Kind;
 use serde::{Deserialize, Serialize};
 
 /// Largest encoded configuration update or time anchor.
@@ -155,11 +156,11 @@ impl ConfigUpdate {
     ///
     /// ```
     /// use doorkey::config::{Change, ConfigUpdate, MAX_ADMIN_BYTES};
-    /// use doorkey::time::TzRule;
+    /// use doorkey::time::{Tick, TzRule};
     /// # use chacha20::ChaCha20Rng;
     /// # use doorkey::crypto::{SecretKey, Signer};
     /// # use doorkey::lock::{Lock, MemoryStorage};
-    /// # use doorkey::phone::{PhoneSession, inspect_challenge};
+    /// # use doorkey::phone::PhoneSession;
     /// # use doorkey::session::{Command, ReasonCode, Reply};
     /// # use rand_core::SeedableRng;
     /// # fn main() -> doorkey::Result<()> {
@@ -179,20 +180,20 @@ impl ConfigUpdate {
     ///
     /// // ...and any phone carries it to the lock, in a session with no credential.
     /// let mut challenge = [0u8; 256];
-    /// let c = lock.challenge(20, &mut rng, &mut challenge)?;
+    /// let c = lock.challenge(Tick::from_secs(20), &mut rng, &mut challenge)?;
     /// let mut out = [0u8; 512];
     /// let command = Command::Config(&signed[..n]);
     /// let (mut session, m) =
     ///     PhoneSession::open_anonymous(&challenge[..c], &lock.id(), command, &mut rng, &mut out)?;
     /// # let mut reply = [0u8; 256];
-    /// # let r = lock.handle(20, &mut out[..m], &mut reply)?.reply;
+    /// # let r = lock.handle(Tick::from_secs(20), &mut out[..m], &mut reply)?.reply;
     /// assert_eq!(session.read_reply(&mut reply[..r])?, Reply::ConfigApplied(1));
     ///
     /// // The same signed bytes again are stale: each version applies once.
-    /// # let c = lock.challenge(21, &mut rng, &mut challenge)?;
+    /// # let c = lock.challenge(Tick::from_secs(21), &mut rng, &mut challenge)?;
     /// # let (mut session, m) =
     /// #     PhoneSession::open_anonymous(&challenge[..c], &lock.id(), command, &mut rng, &mut out)?;
-    /// # let r = lock.handle(21, &mut out[..m], &mut reply)?.reply;
+    /// # let r = lock.handle(Tick::from_secs(21), &mut out[..m], &mut reply)?.reply;
     /// assert_eq!(session.read_reply(&mut reply[..r])?, Reply::Denied(ReasonCode::Refused));
     /// # Ok(())
     /// # }
@@ -217,6 +218,7 @@ impl TimeAnchor {
     /// # use doorkey::lock::{Lock, MemoryStorage};
     /// # use doorkey::phone::{PhoneSession, inspect_challenge};
     /// # use doorkey::session::{Command, Reply};
+    /// # use doorkey::time::{Seconds, Tick, UnixTime};
     /// # use rand_core::SeedableRng;
     /// # fn main() -> doorkey::Result<()> {
     /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
@@ -225,12 +227,12 @@ impl TimeAnchor {
     /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
     /// // The lock's clock is untrusted after boot; its challenge carries the nonce to bind to.
     /// let mut challenge = [0u8; 256];
-    /// let c = lock.challenge(30, &mut rng, &mut challenge)?;
+    /// let c = lock.challenge(Tick::from_secs(30), &mut rng, &mut challenge)?;
     /// let info = inspect_challenge(&challenge[..c], &lock.id())?;
     /// assert!(!info.clock_trusted);
     ///
     /// // The owner's app (or a time server the owner enrolled) signs the time for that nonce.
-    /// let now = 1_780_315_200; // 2026-06-01 12:00:00 UTC
+    /// let now = UnixTime::from_secs(1_780_315_200); // 2026-06-01 12:00:00 UTC
     /// let anchor = TimeAnchor {
     ///     lock: lock.id(),
     ///     nonce: info.nonce,
@@ -245,9 +247,9 @@ impl TimeAnchor {
     /// let (mut session, m) =
     ///     PhoneSession::open_anonymous(&challenge[..c], &lock.id(), command, &mut rng, &mut out)?;
     /// # let mut reply = [0u8; 256];
-    /// # let r = lock.handle(30, &mut out[..m], &mut reply)?.reply;
+    /// # let r = lock.handle(Tick::from_secs(30), &mut out[..m], &mut reply)?.reply;
     /// assert_eq!(session.read_reply(&mut reply[..r])?, Reply::TimeSet(now));
-    /// assert_eq!(lock.trusted_now(90), Some(now + 60)); // the lock's tick now maps to UTC
+    /// assert_eq!(lock.trusted_now(Tick::from_secs(90)), Some(now + Seconds::from_secs(60))); // the tick maps to UTC
     /// # Ok(())
     /// # }
     /// ```

@@ -1,7 +1,7 @@
 use crate::crypto::{self, PublicKey, Signature, labels};
 use crate::error::{Error, Result};
-use crate::time::TzRule;
-use crate::wire::{self, Bounded, Kind, UnixTime, VERSION};
+use crate::time::{TzRule, UnixTime};
+use crate::wire::{self, Bounded, Kind, VERSION};
 
 use super::link::{CredentialId, Link, LockId, Rights, Scope};
 use super::{MAX_CHAIN_BYTES, MAX_CHAIN_LEN, MAX_LOCKS};
@@ -276,7 +276,9 @@ impl<'a> UnverifiedChain<'a> {
 
     /// The last link (the holder's), unverified.
     pub fn leaf(&self) -> Link {
-        self.links().last().unwrap_or_default()
+        // A decoded chain has at least one link; the fallback grants nothing.
+        let none = Link::unchecked(PublicKey([0; 32]), Rights::default());
+        self.links().last().unwrap_or(none)
     }
 
     pub(crate) fn parsed(&self) -> Links<'a> {

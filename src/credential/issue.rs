@@ -23,35 +23,32 @@ impl Chain {
     ///
     /// ```
     /// use doorkey::Error;
-    /// use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
+    /// use doorkey::credential::{Chain, Link, LockId, Rights, Scope};
     /// use doorkey::crypto::{SecretKey, Signer};
-    /// use doorkey::wire::Bounded;
+    /// use doorkey::time::{Seconds, UnixTime};
     /// # use chacha20::ChaCha20Rng;
     /// # use rand_core::SeedableRng;
     /// # fn main() -> doorkey::Result<()> {
     /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
-    /// const T0: u64 = 1_780_315_200; // 2026-06-01 12:00:00 UTC, a Monday
+    /// const T0: UnixTime = UnixTime::from_secs(1_780_315_200); // 2026-06-01 12:00:00 UTC, a Monday
     /// let owner = SecretKey::from_seed(&[1; 32]);
     /// let company = SecretKey::from_seed(&[3; 32]);
     /// let courier = SecretKey::from_seed(&[4; 32]);
     /// let lock = LockId::of(&SecretKey::from_seed(&[2; 32]).public_key());
     ///
     /// // The owner's root link: this lock, unlock and relock, 30 days, one further level.
-    /// let root = Link {
-    ///     subject: company.public_key(),
-    ///     scope: Scope::Locks(Bounded::from_slice(&[lock]).ok_or(Error::Misuse)?),
-    ///     rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-    ///     not_before: T0 - 86_400,
-    ///     lifetime: Some(30 * 86_400),
-    ///     depth: 1,
-    ///     id: CredentialId::random(&mut rng),
-    ///     ..Link::default()
-    /// };
+    /// let root = Link::builder(company.public_key(), Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE))
+    ///     .locks(&[lock])
+    ///     .valid_from(T0 - Seconds::from_days(1))
+    ///     .valid_for(Seconds::from_days(30))
+    ///     .depth(1)
+    ///     .build(&mut rng)?;
     /// let delegation = Chain::root(&owner, &root)?;
     ///
     /// assert_eq!(delegation.leaf()?, root);
     /// // A root link must name its locks: `Inherit` has nothing to inherit from.
-    /// let unscoped = Link { scope: Scope::Inherit, ..root };
+    /// let mut unscoped = root;
+    /// unscoped.scope = Scope::Inherit;
     /// assert!(matches!(Chain::root(&owner, &unscoped), Err(Error::Misuse)));
     /// # let _ = (courier, T0);
     /// # Ok(())
@@ -77,53 +74,45 @@ impl Chain {
     ///
     /// ```
     /// use doorkey::Error;
-    /// use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
+    /// use doorkey::credential::{Chain, Link, LockId, Rights};
     /// use doorkey::crypto::{SecretKey, Signer};
-    /// use doorkey::wire::Bounded;
+    /// use doorkey::time::{Seconds, UnixTime};
     /// # use chacha20::ChaCha20Rng;
     /// # use rand_core::SeedableRng;
     /// # fn main() -> doorkey::Result<()> {
     /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
-    /// const T0: u64 = 1_780_315_200; // 2026-06-01 12:00:00 UTC, a Monday
+    /// const T0: UnixTime = UnixTime::from_secs(1_780_315_200); // 2026-06-01 12:00:00 UTC, a Monday
     /// let owner = SecretKey::from_seed(&[1; 32]);
     /// let company = SecretKey::from_seed(&[3; 32]);
     /// let courier = SecretKey::from_seed(&[4; 32]);
     /// let lock = LockId::of(&SecretKey::from_seed(&[2; 32]).public_key());
     ///
     /// // The owner's root link: this lock, unlock and relock, 30 days, one further level.
-    /// let root = Link {
-    ///     subject: company.public_key(),
-    ///     scope: Scope::Locks(Bounded::from_slice(&[lock]).ok_or(Error::Misuse)?),
-    ///     rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-    ///     not_before: T0 - 86_400,
-    ///     lifetime: Some(30 * 86_400),
-    ///     depth: 1,
-    ///     id: CredentialId::random(&mut rng),
-    ///     ..Link::default()
-    /// };
+    /// let root = Link::builder(company.public_key(), Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE))
+    ///     .locks(&[lock])
+    ///     .valid_from(T0 - Seconds::from_days(1))
+    ///     .valid_for(Seconds::from_days(30))
+    ///     .depth(1)
+    ///     .build(&mut rng)?;
     /// let delegation = Chain::root(&owner, &root)?;
     ///
     /// // The company narrows it for a courier: one use, ten minutes, no further delegation.
-    /// let leaf = Link {
-    ///     subject: courier.public_key(),
-    ///     scope: Scope::Inherit,
-    ///     rights: Rights::UNLOCK.union(Rights::LOCK),
-    ///     not_before: T0,
-    ///     lifetime: Some(600),
-    ///     uses: Some(1),
-    ///     depth: 0,
-    ///     id: CredentialId::random(&mut rng),
-    ///     ..Link::default()
-    /// };
+    /// let leaf = Link::builder(courier.public_key(), Rights::UNLOCK.union(Rights::LOCK))
+    ///     .valid_from(T0)
+    ///     .valid_for(Seconds::from_secs(600))
+    ///     .uses(1)
+    ///     .build(&mut rng)?;
     /// let grant = delegation.extend(&company, &leaf)?;
     /// assert_eq!(grant.decode()?.len(), 2);
     /// assert_eq!(grant.leaf()?.subject, courier.public_key());
     ///
     /// // A link that widens its parent is refused at issuance, as a lock would refuse it.
-    /// let wider = Link { lifetime: Some(60 * 86_400), ..leaf };
+    /// let mut wider = leaf;
+    /// wider.lifetime = Some(Seconds::from_days(60));
     /// assert!(matches!(delegation.extend(&company, &wider), Err(Error::Widened)));
     /// // So is a second delegation level the owner did not allow.
-    /// let courier_friend = Link { subject: SecretKey::from_seed(&[5; 32]).public_key(), ..leaf };
+    /// let mut courier_friend = leaf;
+    /// courier_friend.subject = SecretKey::from_seed(&[5; 32]).public_key();
     /// assert!(matches!(grant.extend(&courier, &courier_friend), Err(Error::Widened)));
     /// # Ok(())
     /// # }

@@ -13,46 +13,35 @@
 //!
 //! ```
 //! use doorkey::Error;
-//! use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
+//! use doorkey::credential::{Chain, Link, LockId, Rights};
 //! use doorkey::crypto::{SecretKey, Signer};
-//! use doorkey::wire::Bounded;
 //! use doorkey::credential::{UnverifiedChain, Verifier};
-//! use doorkey::time::TzRule;
+//! use doorkey::time::{Seconds, TzRule, UnixTime};
 //! # use chacha20::ChaCha20Rng;
 //! # use rand_core::SeedableRng;
 //! # fn main() -> doorkey::Result<()> {
 //! # let mut rng = ChaCha20Rng::from_seed([7; 32]);
-//! const T0: u64 = 1_780_315_200; // 2026-06-01 12:00:00 UTC, a Monday
+//! const T0: UnixTime = UnixTime::from_secs(1_780_315_200); // 2026-06-01 12:00:00 UTC, a Monday
 //! let owner = SecretKey::from_seed(&[1; 32]);
 //! let company = SecretKey::from_seed(&[3; 32]);
 //! let courier = SecretKey::from_seed(&[4; 32]);
 //! let lock = LockId::of(&SecretKey::from_seed(&[2; 32]).public_key());
 //!
 //! // The owner's root link: this lock, unlock and relock, 30 days, one further level.
-//! let root = Link {
-//!     subject: company.public_key(),
-//!     scope: Scope::Locks(Bounded::from_slice(&[lock]).ok_or(Error::Misuse)?),
-//!     rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-//!     not_before: T0 - 86_400,
-//!     lifetime: Some(30 * 86_400),
-//!     depth: 1,
-//!     id: CredentialId::random(&mut rng),
-//!     ..Link::default()
-//! };
+//! let root = Link::builder(company.public_key(), Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE))
+//!     .locks(&[lock])
+//!     .valid_from(T0 - Seconds::from_days(1))
+//!     .valid_for(Seconds::from_days(30))
+//!     .depth(1)
+//!     .build(&mut rng)?;
 //! let delegation = Chain::root(&owner, &root)?;
 //!
 //! // The company narrows it for a courier: one use, ten minutes, no further delegation.
-//! let leaf = Link {
-//!     subject: courier.public_key(),
-//!     scope: Scope::Inherit,
-//!     rights: Rights::UNLOCK.union(Rights::LOCK),
-//!     not_before: T0,
-//!     lifetime: Some(600),
-//!     uses: Some(1),
-//!     depth: 0,
-//!     id: CredentialId::random(&mut rng),
-//!     ..Link::default()
-//! };
+//! let leaf = Link::builder(courier.public_key(), Rights::UNLOCK.union(Rights::LOCK))
+//!     .valid_from(T0)
+//!     .valid_for(Seconds::from_secs(600))
+//!     .uses(1)
+//!     .build(&mut rng)?;
 //! let grant = delegation.extend(&company, &leaf)?;
 //!
 //! // What the lock does with the bytes the courier's phone presents.
@@ -62,7 +51,7 @@
 //!     owners: &[owner.public_key()],
 //!     epoch: 0,
 //!     revocations: &(),
-//!     now: Some(T0 + 60),
+//!     now: Some(T0 + Seconds::from_mins(1)),
 //!     tz: TzRule::UTC,
 //! };
 //! let granted = chain.verify(&verifier)?;
@@ -70,7 +59,7 @@
 //! assert_eq!(granted.id, leaf.id);
 //!
 //! // Ten minutes later the same chain is refused, as it is under another owner's key.
-//! let later = Verifier { now: Some(T0 + 600), ..verifier };
+//! let later = Verifier { now: Some(T0 + Seconds::from_mins(10)), ..verifier };
 //! assert!(matches!(chain.verify(&later), Err(Error::Expired)));
 //! let stranger = SecretKey::from_seed(&[9; 32]).public_key();
 //! let elsewhere = Verifier { owners: &[stranger], ..verifier };

@@ -2,8 +2,9 @@
 //! no heap.
 //!
 //! [`Lock`] is a sans-IO state machine. Firmware calls [`Lock::challenge`] when a phone
-//! connects and [`Lock::handle`] with each message that arrives, passing its monotonic tick
-//! (seconds since boot) and a random number generator. It sends back the bytes the lock wrote
+//! connects and [`Lock::handle`] with each message that arrives, passing its monotonic
+//! [`Tick`](crate::time::Tick) (seconds since boot, never the time of day: the lock trusts
+//! only signed time) and a random number generator. It sends back the bytes the lock wrote
 //! and performs the returned [`Action`]. Anything the lock must remember is committed through
 //! [`Storage`] before an action is returned, so a power cut can never make it forget a use.
 //!
@@ -24,11 +25,11 @@
 //! use doorkey::crypto::SecretKey;
 //! use doorkey::lock::{Action, Lock, MemoryStorage};
 //! # use chacha20::ChaCha20Rng;
-//! # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+//! # use doorkey::credential::{Chain, Link, Rights};
 //! # use doorkey::crypto::Signer;
 //! # use doorkey::phone::{Credential, PhoneSession};
 //! # use doorkey::session::Command;
-//! # use doorkey::wire::Bounded;
+//! # use doorkey::time::Tick;
 //! # use rand_core::SeedableRng;
 //! # fn main() -> doorkey::Result<()> {
 //! # let mut rng = ChaCha20Rng::from_seed([7; 32]);
@@ -43,19 +44,14 @@
 //!     Err(e) => return Err(e), // unreadable or corrupt: stop for service, never reinstall
 //! }
 //! # let holder = SecretKey::from_seed(&[4; 32]);
-//! # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(Error::Misuse)?;
-//! # let link = Link {
-//! #     subject: holder.public_key(),
-//! #     scope: Scope::Locks(lock_ids),
-//! #     rights: Rights::UNLOCK.union(Rights::LOCK),
-//! #     id: CredentialId::random(&mut rng),
-//! #     ..Link::default()
-//! # };
+//! # let link = Link::builder(holder.public_key(), Rights::UNLOCK.union(Rights::LOCK))
+//! #     .locks(&[lock.id()])
+//! #     .build(&mut rng)?;
 //! # let chain = Chain::root(&owner, &link)?;
 //! # let credential = Credential::new(chain.as_bytes(), holder)?;
 //!
 //! // A phone connects: send it a fresh challenge.
-//! let tick = 5; // seconds since boot, from the firmware's monotonic timer
+//! let tick = Tick::from_secs(5); // seconds since boot, from the firmware's monotonic timer
 //! let mut challenge = [0u8; 256];
 //! let n = lock.challenge(tick, &mut rng, &mut challenge)?;
 //! # let mut buf = [0u8; 1024];
@@ -96,7 +92,8 @@ use crate::session::{
     Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, ReasonCode, Reply, SESSION_LIFETIME,
     challenge_digest, split_sealed, transcript, write_sealed_header,
 };
-use crate::wire::{self, Bounded, Kind, UnixTime};
+use crate::time::{Seconds, Tick, UnixTime};
+use crate::wire::{self, Bounded, Kind};
 use subtle::ConstantTimeEq;
 use x25519_dalek::StaticSecret;
 use zeroize::{Zeroize, Zeroizing};
@@ -109,7 +106,7 @@ pub const MAX_BUNDLE_BYTES: usize = crate::receipt::MAX_SEALED_BYTES;
 /// the lock's high-water mark: a time server's fault can then move the clock at most a week
 /// per anchor, while a lock that has recorded no timed event for up to a week still takes its
 /// time server's anchors.
-pub const MAX_TIME_KEY_LEAP: u64 = 7 * 86_400;
+pub const MAX_TIME_KEY_LEAP: Seconds = Seconds::from_days(7);
 
 /// What the firmware must do after a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -223,7 +220,7 @@ struct Pending {
     nonce: [u8; NONCE_LEN],
     secret: Ephemeral,
     digest: [u8; 32],
-    issued: u64,
+    issued: Tick,
 }
 
 struct Session {
@@ -234,7 +231,7 @@ struct Session {
     /// Whether this session already delivered its time anchor (one per challenge nonce).
     anchored: bool,
     /// Tick at which the session's challenge was issued: the moment its anchor describes.
-    issued: u64,
+    issued: Tick,
     /// A holder whose genuine chain was refused, for the denial receipt.
     claimed: Option<Who>,
     grant: Option<Grant>,
@@ -242,7 +239,7 @@ struct Session {
     chain: usize,
     received: u32,
     sent: u32,
-    opened: u64,
+    opened: Tick,
 }
 
 /// A lock: its identity, its persisted state and its sessions.
@@ -258,7 +255,7 @@ pub struct Lock<S: Storage> {
     chain: [u8; MAX_CHAIN_BYTES],
     /// UTC time of the last accepted anchor and the tick its challenge was issued at; `None`
     /// until one arrives after boot, and after an owner resets the clock.
-    anchor: Option<(u64, UnixTime)>,
+    anchor: Option<(Tick, UnixTime)>,
     /// Memory may not match what storage holds (not started yet, or a commit and the reload
     /// after it failed): the lock refuses everything until it (re)starts from storage.
     failed: bool,
@@ -312,13 +309,14 @@ impl<S: Storage> Lock<S> {
     /// ```
     /// use doorkey::crypto::{SecretKey, Signer};
     /// use doorkey::lock::{Lock, MemoryStorage};
+    /// use doorkey::time::Tick;
     ///
     /// # fn main() -> doorkey::Result<()> {
     /// let owner = SecretKey::from_seed(&[1; 32]);
     /// let identity = SecretKey::from_seed(&[2; 32]); // generated once, kept in the lock
     /// let lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
     /// assert_eq!(lock.state().enrolment.owners(), [owner.public_key()]);
-    /// assert_eq!(lock.trusted_now(0), None); // untrusted until a time anchor arrives
+    /// assert_eq!(lock.trusted_now(Tick::from_secs(0)), None); // untrusted until a time anchor arrives
     /// # Ok(())
     /// # }
     /// ```
@@ -475,10 +473,10 @@ impl<S: Storage> Lock<S> {
     /// the persisted high-water mark. Out of line: every path of a message asks for it, and
     /// 64-bit arithmetic is bulky on a 32-bit microcontroller.
     #[inline(never)]
-    pub fn trusted_now(&self, tick: u64) -> Option<UnixTime> {
+    pub fn trusted_now(&self, tick: Tick) -> Option<UnixTime> {
         let (at, utc) = self.anchor?;
-        let elapsed = tick.checked_sub(at)?;
-        Some(utc.saturating_add(elapsed).max(self.state.high_water))
+        let elapsed = tick.since(at)?;
+        Some((utc + elapsed).max(self.state.high_water))
     }
 
     /// Writes a fresh signed challenge into `out` (call when a phone connects).
@@ -488,6 +486,7 @@ impl<S: Storage> Lock<S> {
     /// # use chacha20::ChaCha20Rng;
     /// # use doorkey::crypto::{SecretKey, Signer};
     /// # use doorkey::lock::{Lock, MemoryStorage};
+    /// # use doorkey::time::Tick;
     /// # use rand_core::SeedableRng;
     /// # fn main() -> doorkey::Result<()> {
     /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
@@ -495,7 +494,7 @@ impl<S: Storage> Lock<S> {
     /// # let identity = SecretKey::from_seed(&[2; 32]);
     /// # let mut lock = Lock::install(identity, owner, MemoryStorage::<4096>::new())?;
     /// let mut challenge = [0u8; 256];
-    /// let n = lock.challenge(30, &mut rng, &mut challenge)?;
+    /// let n = lock.challenge(Tick::from_secs(30), &mut rng, &mut challenge)?;
     ///
     /// // The phone checks the lock's signature before it sends anything identifying.
     /// let info = inspect_challenge(&challenge[..n], &lock.id())?;
@@ -505,7 +504,7 @@ impl<S: Storage> Lock<S> {
     /// ```
     pub fn challenge<R: Rng + ?Sized>(
         &mut self,
-        tick: u64,
+        tick: Tick,
         rng: &mut R,
         out: &mut [u8],
     ) -> Result<usize> {
@@ -549,11 +548,11 @@ impl<S: Storage> Lock<S> {
     /// use doorkey::lock::Action;
     /// use doorkey::session::{Command, ReasonCode, Reply};
     /// # use chacha20::ChaCha20Rng;
-    /// # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+    /// # use doorkey::credential::{Chain, Link, Rights};
     /// # use doorkey::crypto::{SecretKey, Signer};
     /// # use doorkey::lock::{Lock, MemoryStorage};
     /// # use doorkey::phone::{Credential, PhoneSession};
-    /// # use doorkey::wire::Bounded;
+    /// # use doorkey::time::Tick;
     /// # use rand_core::SeedableRng;
     /// # fn main() -> doorkey::Result<()> {
     /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
@@ -561,29 +560,24 @@ impl<S: Storage> Lock<S> {
     /// # let identity = SecretKey::from_seed(&[2; 32]);
     /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
     /// # let holder = SecretKey::from_seed(&[4; 32]);
-    /// # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(Error::Misuse)?;
-    /// # let link = Link {
-    /// #     subject: holder.public_key(),
-    /// #     scope: Scope::Locks(lock_ids),
-    /// #     rights: Rights::UNLOCK, // may open, may not lock
-    /// #     id: CredentialId::random(&mut rng),
-    /// #     ..Link::default()
-    /// # };
+    /// # let link = Link::builder(holder.public_key(), Rights::UNLOCK)
+    /// #     .locks(&[lock.id()])
+    /// #     .build(&mut rng)?;
     /// # let chain = Chain::root(&owner, &link)?;
     /// # let credential = Credential::new(chain.as_bytes(), holder)?;
     /// # let mut challenge = [0u8; 256];
-    /// # let n = lock.challenge(40, &mut rng, &mut challenge)?;
+    /// # let n = lock.challenge(Tick::from_secs(40), &mut rng, &mut challenge)?;
     /// # let mut open = [0u8; 1024];
     /// # let (mut phone, m) =
     /// #     PhoneSession::open(&challenge[..n], &credential, Command::Unlock, &mut rng, &mut open)?;
     /// // `open` holds the phone's unlock request, as received over the radio.
     /// let captured = open[..m].to_vec();
     /// let mut reply = [0u8; 256];
-    /// let outcome = lock.handle(40, &mut open[..m], &mut reply)?;
+    /// let outcome = lock.handle(Tick::from_secs(40), &mut open[..m], &mut reply)?;
     /// assert_eq!(outcome.action, Action::Unlock);
     ///
     /// // The same bytes again, replayed by an eavesdropper: no session, no reply.
-    /// let replay = lock.handle(41, &mut captured.clone(), &mut reply);
+    /// let replay = lock.handle(Tick::from_secs(41), &mut captured.clone(), &mut reply);
     /// assert!(matches!(replay, Err(Error::Replay)));
     ///
     /// // A refusal inside the session: the phone hears a coarse reason, the firmware the
@@ -591,7 +585,7 @@ impl<S: Storage> Lock<S> {
     /// # phone.read_reply(&mut reply[..outcome.reply])?;
     /// let mut msg = [0u8; 64];
     /// let k = phone.command(Command::Lock, &mut msg)?;
-    /// let outcome = lock.handle(42, &mut msg[..k], &mut reply)?;
+    /// let outcome = lock.handle(Tick::from_secs(42), &mut msg[..k], &mut reply)?;
     /// assert_eq!(outcome.action, Action::None);
     /// assert_eq!(outcome.denied, Some(Error::NotPermitted));
     /// let answer = phone.read_reply(&mut reply[..outcome.reply])?;
@@ -599,7 +593,7 @@ impl<S: Storage> Lock<S> {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn handle(&mut self, tick: u64, input: &mut [u8], out: &mut [u8]) -> Result<Outcome> {
+    pub fn handle(&mut self, tick: Tick, input: &mut [u8], out: &mut [u8]) -> Result<Outcome> {
         self.handle_with(tick, input, out, &mut ())
     }
 
@@ -607,7 +601,7 @@ impl<S: Storage> Lock<S> {
     /// Zeroes `input` before returning, as [`Lock::handle`] does.
     pub fn handle_with<P: Presence + ?Sized>(
         &mut self,
-        tick: u64,
+        tick: Tick,
         input: &mut [u8],
         out: &mut [u8],
         presence: &mut P,
@@ -619,7 +613,7 @@ impl<S: Storage> Lock<S> {
 
     fn dispatch<P: Presence + ?Sized>(
         &mut self,
-        tick: u64,
+        tick: Tick,
         input: &mut [u8],
         out: &mut [u8],
         presence: &mut P,
@@ -639,7 +633,7 @@ impl<S: Storage> Lock<S> {
 
     fn handle_open<P: Presence + ?Sized>(
         &mut self,
-        tick: u64,
+        tick: Tick,
         input: &mut [u8],
         out: &mut [u8],
         presence: &mut P,
@@ -718,7 +712,7 @@ impl<S: Storage> Lock<S> {
 
     fn handle_command<P: Presence + ?Sized>(
         &mut self,
-        tick: u64,
+        tick: Tick,
         input: &mut [u8],
         out: &mut [u8],
         presence: &mut P,
@@ -726,7 +720,7 @@ impl<S: Storage> Lock<S> {
         let (counter, aad, sealed) = split_sealed(input, Kind::Command)?;
         let mut session = self.session.take().ok_or(Error::UnexpectedMessage)?;
         if tick
-            .checked_sub(session.opened)
+            .since(session.opened)
             .is_none_or(|age| age > SESSION_LIFETIME)
         {
             return Err(Error::Replay);
@@ -757,7 +751,7 @@ impl<S: Storage> Lock<S> {
     /// carry them. `None` for every other command.
     fn administer(
         &mut self,
-        tick: u64,
+        tick: Tick,
         session: &mut Session,
         command: Command<'_>,
     ) -> Option<Result<(Answer, Action)>> {
@@ -773,7 +767,7 @@ impl<S: Storage> Lock<S> {
     /// Runs a credential-bound command in an open session.
     fn execute<P: Presence + ?Sized>(
         &mut self,
-        tick: u64,
+        tick: Tick,
         session: &Session,
         command: Command<'_>,
         presence: &mut P,
@@ -858,7 +852,7 @@ impl<S: Storage> Lock<S> {
     }
 
     /// Reports a door event from the firmware's sensors; it becomes a receipt.
-    pub fn door_event(&mut self, tick: u64, event: DoorEvent) -> Result<()> {
+    pub fn door_event(&mut self, tick: Tick, event: DoorEvent) -> Result<()> {
         let now = self.trusted_now(tick);
         let session = self.session.as_ref().map(|s| s.id);
         let event = match event {
@@ -874,7 +868,7 @@ impl<S: Storage> Lock<S> {
     /// turned away.
     fn verify_proof(
         &self,
-        tick: u64,
+        tick: Tick,
         th: &[u8; 32],
         command: &[u8],
         proof: &Proof<'_>,
@@ -911,7 +905,7 @@ impl<S: Storage> Lock<S> {
             return Err(Error::Stale);
         }
         if !self.state.enrolment.is_owner(&a.signer)
-            && a.time > self.state.high_water.saturating_add(MAX_TIME_KEY_LEAP)
+            && a.time > self.state.high_water + MAX_TIME_KEY_LEAP
         {
             return Err(Error::NotPermitted);
         }
@@ -926,7 +920,7 @@ impl<S: Storage> Lock<S> {
 
     fn accept_config(
         &mut self,
-        tick: u64,
+        tick: Tick,
         session: &Session,
         bytes: &[u8],
     ) -> Result<Reply<'static>> {
@@ -1016,15 +1010,15 @@ impl<S: Storage> Lock<S> {
         result
     }
 
-    fn take_pending(&mut self, nonce: &[u8; NONCE_LEN], tick: u64) -> Result<Pending> {
-        let lifetime = u64::from(self.state.enrolment.challenge_lifetime());
+    fn take_pending(&mut self, nonce: &[u8; NONCE_LEN], tick: Tick) -> Result<Pending> {
+        let lifetime = self.state.enrolment.challenge_lifetime();
         let slot = self
             .pending
             .iter_mut()
             .find(|p| p.as_ref().is_some_and(|p| bool::from(p.nonce.ct_eq(nonce))))
             .ok_or(Error::Replay)?;
         let pending = slot.take().ok_or(Error::Replay)?;
-        match tick.checked_sub(pending.issued) {
+        match tick.since(pending.issued) {
             Some(age) if age <= lifetime => Ok(pending),
             _ => Err(Error::Replay),
         }
@@ -1035,7 +1029,7 @@ impl<S: Storage> Lock<S> {
     fn finish(
         &mut self,
         mut session: Session,
-        tick: u64,
+        tick: Tick,
         result: Result<(Answer, Action)>,
         out: &mut [u8],
         close: bool,
@@ -1099,7 +1093,7 @@ impl<S: Storage> Lock<S> {
     /// number generator needed while handling a message.
     fn bundle(
         &self,
-        tick: u64,
+        tick: Tick,
         after: u64,
         session: &[u8; SESSION_ID_LEN],
         counter: u32,
@@ -1237,7 +1231,10 @@ fn persist<S: Storage>(storage: &mut S, state: &LockState) -> Result<()> {
 
 /// A free pending slot, or else the oldest one, which is evicted. Total: there is always one.
 fn pending_slot(pending: &mut [Option<Pending>; MAX_PENDING]) -> &mut Option<Pending> {
-    let age = |p: &Option<Pending>| p.as_ref().map_or(0, |p| p.issued.saturating_add(1));
+    let age = |p: &Option<Pending>| {
+        p.as_ref()
+            .map_or(0, |p| p.issued.as_secs().saturating_add(1))
+    };
     let [first, rest @ ..] = pending;
     rest.iter_mut().fold(
         first,
@@ -1260,7 +1257,9 @@ mod tests {
         let storage = MemoryStorage::<4096>::new();
         let mut lock = Lock::install(SecretKey::from_seed(&[2; 32]), owner, storage).unwrap();
         let mut challenge = [0u8; 256];
-        let n = lock.challenge(0, &mut rng, &mut challenge).unwrap();
+        let n = lock
+            .challenge(Tick::BOOT, &mut rng, &mut challenge)
+            .unwrap();
         let mut msg = [0u8; 512];
         let (mut phone, m) = PhoneSession::open_anonymous(
             &challenge[..n],
@@ -1271,16 +1270,19 @@ mod tests {
         )
         .unwrap();
         let mut out = [0u8; 512];
-        lock.handle(0, &mut msg[..m], &mut out).unwrap();
+        lock.handle(Tick::from_secs(0), &mut msg[..m], &mut out)
+            .unwrap();
         lock.session.as_mut().unwrap().sent = u32::MAX;
 
         let m = phone.command(Command::Hello, &mut msg).unwrap();
-        let outcome = lock.handle(1, &mut msg[..m], &mut out).unwrap();
+        let outcome = lock
+            .handle(Tick::from_secs(1), &mut msg[..m], &mut out)
+            .unwrap();
         assert_eq!(out[2..6], u32::MAX.to_le_bytes());
         assert!(outcome.reply > 0 && lock.session.is_none());
         let m = phone.command(Command::Hello, &mut msg).unwrap();
         assert_eq!(
-            lock.handle(2, &mut msg[..m], &mut out),
+            lock.handle(Tick::from_secs(2), &mut msg[..m], &mut out),
             Err(Error::UnexpectedMessage)
         );
     }

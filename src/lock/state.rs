@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::receipt::{Event, Receipt, SESSION_ID_LEN, Who};
 use crate::session::{DEFAULT_CHALLENGE_LIFETIME, MAX_CHALLENGE_LIFETIME};
 use crate::time::TzRule;
-use crate::wire::{self, Bounded, InPlace, SeedInto, UnixTime};
+use crate::time::{Seconds, UnixTime};
+use crate::wire::{self, Bounded, InPlace, SeedInto};
 use core::fmt;
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -122,9 +123,9 @@ impl Enrolment {
         Ok(())
     }
 
-    /// Seconds a challenge stays answerable.
-    pub fn challenge_lifetime(&self) -> u16 {
-        self.challenge_lifetime
+    /// How long a challenge stays answerable.
+    pub fn challenge_lifetime(&self) -> Seconds {
+        Seconds::from_secs(u64::from(self.challenge_lifetime))
     }
 
     /// The X25519 key receipt bundles are sealed to, once the owner has set one.
@@ -485,7 +486,7 @@ impl LockState {
             revoked_ids: Bounded::new(),
             revoked_keys: Bounded::new(),
             uses: Bounded::new(),
-            high_water: 0,
+            high_water: UnixTime::EPOCH,
             receipts: ChainHead::default(),
             backlog: Bounded::new(),
             recovery: false,
@@ -532,7 +533,7 @@ impl LockState {
         self.revoked_ids.clear();
         self.revoked_keys.clear();
         self.uses.clear();
-        self.high_water = 0;
+        self.high_water = UnixTime::EPOCH;
         self.receipts = ChainHead::default();
         self.backlog.clear();
         self.recovery = false;

@@ -14,10 +14,10 @@
 //! use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 //! use doorkey::session::{Command, Reply};
 //! # use chacha20::ChaCha20Rng;
-//! # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+//! # use doorkey::credential::{Chain, Link, Rights};
 //! # use doorkey::crypto::{SecretKey, Signer};
 //! # use doorkey::lock::{Lock, MemoryStorage};
-//! # use doorkey::wire::Bounded;
+//! # use doorkey::time::Tick;
 //! # use rand_core::SeedableRng;
 //! # fn main() -> doorkey::Result<()> {
 //! # let mut rng = ChaCha20Rng::from_seed([7; 32]);
@@ -25,14 +25,9 @@
 //! # let identity = SecretKey::from_seed(&[2; 32]);
 //! # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
 //! # let device_key = SecretKey::from_seed(&[4; 32]);
-//! # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?;
-//! # let link = Link {
-//! #     subject: device_key.public_key(),
-//! #     scope: Scope::Locks(lock_ids),
-//! #     rights: Rights::UNLOCK.union(Rights::LOCK),
-//! #     id: CredentialId::random(&mut rng),
-//! #     ..Link::default()
-//! # };
+//! # let link = Link::builder(device_key.public_key(), Rights::UNLOCK.union(Rights::LOCK))
+//! #     .locks(&[lock.id()])
+//! #     .build(&mut rng)?;
 //! # let chain = Chain::root(&owner, &link)?;
 //! # let chain_bytes = chain.as_bytes();
 //!
@@ -43,7 +38,7 @@
 //!
 //! // The lock's challenge arrives; checking it sends nothing.
 //! let mut challenge = [0u8; 256];
-//! let n = lock.challenge(10, &mut rng, &mut challenge)?;
+//! let n = lock.challenge(Tick::from_secs(10), &mut rng, &mut challenge)?;
 //! let info = inspect_challenge(&challenge[..n], &lock.id())?;
 //! assert!(!info.clock_trusted); // a permanent credential needs no trusted clock
 //!
@@ -52,16 +47,16 @@
 //! let (mut session, m) =
 //!     PhoneSession::open(&challenge[..n], &credential, Command::Unlock, &mut rng, &mut out)?;
 //! # let mut reply = [0u8; 256];
-//! # let r = lock.handle(10, &mut out[..m], &mut reply)?.reply;
+//! # let r = lock.handle(Tick::from_secs(10), &mut out[..m], &mut reply)?.reply;
 //! // The lock's answer comes back in `reply[..r]`, decrypted in place.
 //! assert_eq!(session.read_reply(&mut reply[..r])?, Reply::Unlocked);
 //!
 //! // Relock in the same session, then close it.
 //! let k = session.command(Command::Lock, &mut out)?;
-//! # let r = lock.handle(50, &mut out[..k], &mut reply)?.reply;
+//! # let r = lock.handle(Tick::from_secs(50), &mut out[..k], &mut reply)?.reply;
 //! assert_eq!(session.read_reply(&mut reply[..r])?, Reply::Locked);
 //! let k = session.command(Command::Close, &mut out)?;
-//! # let r = lock.handle(51, &mut out[..k], &mut reply)?.reply;
+//! # let r = lock.handle(Tick::from_secs(51), &mut out[..k], &mut reply)?.reply;
 //! assert_eq!(session.read_reply(&mut reply[..r])?, Reply::Closed);
 //! # Ok(())
 //! # }
@@ -103,11 +98,10 @@ impl<'a, S: Signer> Credential<'a, S> {
     /// ```
     /// use doorkey::Error;
     /// # use chacha20::ChaCha20Rng;
-    /// # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+    /// # use doorkey::credential::{Chain, Link, Rights};
     /// # use doorkey::crypto::{SecretKey, Signer};
     /// # use doorkey::lock::{Lock, MemoryStorage};
-    /// # use doorkey::phone::{Credential, PhoneSession};
-    /// # use doorkey::wire::Bounded;
+    /// # use doorkey::phone::Credential;
     /// # use rand_core::SeedableRng;
     /// # fn main() -> doorkey::Result<()> {
     /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
@@ -115,14 +109,9 @@ impl<'a, S: Signer> Credential<'a, S> {
     /// # let identity = SecretKey::from_seed(&[2; 32]);
     /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
     /// # let device_key = SecretKey::from_seed(&[4; 32]);
-    /// # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?;
-    /// # let link = Link {
-    /// #     subject: device_key.public_key(),
-    /// #     scope: Scope::Locks(lock_ids),
-    /// #     rights: Rights::UNLOCK.union(Rights::LOCK),
-    /// #     id: CredentialId::random(&mut rng),
-    /// #     ..Link::default()
-    /// # };
+    /// # let link = Link::builder(device_key.public_key(), Rights::UNLOCK.union(Rights::LOCK))
+    /// #     .locks(&[lock.id()])
+    /// #     .build(&mut rng)?;
     /// # let chain = Chain::root(&owner, &link)?;
     /// # let chain_bytes = chain.as_bytes();
     /// let credential = Credential::new(chain_bytes, device_key)?;

@@ -65,11 +65,11 @@ impl PhoneSession {
     /// use doorkey::Error;
     /// use doorkey::session::Command;
     /// # use chacha20::ChaCha20Rng;
-    /// # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+    /// # use doorkey::credential::{Chain, Link, Rights};
     /// # use doorkey::crypto::{SecretKey, Signer};
     /// # use doorkey::lock::{Lock, MemoryStorage};
     /// # use doorkey::phone::{Credential, PhoneSession};
-    /// # use doorkey::wire::Bounded;
+    /// # use doorkey::time::Tick;
     /// # use rand_core::SeedableRng;
     /// # fn main() -> doorkey::Result<()> {
     /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
@@ -77,19 +77,14 @@ impl PhoneSession {
     /// # let identity = SecretKey::from_seed(&[2; 32]);
     /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
     /// # let device_key = SecretKey::from_seed(&[4; 32]);
-    /// # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?;
-    /// # let link = Link {
-    /// #     subject: device_key.public_key(),
-    /// #     scope: Scope::Locks(lock_ids),
-    /// #     rights: Rights::UNLOCK.union(Rights::LOCK),
-    /// #     id: CredentialId::random(&mut rng),
-    /// #     ..Link::default()
-    /// # };
+    /// # let link = Link::builder(device_key.public_key(), Rights::UNLOCK.union(Rights::LOCK))
+    /// #     .locks(&[lock.id()])
+    /// #     .build(&mut rng)?;
     /// # let chain = Chain::root(&owner, &link)?;
     /// # let chain_bytes = chain.as_bytes();
     /// let credential = Credential::new(chain_bytes, device_key)?;
     /// let mut challenge = [0u8; 256];
-    /// let n = lock.challenge(10, &mut rng, &mut challenge)?;
+    /// let n = lock.challenge(Tick::from_secs(10), &mut rng, &mut challenge)?;
     /// let mut out = [0u8; 1024];
     /// let (session, m) =
     ///     PhoneSession::open(&challenge[..n], &credential, Command::Unlock, &mut rng, &mut out)?;
@@ -99,7 +94,7 @@ impl PhoneSession {
     /// // A challenge from a lock the credential does not name gets no answer at all.
     /// let stranger = SecretKey::from_seed(&[9; 32]);
     /// let mut other = Lock::install(stranger, owner.public_key(), MemoryStorage::<4096>::new())?;
-    /// let n = other.challenge(10, &mut rng, &mut challenge)?;
+    /// let n = other.challenge(Tick::from_secs(10), &mut rng, &mut challenge)?;
     /// let unlock = Command::Unlock;
     /// let open = PhoneSession::open(&challenge[..n], &credential, unlock, &mut rng, &mut out);
     /// assert!(matches!(open, Err(Error::WrongLock)));
@@ -149,11 +144,11 @@ impl PhoneSession {
     /// ```
     /// use doorkey::session::{Command, Reply};
     /// # use chacha20::ChaCha20Rng;
-    /// # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+    /// # use doorkey::credential::{Chain, Link, Rights};
     /// # use doorkey::crypto::{SecretKey, Signer};
     /// # use doorkey::lock::{Lock, MemoryStorage};
     /// # use doorkey::phone::{Credential, PhoneSession};
-    /// # use doorkey::wire::Bounded;
+    /// # use doorkey::time::Tick;
     /// # use rand_core::SeedableRng;
     /// # fn main() -> doorkey::Result<()> {
     /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
@@ -161,29 +156,24 @@ impl PhoneSession {
     /// # let identity = SecretKey::from_seed(&[2; 32]);
     /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
     /// # let device_key = SecretKey::from_seed(&[4; 32]);
-    /// # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?;
-    /// # let link = Link {
-    /// #     subject: device_key.public_key(),
-    /// #     scope: Scope::Locks(lock_ids),
-    /// #     rights: Rights::UNLOCK.union(Rights::LOCK),
-    /// #     id: CredentialId::random(&mut rng),
-    /// #     ..Link::default()
-    /// # };
+    /// # let link = Link::builder(device_key.public_key(), Rights::UNLOCK.union(Rights::LOCK))
+    /// #     .locks(&[lock.id()])
+    /// #     .build(&mut rng)?;
     /// # let chain = Chain::root(&owner, &link)?;
     /// # let chain_bytes = chain.as_bytes();
     /// # let credential = Credential::new(chain_bytes, device_key)?;
     /// # let mut challenge = [0u8; 256];
-    /// # let n = lock.challenge(10, &mut rng, &mut challenge)?;
+    /// # let n = lock.challenge(Tick::from_secs(10), &mut rng, &mut challenge)?;
     /// # let mut out = [0u8; 1024];
     /// # let mut reply = [0u8; 4096];
     /// let (mut session, m) =
     ///     PhoneSession::open(&challenge[..n], &credential, Command::Hello, &mut rng, &mut out)?;
-    /// # let r = lock.handle(10, &mut out[..m], &mut reply)?.reply;
+    /// # let r = lock.handle(Tick::from_secs(10), &mut out[..m], &mut reply)?.reply;
     /// assert_eq!(session.read_reply(&mut reply[..r])?, Reply::Ready);
     ///
     /// // Each command is sealed under the session's key with the next counter.
     /// let k = session.command(Command::Unlock, &mut out)?;
-    /// # let r = lock.handle(11, &mut out[..k], &mut reply)?.reply;
+    /// # let r = lock.handle(Tick::from_secs(11), &mut out[..k], &mut reply)?.reply;
     /// assert_eq!(session.read_reply(&mut reply[..r])?, Reply::Unlocked);
     /// # Ok(())
     /// # }
@@ -205,11 +195,11 @@ impl PhoneSession {
     /// use doorkey::Error;
     /// use doorkey::session::{Command, Reply};
     /// # use chacha20::ChaCha20Rng;
-    /// # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+    /// # use doorkey::credential::{Chain, Link, Rights};
     /// # use doorkey::crypto::{SecretKey, Signer};
     /// # use doorkey::lock::{Lock, MemoryStorage};
     /// # use doorkey::phone::{Credential, PhoneSession};
-    /// # use doorkey::wire::Bounded;
+    /// # use doorkey::time::Tick;
     /// # use rand_core::SeedableRng;
     /// # fn main() -> doorkey::Result<()> {
     /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
@@ -217,24 +207,19 @@ impl PhoneSession {
     /// # let identity = SecretKey::from_seed(&[2; 32]);
     /// # let mut lock = Lock::install(identity, owner.public_key(), MemoryStorage::<4096>::new())?;
     /// # let device_key = SecretKey::from_seed(&[4; 32]);
-    /// # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?;
-    /// # let link = Link {
-    /// #     subject: device_key.public_key(),
-    /// #     scope: Scope::Locks(lock_ids),
-    /// #     rights: Rights::UNLOCK.union(Rights::LOCK),
-    /// #     id: CredentialId::random(&mut rng),
-    /// #     ..Link::default()
-    /// # };
+    /// # let link = Link::builder(device_key.public_key(), Rights::UNLOCK.union(Rights::LOCK))
+    /// #     .locks(&[lock.id()])
+    /// #     .build(&mut rng)?;
     /// # let chain = Chain::root(&owner, &link)?;
     /// # let chain_bytes = chain.as_bytes();
     /// # let credential = Credential::new(chain_bytes, device_key)?;
     /// # let mut challenge = [0u8; 256];
-    /// # let n = lock.challenge(10, &mut rng, &mut challenge)?;
+    /// # let n = lock.challenge(Tick::from_secs(10), &mut rng, &mut challenge)?;
     /// # let mut out = [0u8; 1024];
     /// let (mut session, m) =
     ///     PhoneSession::open(&challenge[..n], &credential, Command::Unlock, &mut rng, &mut out)?;
     /// let mut reply = [0u8; 256];
-    /// let r = lock.handle(10, &mut out[..m], &mut reply)?.reply;
+    /// let r = lock.handle(Tick::from_secs(10), &mut out[..m], &mut reply)?.reply;
     /// let mut altered = reply;
     /// altered[r - 1] ^= 1; // one bit flipped on the radio
     /// assert!(matches!(session.read_reply(&mut altered[..r]), Err(Error::Crypto)));

@@ -18,6 +18,7 @@
 //! use doorkey::receipt::{Event, Head, Receipt, RunVerifier};
 //! use doorkey::crypto::{SecretKey, Signer};
 //! use doorkey::credential::LockId;
+//! use doorkey::time::UnixTime;
 //! # fn main() -> doorkey::Result<()> {
 //! // What a lock signs as receipts leave it (normally inside `Lock`; here by hand).
 //! let lock_key = SecretKey::from_seed(&[2; 32]);
@@ -26,7 +27,7 @@
 //! let time_set = Receipt {
 //!     seq: 2,
 //!     prev: installed.hash(&lock)?,
-//!     time: Some(1_780_315_200),
+//!     time: Some(UnixTime::from_secs(1_780_315_200)),
 //!     event: Event::TimeSet,
 //!     ..Receipt::default()
 //! };
@@ -59,7 +60,8 @@ use crate::credential::{CredentialId, LockId};
 use crate::crypto::{self, PublicKey, Signature, Signer, labels};
 use crate::error::{Error, Result};
 use crate::session::ReasonCode;
-use crate::wire::{self, Kind, UnixTime, VERSION};
+use crate::time::UnixTime;
+use crate::wire::{self, Kind, VERSION};
 use serde::{Deserialize, Serialize};
 
 /// Largest encoded receipt.
@@ -289,6 +291,7 @@ impl<'a> Parsed<'a, Head> {
 /// use doorkey::receipt::{Event, Head, Receipt, verify_one};
 /// use doorkey::crypto::{SecretKey, Signer};
 /// use doorkey::credential::LockId;
+/// use doorkey::time::UnixTime;
 /// # fn main() -> doorkey::Result<()> {
 /// // What a lock signs as receipts leave it (normally inside `Lock`; here by hand).
 /// let lock_key = SecretKey::from_seed(&[2; 32]);
@@ -297,7 +300,7 @@ impl<'a> Parsed<'a, Head> {
 /// let time_set = Receipt {
 ///     seq: 2,
 ///     prev: installed.hash(&lock)?,
-///     time: Some(1_780_315_200),
+///     time: Some(UnixTime::from_secs(1_780_315_200)),
 ///     event: Event::TimeSet,
 ///     ..Receipt::default()
 /// };
@@ -386,6 +389,7 @@ impl RunVerifier {
     /// use doorkey::receipt::{Event, Head, Receipt, RunVerifier};
     /// use doorkey::crypto::{SecretKey, Signer};
     /// use doorkey::credential::LockId;
+    /// use doorkey::time::UnixTime;
     /// # fn main() -> doorkey::Result<()> {
     /// // What a lock signs as receipts leave it (normally inside `Lock`; here by hand).
     /// let lock_key = SecretKey::from_seed(&[2; 32]);
@@ -394,7 +398,7 @@ impl RunVerifier {
     /// let time_set = Receipt {
     ///     seq: 2,
     ///     prev: installed.hash(&lock)?,
-    ///     time: Some(1_780_315_200),
+    ///     time: Some(UnixTime::from_secs(1_780_315_200)),
     ///     event: Event::TimeSet,
     ///     ..Receipt::default()
     /// };

@@ -261,12 +261,12 @@ impl<L: LogStore> ReceiptLog<L> {
     /// # use chacha20::ChaCha20Rng;
     /// # use doorkey::config::{Change, ConfigUpdate};
     /// # use doorkey::receipt::AuditSecret;
-    /// # use doorkey::credential::{Chain, CredentialId, Link, Rights, Scope};
+    /// # use doorkey::credential::{Chain, Link, Rights};
     /// # use doorkey::crypto::{SecretKey, Signer};
     /// # use doorkey::lock::{Lock, MemoryStorage};
     /// # use doorkey::phone::{Credential, PhoneSession};
     /// # use doorkey::session::{Command, Reply};
-    /// # use doorkey::wire::Bounded;
+    /// # use doorkey::time::Tick;
     /// # use rand_core::SeedableRng;
     /// # fn main() -> doorkey::Result<()> {
     /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
@@ -279,32 +279,27 @@ impl<L: LogStore> ReceiptLog<L> {
     /// # let u = ConfigUpdate { lock: lock.id(), version: 1, signer: owner.public_key(), change }
     /// #     .sign(&owner, &mut update)?;
     /// # let (mut challenge, mut msg, mut reply) = ([0u8; 256], [0u8; 1024], [0u8; 4096]);
-    /// # let n = lock.challenge(5, &mut rng, &mut challenge)?;
+    /// # let n = lock.challenge(Tick::from_secs(5), &mut rng, &mut challenge)?;
     /// # let config = Command::Config(&update[..u]);
     /// # let (_, m) =
     /// #     PhoneSession::open_anonymous(&challenge[..n], &lock.id(), config, &mut rng, &mut msg)?;
-    /// # lock.handle(5, &mut msg[..m], &mut reply)?;
+    /// # lock.handle(Tick::from_secs(5), &mut msg[..m], &mut reply)?;
     /// # let device_key = SecretKey::from_seed(&[4; 32]);
-    /// # let lock_ids = Bounded::from_slice(&[lock.id()]).ok_or(doorkey::Error::Misuse)?;
-    /// # let link = Link {
-    /// #     subject: device_key.public_key(),
-    /// #     scope: Scope::Locks(lock_ids),
-    /// #     rights: Rights::UNLOCK.union(Rights::LOCK),
-    /// #     id: CredentialId::random(&mut rng),
-    /// #     ..Link::default()
-    /// # };
+    /// # let link = Link::builder(device_key.public_key(), Rights::UNLOCK.union(Rights::LOCK))
+    /// #     .locks(&[lock.id()])
+    /// #     .build(&mut rng)?;
     /// # let chain = Chain::root(&owner, &link)?;
     /// # let credential = Credential::new(chain.as_bytes(), device_key)?;
-    /// # let n = lock.challenge(10, &mut rng, &mut challenge)?;
+    /// # let n = lock.challenge(Tick::from_secs(10), &mut rng, &mut challenge)?;
     /// # let (mut phone, m) =
     /// #     PhoneSession::open(&challenge[..n], &credential, Command::Unlock, &mut rng, &mut msg)?;
-    /// # let r = lock.handle(10, &mut msg[..m], &mut reply)?.reply;
+    /// # let r = lock.handle(Tick::from_secs(10), &mut msg[..m], &mut reply)?.reply;
     /// # phone.read_reply(&mut reply[..r])?;
     /// # let k = phone.command(Command::Lock, &mut msg)?;
-    /// # let r = lock.handle(20, &mut msg[..k], &mut reply)?.reply;
+    /// # let r = lock.handle(Tick::from_secs(20), &mut msg[..k], &mut reply)?.reply;
     /// # phone.read_reply(&mut reply[..r])?;
     /// # let k = phone.command(Command::Receipts { after: 0 }, &mut msg)?;
-    /// # let r = lock.handle(21, &mut msg[..k], &mut reply)?.reply;
+    /// # let r = lock.handle(Tick::from_secs(21), &mut msg[..k], &mut reply)?.reply;
     /// # let Reply::Receipts(sealed) = phone.read_reply(&mut reply[..r])? else {
     /// #     return Err(doorkey::Error::UnexpectedMessage);
     /// # };

@@ -10,45 +10,42 @@
 //! use doorkey::server::{Delivery, Issuer, purpose_of};
 //! # use chacha20::ChaCha20Rng;
 //! # use doorkey::Error;
-//! # use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
+//! # use doorkey::credential::{Chain, Link, LockId, Rights};
 //! # use doorkey::crypto::{SecretKey, Signer};
-//! # use doorkey::wire::Bounded;
+//! # use doorkey::time::{Seconds, UnixTime};
 //! # use rand_core::SeedableRng;
 //! # fn main() -> doorkey::Result<()> {
 //! # let mut rng = ChaCha20Rng::from_seed([7; 32]);
-//! const NOON: u64 = 1_780_315_200; // 2026-06-01 12:00:00 UTC
+//! const NOON: UnixTime = UnixTime::from_secs(1_780_315_200); // 2026-06-01 12:00:00 UTC
 //! # let owner = SecretKey::from_seed(&[1; 32]);
 //! # let lock = LockId::of(&SecretKey::from_seed(&[2; 32]).public_key());
 //! # let company_key = SecretKey::from_seed(&[3; 32]);
-//! # let root = Link {
-//! #     subject: company_key.public_key(),
-//! #     scope: Scope::Locks(Bounded::from_slice(&[lock]).ok_or(Error::Misuse)?),
-//! #     rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-//! #     not_before: NOON - 86_400,
-//! #     lifetime: Some(30 * 86_400),
-//! #     depth: 1,
-//! #     id: CredentialId::random(&mut rng),
-//! #     ..Link::default()
-//! # };
+//! # let root = Link::builder(company_key.public_key(), Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE))
+//! #     .locks(&[lock])
+//! #     .valid_from(NOON - Seconds::from_days(1))
+//! #     .valid_for(Seconds::from_days(30))
+//! #     .depth(1)
+//! #     .build(&mut rng)?;
 //! # let delegation = Chain::root(&owner, &root)?;
 //! let company = Issuer::new(company_key, delegation)?;
 //! let courier = SecretKey::from_seed(&[4; 32]).public_key(); // the courier's device key
 //! let order = Delivery {
 //!     order_id: b"order-2026-0601-0042",
 //!     lock,
-//!     slot_start: NOON - 1800,
-//!     slot_end: NOON + 1800,
+//!     slot_start: NOON - Seconds::from_mins(30),
+//!     slot_end: NOON + Seconds::from_mins(30),
 //! };
 //! // The courier scans the package at 12:05; the grant is valid for ten minutes.
-//! let grant = company.mint_delivery(&order, courier, NOON + 300, 600, &mut rng)?;
+//! let ten_minutes = Seconds::from_mins(10);
+//! let grant = company.mint_delivery(&order, courier, NOON + Seconds::from_mins(5), ten_minutes, &mut rng)?;
 //! let leaf = grant.leaf()?;
 //! assert_eq!(leaf.subject, courier);
 //! assert_eq!(leaf.uses, Some(1));
 //! assert_eq!(leaf.purpose, Some(purpose_of(order.order_id)));
-//! assert_eq!(leaf.not_after(), Some(NOON + 900));
+//! assert_eq!(leaf.not_after(), Some(NOON + Seconds::from_mins(15)));
 //!
 //! // Two hours early, nothing is minted.
-//! let early = company.mint_delivery(&order, courier, NOON - 7200, 600, &mut rng);
+//! let early = company.mint_delivery(&order, courier, NOON - Seconds::from_hours(2), ten_minutes, &mut rng);
 //! assert_eq!(early, Err(Error::OutsideSlot));
 //! # Ok(())
 //! # }
@@ -66,15 +63,15 @@ pub use log::{
 pub use timeline::{Alert, Visit, timeline};
 
 use crate::Rng;
-use crate::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
+use crate::credential::{Chain, Link, LockId, Rights};
 use crate::crypto::{PublicKey, Signer, hash, labels};
 use crate::error::{Error, Result};
 use crate::time::TzRule;
-use crate::wire::{Bounded, UnixTime};
+use crate::time::{Seconds, UnixTime};
 
 /// Seconds a freshly minted grant starts before the server's `now`, so a lock whose clock
 /// runs slightly behind still accepts it.
-pub const CLOCK_SKEW_ALLOWANCE: u64 = 60;
+pub const CLOCK_SKEW_ALLOWANCE: Seconds = Seconds::from_secs(60);
 
 /// The purpose binding for an order or package id: SHA-512/256-truncated under a label, so a
 /// receipt can later be matched to the order without revealing it.
@@ -120,26 +117,22 @@ impl<S: Signer> Issuer<S> {
     /// use doorkey::server::Issuer;
     /// # use chacha20::ChaCha20Rng;
     /// # use doorkey::Error;
-    /// # use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
+    /// # use doorkey::credential::{Chain, Link, LockId, Rights};
     /// # use doorkey::crypto::{SecretKey, Signer};
-    /// # use doorkey::wire::Bounded;
+    /// # use doorkey::time::{Seconds, UnixTime};
     /// # use rand_core::SeedableRng;
     /// # fn main() -> doorkey::Result<()> {
     /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
-    /// const NOON: u64 = 1_780_315_200; // 2026-06-01 12:00:00 UTC
+    /// const NOON: UnixTime = UnixTime::from_secs(1_780_315_200); // 2026-06-01 12:00:00 UTC
     /// # let owner = SecretKey::from_seed(&[1; 32]);
     /// # let lock = LockId::of(&SecretKey::from_seed(&[2; 32]).public_key());
     /// # let company_key = SecretKey::from_seed(&[3; 32]);
-    /// # let root = Link {
-    /// #     subject: company_key.public_key(),
-    /// #     scope: Scope::Locks(Bounded::from_slice(&[lock]).ok_or(Error::Misuse)?),
-    /// #     rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-    /// #     not_before: NOON - 86_400,
-    /// #     lifetime: Some(30 * 86_400),
-    /// #     depth: 1,
-    /// #     id: CredentialId::random(&mut rng),
-    /// #     ..Link::default()
-    /// # };
+    /// # let root = Link::builder(company_key.public_key(), Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE))
+    /// #     .locks(&[lock])
+    /// #     .valid_from(NOON - Seconds::from_days(1))
+    /// #     .valid_for(Seconds::from_days(30))
+    /// #     .depth(1)
+    /// #     .build(&mut rng)?;
     /// # let delegation = Chain::root(&owner, &root)?;
     /// // The delegation names the company's key: only that key can issue under it.
     /// let other = SecretKey::from_seed(&[8; 32]);
@@ -197,45 +190,42 @@ impl<S: Signer> Issuer<S> {
     /// use doorkey::server::{Delivery, Issuer, purpose_of};
     /// # use chacha20::ChaCha20Rng;
     /// # use doorkey::Error;
-    /// # use doorkey::credential::{Chain, CredentialId, Link, LockId, Rights, Scope};
+    /// # use doorkey::credential::{Chain, Link, LockId, Rights};
     /// # use doorkey::crypto::{SecretKey, Signer};
-    /// # use doorkey::wire::Bounded;
+    /// # use doorkey::time::{Seconds, UnixTime};
     /// # use rand_core::SeedableRng;
     /// # fn main() -> doorkey::Result<()> {
     /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
-    /// const NOON: u64 = 1_780_315_200; // 2026-06-01 12:00:00 UTC
+    /// const NOON: UnixTime = UnixTime::from_secs(1_780_315_200); // 2026-06-01 12:00:00 UTC
     /// # let owner = SecretKey::from_seed(&[1; 32]);
     /// # let lock = LockId::of(&SecretKey::from_seed(&[2; 32]).public_key());
     /// # let company_key = SecretKey::from_seed(&[3; 32]);
-    /// # let root = Link {
-    /// #     subject: company_key.public_key(),
-    /// #     scope: Scope::Locks(Bounded::from_slice(&[lock]).ok_or(Error::Misuse)?),
-    /// #     rights: Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE),
-    /// #     not_before: NOON - 86_400,
-    /// #     lifetime: Some(30 * 86_400),
-    /// #     depth: 1,
-    /// #     id: CredentialId::random(&mut rng),
-    /// #     ..Link::default()
-    /// # };
+    /// # let root = Link::builder(company_key.public_key(), Rights::UNLOCK.union(Rights::LOCK).union(Rights::DELEGATE))
+    /// #     .locks(&[lock])
+    /// #     .valid_from(NOON - Seconds::from_days(1))
+    /// #     .valid_for(Seconds::from_days(30))
+    /// #     .depth(1)
+    /// #     .build(&mut rng)?;
     /// # let delegation = Chain::root(&owner, &root)?;
     /// let company = Issuer::new(company_key, delegation)?;
     /// let courier = SecretKey::from_seed(&[4; 32]).public_key(); // the courier's device key
     /// let order = Delivery {
     ///     order_id: b"order-2026-0601-0042",
     ///     lock,
-    ///     slot_start: NOON - 1800,
-    ///     slot_end: NOON + 1800,
+    ///     slot_start: NOON - Seconds::from_mins(30),
+    ///     slot_end: NOON + Seconds::from_mins(30),
     /// };
     /// // The courier scans the package at 12:05; the grant is valid for ten minutes.
-    /// let grant = company.mint_delivery(&order, courier, NOON + 300, 600, &mut rng)?;
+    /// let ten_minutes = Seconds::from_mins(10);
+    /// let grant = company.mint_delivery(&order, courier, NOON + Seconds::from_mins(5), ten_minutes, &mut rng)?;
     /// let leaf = grant.leaf()?;
     /// assert_eq!(leaf.subject, courier);
     /// assert_eq!(leaf.uses, Some(1));
     /// assert_eq!(leaf.purpose, Some(purpose_of(order.order_id)));
-    /// assert_eq!(leaf.not_after(), Some(NOON + 900));
+    /// assert_eq!(leaf.not_after(), Some(NOON + Seconds::from_mins(15)));
     ///
     /// // Never past the end of the slot, however long `valid_for` asks.
-    /// let late = company.mint_delivery(&order, courier, NOON + 1700, 600, &mut rng)?;
+    /// let late = company.mint_delivery(&order, courier, NOON + Seconds::from_secs(1700), ten_minutes, &mut rng)?;
     /// assert_eq!(late.leaf()?.not_after(), Some(order.slot_end));
     /// # Ok(())
     /// # }
@@ -245,45 +235,38 @@ impl<S: Signer> Issuer<S> {
         delivery: &Delivery<'_>,
         device: PublicKey,
         now: UnixTime,
-        valid_for: u64,
+        valid_for: Seconds,
         rng: &mut R,
     ) -> Result<Chain> {
-        if valid_for == 0 {
+        if valid_for.is_zero() {
             return Err(Error::Misuse);
         }
         if now < delivery.slot_start || now >= delivery.slot_end {
             return Err(Error::OutsideSlot);
         }
         let parent = self.chain.leaf()?;
-        let start = now
-            .saturating_sub(CLOCK_SKEW_ALLOWANCE)
-            .max(parent.not_before);
-        let mut end = now.saturating_add(valid_for).min(delivery.slot_end);
+        let start = (now - CLOCK_SKEW_ALLOWANCE).max(parent.not_before);
+        let mut end = (now + valid_for).min(delivery.slot_end);
         if let Some(parent_end) = parent.not_after() {
             end = end.min(parent_end);
         }
         if end <= start {
             return Err(Error::Expired);
         }
+        let mut link = Link::builder(device, Rights::UNLOCK.union(Rights::LOCK))
+            .valid_from(start)
+            .valid_until(end)
+            .uses(1)
+            .epoch(parent.epoch)
+            .purpose(purpose_of(delivery.order_id));
         // Name the lock explicitly only when the parent covers more than this one.
-        let scope = if self.chain.decode()?.locks().as_slice() == [delivery.lock] {
-            Scope::Inherit
-        } else {
-            Scope::Locks(Bounded::from_slice(&[delivery.lock]).ok_or(Error::Misuse)?)
-        };
-        let link = Link {
-            subject: device,
-            scope,
-            rights: Rights::UNLOCK.union(Rights::LOCK),
-            not_before: start,
-            lifetime: Some(end - start),
-            schedule: parent.schedule,
-            uses: Some(1),
-            depth: 0,
-            id: CredentialId::random(rng),
-            epoch: parent.epoch,
-            purpose: Some(purpose_of(delivery.order_id)),
-        };
+        if self.chain.decode()?.locks().as_slice() != [delivery.lock] {
+            link = link.locks(&[delivery.lock]);
+        }
+        if let Some(schedule) = parent.schedule {
+            link = link.schedule(schedule);
+        }
+        let link = link.build(rng)?;
         self.delegate(&link)
     }
 }

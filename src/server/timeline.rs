@@ -6,7 +6,7 @@ use super::log::{Finding, LogStore, ReceiptLog};
 use crate::error::Result;
 use crate::receipt::{Event, SESSION_ID_LEN, Who};
 use crate::session::ReasonCode;
-use crate::wire::UnixTime;
+use crate::time::{Seconds, UnixTime};
 
 /// One session at the door, as the lock recorded it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -31,9 +31,9 @@ pub struct Visit {
 }
 
 impl Visit {
-    /// Seconds from unlock to relock, when both times are known.
-    pub fn relocked_after(&self) -> Option<u64> {
-        self.relocked?.checked_sub(self.unlocked?)
+    /// Time from unlock to relock, when both times are known.
+    pub fn relocked_after(&self) -> Option<Seconds> {
+        self.relocked?.since(self.unlocked?)
     }
 }
 

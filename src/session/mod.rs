@@ -13,7 +13,8 @@
 use crate::credential::LockId;
 use crate::crypto::{self, PublicKey, Signed, labels};
 use crate::error::{Error, Result};
-use crate::wire::{self, Kind, UnixTime};
+use crate::time::{Seconds, UnixTime};
+use crate::wire::{self, Kind};
 use serde::{Deserialize, Serialize};
 
 /// Bytes of a challenge nonce (128 bits).
@@ -23,7 +24,7 @@ pub const DEFAULT_CHALLENGE_LIFETIME: u16 = 5;
 /// Longest challenge lifetime a configuration may set.
 pub const MAX_CHALLENGE_LIFETIME: u16 = 60;
 /// Seconds a session stays open after the open message that started it.
-pub const SESSION_LIFETIME: u64 = 120;
+pub const SESSION_LIFETIME: Seconds = Seconds::from_secs(120);
 /// Largest encoded challenge.
 pub const MAX_CHALLENGE_BYTES: usize = 160;
 /// Largest session message (an open carrying the largest chain).

@@ -17,10 +17,10 @@
 //! # Example
 //!
 //! ```
-//! use doorkey::time::{Days, Schedule, TzRule, WeeklyWindow, days_from_civil};
+//! use doorkey::time::{Days, Schedule, TzRule, UnixTime, WeeklyWindow, days_from_civil};
 //! # fn main() -> doorkey::Result<()> {
 //! # let date = |y, m, d| days_from_civil(y, m, d).ok_or(doorkey::Error::Misuse);
-//! # let utc = |day: Days, h: u64, m: u64| day as u64 * 86_400 + h * 3600 + m * 60;
+//! # let utc = |day: Days, h: u64, m: u64| UnixTime::from_secs(day as u64 * 86_400 + h * 3600 + m * 60);
 //! // The owner configures the lock's zone with the TZ string the tz database publishes.
 //! let berlin = TzRule::parse("CET-1CEST,M3.5.0,M10.5.0/3")?;
 //!
@@ -39,9 +39,11 @@
 //! ```
 
 pub mod civil;
+mod instant;
 pub mod schedule;
 pub mod tz;
 
 pub use civil::{Days, civil_from_days, days_from_civil, weekday};
+pub use instant::{Seconds, Tick, UnixTime};
 pub use schedule::{MAX_EXCEPTIONS, MAX_WINDOWS, MINUTES_PER_DAY, Schedule, WeeklyWindow};
 pub use tz::{DstRule, LocalTime, OffsetChange, Shift, Transition, TzRule};

@@ -12,8 +12,9 @@
 
 use super::civil::{Days, weekday};
 use super::tz::{LocalTime, OffsetChange, TzRule};
+use super::{Seconds, UnixTime};
 use crate::error::{Error, Result};
-use crate::wire::{Bounded, UnixTime};
+use crate::wire::Bounded;
 use serde::{Deserialize, Serialize};
 
 /// Most windows a schedule may carry.
@@ -241,15 +242,15 @@ impl Schedule {
         from: UnixTime,
         until: Option<UnixTime>,
     ) -> Option<OffsetChange> {
-        const HORIZON: u64 = 2 * 366 * 86_400 + 7 * 86_400;
+        const HORIZON: Seconds = Seconds::from_days(2 * 366 + 7);
         let last_exception = self
             .exceptions
             .as_slice()
             .last()
             .and_then(|d| u64::try_from(*d).ok())
-            .map_or(0, |d| d.saturating_mul(86_400));
-        let until = until.unwrap_or(from.max(last_exception).saturating_add(HORIZON));
-        let mut t = from.saturating_sub(1);
+            .map_or(UnixTime::EPOCH, |d| UnixTime::EPOCH + Seconds::from_days(d));
+        let until = until.unwrap_or(from.max(last_exception) + HORIZON);
+        let mut t = from - Seconds::from_secs(1);
         while let Some(change) = tz.next_change(t).filter(|c| c.at < until) {
             let minutes = (change.first.days * 1440 + i64::from(change.first.second_of_day / 60))
                 ..(change.end.days * 1440 + i64::from(change.end.second_of_day.div_ceil(60)));
@@ -648,9 +649,10 @@ mod tests {
         // Monday to Friday, 12:00 to 13:00, Europe/Berlin.
         let berlin = TzRule::parse("CET-1CEST,M3.5.0,M10.5.0/3").unwrap();
         let walks = schedule(&[window(WeeklyWindow::WEEKDAYS, 12 * 60, 60)], &[]);
-        let utc = |days: Days, hh: u64, mm: u64| -> u64 {
-            u64::try_from(days).unwrap() * 86_400 + hh * 3600 + mm * 60
+        let utc = |days: Days, hh: u64, mm: u64| {
+            UnixTime::from_secs(u64::try_from(days).unwrap() * 86_400 + hh * 3600 + mm * 60)
         };
+        let hour = Seconds::from_hours(1);
         // (Monday, in summer time). The changes are on Sundays 2025-03-30 and 2025-10-26.
         for (m, d, summer) in [
             (3, 24, false),
@@ -672,13 +674,13 @@ mod tests {
                     day - monday
                 );
                 // An hour either side in UTC is outside the walk.
-                assert!(!walks.permits(berlin.local(in_walk - 3600)));
-                assert!(!walks.permits(berlin.local(in_walk + 3600)));
+                assert!(!walks.permits(berlin.local(in_walk - hour)));
+                assert!(!walks.permits(berlin.local(in_walk + hour)));
                 // The other season's UTC time is an hour off.
                 let other = if summer {
-                    in_walk + 3600
+                    in_walk + hour
                 } else {
-                    in_walk - 3600
+                    in_walk - hour
                 };
                 assert!(!walks.permits(berlin.local(other)));
             }

@@ -7,9 +7,9 @@
 //! reading that schedules are written in. The rule describes the zone's *current* law only, so
 //! it is right from the last change of law onwards, which is all a lock deciding "now" needs.
 
+use super::UnixTime;
 use super::civil::{Days, civil_from_days, civil_from_days_i64, days_in_month, weekday};
 use crate::error::{Error, Result};
-use crate::wire::UnixTime;
 use serde::{Deserialize, Serialize};
 
 /// Seconds in a day.
@@ -147,11 +147,11 @@ impl TzRule {
     ///
     /// ```
     /// use doorkey::Error;
-    /// use doorkey::time::TzRule;
+    /// use doorkey::time::{TzRule, UnixTime};
     ///
     /// # fn main() -> doorkey::Result<()> {
     /// let new_york = TzRule::parse("EST5EDT,M3.2.0,M11.1.0")?;
-    /// let july = 1_783_080_000; // 2026-07-03 12:00:00 UTC
+    /// let july = UnixTime::from_secs(1_783_080_000); // 2026-07-03 12:00:00 UTC
     /// assert_eq!(new_york.offset_at(july), -4 * 3600);
     /// assert_eq!(new_york.local(july).minute_of_day(), 8 * 60); // 08:00 EDT
     /// assert_eq!(TzRule::parse("JST-9")?, TzRule::fixed(9 * 3600)?);
@@ -220,7 +220,7 @@ impl TzRule {
             return false;
         }
         // In range by the clamp; the fallback is unreachable.
-        let t = i64::try_from(t.min(MAX_RULE_INSTANT)).unwrap_or(0);
+        let t = i64::try_from(t.as_secs().min(MAX_RULE_INSTANT)).unwrap_or(0);
         let local_days = (t + i64::from(self.std_offset)).div_euclid(DAY);
         let (year, _, _) = civil_from_days_i64(local_days);
         (year - 1..=year + 1).any(|y| {
@@ -283,7 +283,7 @@ impl TzRule {
     pub fn next_change(&self, t: UnixTime) -> Option<OffsetChange> {
         let dst = self.dst?;
         self.validate().ok()?;
-        let t = t.min(MAX_RULE_INSTANT);
+        let t = t.as_secs().min(MAX_RULE_INSTANT);
         let year = civil_from_days_i64(i64::try_from(t).ok()?.div_euclid(DAY)).0;
         // Both transitions of the years around `t`; the earliest real change after it wins.
         (year - 1..=year + 2)
@@ -294,10 +294,15 @@ impl TzRule {
                 ]
             })
             .filter_map(|at| u64::try_from(at).ok())
-            .filter(|&at| at > t && self.offset_at(at - 1) != self.offset_at(at))
+            .filter(|&at| {
+                at > t
+                    && self.offset_at(UnixTime::from_secs(at - 1))
+                        != self.offset_at(UnixTime::from_secs(at))
+            })
             .min()
             .map(|at| {
-                let (before, after) = (self.offset_at(at - 1), self.offset_at(at));
+                let (before, at) = (UnixTime::from_secs(at - 1), UnixTime::from_secs(at));
+                let (before, after) = (self.offset_at(before), self.offset_at(at));
                 let (lo, hi, shift) = if after > before {
                     (before, after, Shift::Gap)
                 } else {
@@ -329,6 +334,7 @@ impl LocalTime {
     /// The wall-clock time at `t` in a zone `offset` seconds east of UTC.
     pub fn from_unix(t: UnixTime, offset: i32) -> LocalTime {
         // u64::MAX / 86400 fits in i64, and an i32 offset moves it by at most 24856 days.
+        let t = t.as_secs();
         let days = i64::try_from(t / DAY as u64).unwrap_or(i64::MAX);
         let seconds = i64::try_from(t % DAY as u64).unwrap_or(0) + i64::from(offset);
         LocalTime {
@@ -511,6 +517,7 @@ mod tests {
     extern crate std;
 
     use super::*;
+    use crate::time::Seconds;
     use crate::time::civil::days_from_civil;
     use proptest::prelude::*;
     use std::string::String;
@@ -528,7 +535,7 @@ mod tests {
 
     fn utc(y: i32, m: u8, d: u8, hh: u64, mm: u64, ss: u64) -> UnixTime {
         let days = days_from_civil(y, m, d).unwrap();
-        u64::try_from(days).unwrap() * 86_400 + hh * 3600 + mm * 60 + ss
+        UnixTime::from_secs(u64::try_from(days).unwrap() * 86_400 + hh * 3600 + mm * 60 + ss)
     }
 
     fn wall(rule: &TzRule, t: UnixTime) -> ((i32, u8, u8), (u32, u32, u32)) {
@@ -928,12 +935,12 @@ mod tests {
                 MAX_RULE_INSTANT + 1,
                 u64::MAX,
             ] {
-                let l = rule.local(t);
+                let l = rule.local(UnixTime::from_secs(t));
                 assert!(l.second_of_day < 86_400);
                 let _ = (l.date(), l.weekday(), l.minute_of_day());
             }
         }
-        assert_eq!(TzRule::fixed(-H).unwrap().local(0).days, -1);
+        assert_eq!(TzRule::fixed(-H).unwrap().local(UnixTime::EPOCH).days, -1);
     }
 
     #[test]
@@ -1007,6 +1014,7 @@ mod tests {
                 std_offset,
                 dst: Some(DstRule { offset, start: tr(m1, w1, d1, t1), end: tr(m2, w2, d2, t2) }),
             };
+            let t = UnixTime::from_secs(t);
             let l = rule.local(t);
             prop_assert!(l.second_of_day < 86_400);
             let o = rule.offset_at(t);
@@ -1016,7 +1024,8 @@ mod tests {
         #[test]
         fn local_is_monotone_within_a_fixed_offset(t in 0u64..4_000_000_000, dt in 0u64..86_400) {
             let rule = TzRule::fixed(-7 * H).unwrap();
-            prop_assert!(rule.local(t) <= rule.local(t + dt));
+            let t = UnixTime::from_secs(t);
+            prop_assert!(rule.local(t) <= rule.local(t + Seconds::from_secs(dt)));
         }
     }
 }

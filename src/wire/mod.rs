@@ -192,6 +192,3 @@ pub fn put_bytes(out: &mut [u8], at: usize, bytes: &[u8]) -> Result<usize> {
         .copy_from_slice(bytes);
     Ok(end)
 }
-
-/// A seconds-since-1970 UTC instant as carried on the wire (a postcard varint).
-pub type UnixTime = u64;

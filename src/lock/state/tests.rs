@@ -13,7 +13,11 @@ use crate::session::MAX_CHALLENGE_LIFETIME;
 use crate::time::tz::{MAX_OFFSET, MAX_TRANSITION_TIME};
 use crate::time::{DstRule, Transition, TzRule};
 
-const T0: UnixTime = 1_780_315_200;
+const T0: UnixTime = UnixTime::from_secs(1_780_315_200);
+
+fn s(n: u64) -> Seconds {
+    Seconds::from_secs(n)
+}
 
 fn key(seed: u8) -> SecretKey {
     SecretKey::from_seed(&[seed; 32])
@@ -75,14 +79,14 @@ fn widest_state() -> LockState {
     for i in 0..MAX_REVOKED_IDS as u8 {
         let entry = RevokedId {
             id: CredentialId([i; 16]),
-            until: Some(u64::MAX),
+            until: Some(UnixTime::from_secs(u64::MAX)),
         };
         state.revoked_ids.push(entry).unwrap();
     }
     for i in 0..MAX_REVOKED_KEYS as u8 {
         let entry = RevokedKey {
             key: key(40 + i).public_key(),
-            until: Some(u64::MAX),
+            until: Some(UnixTime::from_secs(u64::MAX)),
         };
         state.revoked_keys.push(entry).unwrap();
     }
@@ -90,12 +94,12 @@ fn widest_state() -> LockState {
         let entry = UseEntry {
             id: CredentialId([i; 16]),
             used: u16::MAX,
-            expires: Some(u64::MAX),
+            expires: Some(UnixTime::from_secs(u64::MAX)),
             epoch: u32::MAX,
         };
         state.uses.push(entry).unwrap();
     }
-    state.high_water = u64::MAX;
+    state.high_water = UnixTime::from_secs(u64::MAX);
     state.receipts = ChainHead {
         seq: u64::MAX,
         hash: [0xAB; 32],
@@ -105,7 +109,7 @@ fn widest_state() -> LockState {
         let receipt = Receipt {
             seq: u64::MAX - u64::from(i),
             prev: [i; 32],
-            time: Some(u64::MAX),
+            time: Some(UnixTime::from_secs(u64::MAX)),
             event: Event::ConfigChanged(u64::MAX),
             who: Some(Who {
                 id: CredentialId([i; 16]),
@@ -206,7 +210,7 @@ fn limits_sharing_an_id_count_one_use_against_the_smallest() {
 }
 
 /// Applies owner-signed changes to a state with increasing versions.
-type Apply = dyn FnMut(&mut LockState, Change, Option<u64>) -> Result<()>;
+type Apply = dyn FnMut(&mut LockState, Change, Option<UnixTime>) -> Result<()>;
 
 /// A fresh state trusting key(1), and a function that applies owner-signed changes to it
 /// with increasing versions at trusted time `now`.
@@ -214,7 +218,7 @@ fn owned_state() -> (LockState, Box<Apply>) {
     let state = LockState::new(key(2).public_key(), key(1).public_key()).unwrap();
     let lock = state.enrolment.id();
     let mut version = 0;
-    let apply = move |state: &mut LockState, change: Change, now: Option<u64>| {
+    let apply = move |state: &mut LockState, change: Change, now: Option<UnixTime>| {
         version += 1;
         let update = ConfigUpdate {
             lock,
@@ -227,7 +231,7 @@ fn owned_state() -> (LockState, Box<Apply>) {
     (state, Box::new(apply))
 }
 
-fn limit(id: u8, uses: u16, expires: Option<u64>, epoch: u32) -> UseLimit {
+fn limit(id: u8, uses: u16, expires: Option<UnixTime>, epoch: u32) -> UseLimit {
     UseLimit {
         id: CredentialId([id; 16]),
         uses,
@@ -246,7 +250,7 @@ fn entry(state: &LockState, id: u8) -> Option<UseEntry> {
 }
 
 /// Fills the use table with one-use entries for ids 100.. that expire at `expires`.
-fn fill(state: &mut LockState, expires: Option<u64>, epoch: u32, now: Option<u64>) {
+fn fill(state: &mut LockState, expires: Option<UnixTime>, epoch: u32, now: Option<UnixTime>) {
     for i in 0..(MAX_USE_ENTRIES - state.uses.len()) as u8 {
         state
             .consume(&[limit(100 + i, 1, expires, epoch)], now)
@@ -259,21 +263,21 @@ fn a_use_entry_lives_as_long_as_the_latest_link_naming_its_id() {
     let (mut state, _) = owned_state();
     // A short-lived link names id 7 first, then a permanent link reusing it.
     state
-        .consume(&[limit(7, 5, Some(T0 + 60), 0)], Some(T0))
+        .consume(&[limit(7, 5, Some(T0 + s(60)), 0)], Some(T0))
         .unwrap();
     state
-        .consume(&[limit(7, 5, None, 0)], Some(T0 + 1))
+        .consume(&[limit(7, 5, None, 0)], Some(T0 + s(1)))
         .unwrap();
     assert_eq!(entry(&state, 7).unwrap().expires, None);
     // A later short-lived link never shortens it again.
     state
-        .consume(&[limit(7, 5, Some(T0 + 90), 0)], Some(T0 + 2))
+        .consume(&[limit(7, 5, Some(T0 + s(90)), 0)], Some(T0 + s(2)))
         .unwrap();
     assert_eq!(entry(&state, 7).unwrap().expires, None);
     // Long after the short links expired, a full table keeps the count: new ids are refused
     // rather than the count being forgotten.
-    fill(&mut state, Some(T0 + 10_000), 0, Some(T0 + 3));
-    let later = Some(T0 + 1000);
+    fill(&mut state, Some(T0 + s(10_000)), 0, Some(T0 + s(3)));
+    let later = Some(T0 + s(1000));
     assert_eq!(
         state.consume(&[limit(200, 1, None, 0)], later),
         Err(Error::StorageFull)
@@ -282,25 +286,25 @@ fn a_use_entry_lives_as_long_as_the_latest_link_naming_its_id() {
     // Between two expiring links the later expiry wins, whichever comes first.
     let (mut state, _) = owned_state();
     state
-        .consume(&[limit(8, 5, Some(T0 + 500), 0)], Some(T0))
+        .consume(&[limit(8, 5, Some(T0 + s(500)), 0)], Some(T0))
         .unwrap();
     state
-        .consume(&[limit(8, 5, Some(T0 + 100), 0)], Some(T0))
+        .consume(&[limit(8, 5, Some(T0 + s(100)), 0)], Some(T0))
         .unwrap();
-    assert_eq!(entry(&state, 8).unwrap().expires, Some(T0 + 500));
+    assert_eq!(entry(&state, 8).unwrap().expires, Some(T0 + s(500)));
 }
 
 #[test]
 fn expired_use_entries_are_forgotten_exactly_when_their_links_stop_verifying() {
     let (mut state, _) = owned_state();
-    let end = T0 + 600;
+    let end = T0 + s(600);
     state
         .consume(&[limit(7, 1, Some(end), 0)], Some(T0))
         .unwrap();
     fill(&mut state, None, 0, Some(T0));
     // One second before the end the link still verifies: its count stays, a new id waits.
     assert_eq!(
-        state.consume(&[limit(200, 1, None, 0)], Some(end - 1)),
+        state.consume(&[limit(200, 1, None, 0)], Some(end - s(1))),
         Err(Error::StorageFull)
     );
     assert_eq!(entry(&state, 7).unwrap().used, 1);
@@ -314,13 +318,13 @@ fn expired_use_entries_are_forgotten_exactly_when_their_links_stop_verifying() {
 fn an_untrusted_clock_forgets_only_what_the_high_water_mark_has_passed() {
     let (mut state, _) = owned_state();
     state
-        .consume(&[limit(7, 1, Some(T0 + 600), 0)], Some(T0))
+        .consume(&[limit(7, 1, Some(T0 + s(600)), 0)], Some(T0))
         .unwrap();
     state
-        .consume(&[limit(8, 1, Some(T0 + 900), 0)], Some(T0))
+        .consume(&[limit(8, 1, Some(T0 + s(900)), 0)], Some(T0))
         .unwrap();
     fill(&mut state, None, 0, Some(T0));
-    state.high_water = T0 + 600;
+    state.high_water = T0 + s(600);
     state.consume(&[limit(200, 1, None, 0)], None).unwrap();
     assert_eq!(entry(&state, 7), None);
     assert_eq!(entry(&state, 8).unwrap().used, 1);
@@ -361,7 +365,7 @@ fn revoked_keys_expire_and_the_owner_can_clear_every_table() {
     let (mut state, mut apply) = owned_state();
     let k = |i: u8| key(40 + i).public_key();
     for i in 0..MAX_REVOKED_KEYS as u8 {
-        let until = (i > 0).then_some(T0 + 100 * u64::from(i));
+        let until = (i > 0).then_some(T0 + s(100 * u64::from(i)));
         apply(
             &mut state,
             Change::RevokeKeyUntil { key: k(i), until },
@@ -370,24 +374,24 @@ fn revoked_keys_expire_and_the_owner_can_clear_every_table() {
         .unwrap();
     }
     assert_eq!(
-        apply(&mut state, Change::RevokeKey(k(20)), Some(T0 + 100 - 1)),
+        apply(&mut state, Change::RevokeKey(k(20)), Some(T0 + s(100 - 1))),
         Err(Error::StorageFull)
     );
     // At its `until`, k(1)'s last link has expired: its slot is reused.
-    apply(&mut state, Change::RevokeKey(k(20)), Some(T0 + 100)).unwrap();
+    apply(&mut state, Change::RevokeKey(k(20)), Some(T0 + s(100))).unwrap();
     assert!(!state.revoked_keys.as_slice().iter().any(|r| r.key == k(1)));
     // Revoking again never shortens: `RevokeKey` makes k(2) permanent.
-    apply(&mut state, Change::RevokeKey(k(2)), Some(T0 + 100)).unwrap();
+    apply(&mut state, Change::RevokeKey(k(2)), Some(T0 + s(100))).unwrap();
     apply(
         &mut state,
         Change::RevokeKeyUntil {
             key: k(2),
-            until: Some(T0 + 150),
+            until: Some(T0 + s(150)),
         },
-        Some(T0 + 100),
+        Some(T0 + s(100)),
     )
     .unwrap();
-    apply(&mut state, Change::SetEpoch(1), Some(T0 + 100_000)).unwrap();
+    apply(&mut state, Change::SetEpoch(1), Some(T0 + s(100_000))).unwrap();
     let left: Vec<_> = state
         .revoked_keys
         .as_slice()
@@ -396,15 +400,15 @@ fn revoked_keys_expire_and_the_owner_can_clear_every_table() {
         .collect();
     assert_eq!(left, [k(0), k(2), k(20)]);
     // A revoked key that is also an enrolled owner is kept past its `until`.
-    apply(&mut state, Change::AddOwner(k(30)), Some(T0 + 100_000)).unwrap();
-    let until = Some(T0 + 100_001);
+    apply(&mut state, Change::AddOwner(k(30)), Some(T0 + s(100_000))).unwrap();
+    let until = Some(T0 + s(100_001));
     apply(
         &mut state,
         Change::RevokeKeyUntil { key: k(30), until },
         None,
     )
     .unwrap();
-    apply(&mut state, Change::SetEpoch(2), Some(T0 + 200_000)).unwrap();
+    apply(&mut state, Change::SetEpoch(2), Some(T0 + s(200_000))).unwrap();
     assert!(state.revoked_keys.as_slice().iter().any(|r| r.key == k(30)));
     // The owner clears what never expires, one entry at a time.
     apply(&mut state, Change::Forget(Forget::RevokedKey(k(0))), None).unwrap();
@@ -442,12 +446,12 @@ fn revoking_an_id_again_only_lengthens_its_entry() {
     let (mut state, mut apply) = owned_state();
     let id = CredentialId([9; 16]);
     let revoke = |until| Change::RevokeId { id, until };
-    apply(&mut state, revoke(Some(T0 + 500)), Some(T0)).unwrap();
-    apply(&mut state, revoke(Some(T0 + 100)), Some(T0)).unwrap();
-    assert_eq!(state.revoked_ids.as_slice()[0].until, Some(T0 + 500));
+    apply(&mut state, revoke(Some(T0 + s(500))), Some(T0)).unwrap();
+    apply(&mut state, revoke(Some(T0 + s(100))), Some(T0)).unwrap();
+    assert_eq!(state.revoked_ids.as_slice()[0].until, Some(T0 + s(500)));
     apply(&mut state, revoke(None), Some(T0)).unwrap();
-    apply(&mut state, revoke(Some(T0 + 100)), Some(T0)).unwrap();
-    apply(&mut state, Change::SetEpoch(1), Some(T0 + 1000)).unwrap();
+    apply(&mut state, revoke(Some(T0 + s(100))), Some(T0)).unwrap();
+    apply(&mut state, Change::SetEpoch(1), Some(T0 + s(1000))).unwrap();
     assert_eq!(
         state.revoked_ids.as_slice(),
         [RevokedId { id, until: None }]
@@ -458,13 +462,13 @@ fn revoking_an_id_again_only_lengthens_its_entry() {
 fn a_refused_count_counts_nothing_and_each_id_keeps_its_own_expiry() {
     let (mut state, _) = owned_state();
     state
-        .consume(&[limit(7, 5, Some(T0 + 100), 0)], Some(T0))
+        .consume(&[limit(7, 5, Some(T0 + s(100)), 0)], Some(T0))
         .unwrap();
     fill(&mut state, None, 0, Some(T0));
     // A grant naming the counted id and a new one: no room for the new one, so neither counts.
     let limits = [
-        limit(7, 5, Some(T0 + 100), 0),
-        limit(8, 5, Some(T0 + 50), 0),
+        limit(7, 5, Some(T0 + s(100)), 0),
+        limit(8, 5, Some(T0 + s(50)), 0),
     ];
     assert_eq!(state.consume(&limits, Some(T0)), Err(Error::StorageFull));
     assert_eq!(entry(&state, 7).unwrap().used, 1);
@@ -476,14 +480,14 @@ fn a_refused_count_counts_nothing_and_each_id_keeps_its_own_expiry() {
     // Two ids in one grant: each entry takes its own link's expiry and epoch.
     let (mut state, _) = owned_state();
     let limits = [
-        limit(7, 5, Some(T0 + 100), 3),
-        limit(8, 5, Some(T0 + 50), 3),
+        limit(7, 5, Some(T0 + s(100)), 3),
+        limit(8, 5, Some(T0 + s(50)), 3),
     ];
     state.consume(&limits, Some(T0)).unwrap();
-    assert_eq!(entry(&state, 7).unwrap().expires, Some(T0 + 100));
-    assert_eq!(entry(&state, 8).unwrap().expires, Some(T0 + 50));
+    assert_eq!(entry(&state, 7).unwrap().expires, Some(T0 + s(100)));
+    assert_eq!(entry(&state, 8).unwrap().expires, Some(T0 + s(50)));
     state
-        .consume(&[limit(8, 5, Some(T0 + 50), 1)], Some(T0))
+        .consume(&[limit(8, 5, Some(T0 + s(50)), 1)], Some(T0))
         .unwrap();
     assert_eq!(entry(&state, 8).unwrap().epoch, 3);
     assert_eq!(entry(&state, 8).unwrap().used, 2);
