@@ -182,6 +182,7 @@ mod rng;
 pub mod server;
 pub mod session;
 pub mod time;
+pub mod transport;
 pub mod wire;
 
 pub use error::{Error, Result};
