@@ -359,6 +359,7 @@ mod tests {
         (out, 4 + data.len())
     }
 
+    /// The example of spec 21.3.
     #[test]
     fn fragments_follow_the_documented_layout() {
         let message: [u8; 20] = core::array::from_fn(|i| i as u8);
