@@ -11,9 +11,9 @@
 //! Shared layers: [`wire`] (framing and codecs), [`crypto`] (keys, signatures, labels),
 //! [`credential`] (signed attenuating links and chains), [`time`] (time-zone rules and
 //! weekly schedules), [`config`] (owner-signed updates and time anchors), [`receipt`] (the
-//! lock's signed audit trail) and [`session`] (the lock/phone messages). The crate is sans-IO:
-//! it never reads a clock, opens a socket or owns a random number generator; `now`, `tick`
-//! and `rng` are always parameters.
+//! lock's signed audit trail), [`session`] (the lock/phone messages) and [`transport`] (how
+//! they travel over BLE). The crate is sans-IO: it never reads a clock, opens a socket or owns
+//! a random number generator; `now`, `tick` and `rng` are always parameters.
 //!
 //! The normative wire format is `docs/PROTOCOL.md`.
 //!
@@ -176,6 +176,7 @@ mod rng;
 pub mod server;
 pub mod session;
 pub mod time;
+pub mod transport;
 pub mod wire;
 
 pub use error::{Error, Result};

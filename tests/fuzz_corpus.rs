@@ -75,3 +75,11 @@ fn wire_differential_corpus_agrees_with_postcard() {
 fn receipt_log_corpus_holds() {
     replay("receipt_log", checks::receipt_log);
 }
+
+#[path = "../fuzz/checks/ble_reassembly.rs"]
+mod ble_reassembly;
+
+#[test]
+fn ble_reassembly_corpus_completes_only_genuine_cuts() {
+    replay("ble_reassembly", ble_reassembly::ble_reassembly);
+}
