@@ -11,6 +11,7 @@ use doorkey::Error;
 use doorkey::lock::{Action, Lock};
 use doorkey::phone::{Credential, PhoneSession};
 use doorkey::session::{Command, Reply};
+use doorkey::time::Tick;
 use doorkey::transport::ble::{
     FRAGMENT_TIMEOUT_MS, FrameError, MAX_BLE_MESSAGE, MESSAGE_TIMEOUT_MS, Reassembler, Segmenter,
 };
@@ -70,7 +71,7 @@ fn deliver(r: &mut Reassembler<'_>, fragments: &[Vec<u8>], now: &mut u64) -> Rec
 /// The lock's side of the tests: every call that takes the lock's tick goes through here.
 struct Door {
     lock: Lock<Mem>,
-    tick: u64,
+    tick: Tick,
 }
 
 impl Door {
@@ -92,10 +93,10 @@ impl Door {
 fn setup() -> (World, Door, Vec<u8>) {
     let mut w = World::new();
     let mut lock = install(&w);
-    set_time(&mut lock, 50, T0 - 50, &key(1), &mut w.rng);
-    enable_audit(&mut lock, 60, 1, &mut w.rng);
+    set_time(&mut lock, tick(50), T0 - secs(50), &key(1), &mut w.rng);
+    enable_audit(&mut lock, tick(60), 1, &mut w.rng);
     let chain = w.courier_chain().as_bytes().to_vec();
-    (w, Door { lock, tick: 130 }, chain)
+    (w, Door { lock, tick: tick(130) }, chain)
 }
 
 /// Real session messages: a challenge, the courier's unlock request (the 447-byte open of
