@@ -11,6 +11,8 @@
 //!   server's receipt log reports for each.
 //! - `negative.json`: messages a conforming implementation must refuse, each with its spec
 //!   section and the exact error.
+//! - `verdicts.json`: genuinely signed chains, each with the lock configuration it is verified
+//!   under and the verdict: narrowing, revocation, owner hints, schedules and time zones.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -18,8 +20,8 @@ mod common;
 use chacha20::ChaCha20Rng;
 use common::*;
 use doorkey::config::TimeAnchor;
-use doorkey::credential::{Chain, LockId, Rights, Scope};
-use doorkey::crypto::{Signer, labels};
+use doorkey::credential::{Chain, CredentialId, Link, LockId, Revocations, Rights, Scope};
+use doorkey::crypto::{PublicKey, Signer, labels};
 use doorkey::lock::{DoorEvent, Enrolment, Lock};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::receipt::{Head, Parsed, Receipt};
@@ -35,8 +37,8 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-fn expect(lock: &Enrolment, chain: &[u8], now: Option<u64>) -> Value {
-    match lock.verify_chain(chain, now, &()) {
+fn expect(lock: &Enrolment, chain: &[u8], now: Option<u64>, revoked: &dyn Revocations) -> Value {
+    match lock.verify_chain(chain, now, revoked) {
         Ok(g) => {
             json!({"result": "ok", "holder": hex(&g.holder.0), "owner": hex(&g.owner.0), "rights": g.rights.bits()})
         }
@@ -154,7 +156,7 @@ fn credential_vectors() -> Value {
     ];
     let cases: Vec<Value> = cases
         .into_iter()
-        .map(|(name, chain, now)| json!({"name": name, "chain": hex(chain), "now": now, "expect": expect(&w.lock, chain, now)}))
+        .map(|(name, chain, now)| json!({"name": name, "chain": hex(chain), "now": now, "expect": expect(&w.lock, chain, now, &())}))
         .collect();
     json!({
         "description": "doorkey credential chains (docs/PROTOCOL.md). Keys are RFC 8032 seeds of 32 repeated bytes. A lock with `lock_seed`, owner `owner_public` enrolled, epoch 0, time zone `time_zone_rule` (the encoded `TzRule`; `time_zone` is the same rule as a POSIX TZ string), verifying `chain` at UTC second `now` (null: clock untrusted) must give `expect.result`: ok, or the error named.",
@@ -904,7 +906,7 @@ fn negative_vectors() -> Value {
     let mut cases: Vec<Value> = cases
         .into_iter()
         .map(|(name, section, chain, error)| {
-            let got = expect(&w.lock, &chain, Some(now));
+            let got = expect(&w.lock, &chain, Some(now), &());
             assert_eq!(got["result"], error, "{name}: the crate disagrees with the spec");
             json!({"name": name, "section": section, "message": "chain", "bytes": hex(&chain), "now": now, "expect": error})
         })
@@ -1011,6 +1013,945 @@ fn negative_vectors() -> Value {
     })
 }
 
+/// The revocations a `verdicts.json` lock holds.
+#[derive(Clone, Default)]
+struct Revoked {
+    ids: Vec<CredentialId>,
+    keys: Vec<PublicKey>,
+}
+
+impl Revocations for Revoked {
+    fn id_revoked(&self, id: &CredentialId) -> bool {
+        self.ids.contains(id)
+    }
+
+    fn key_revoked(&self, key: &PublicKey) -> bool {
+        self.keys.contains(key)
+    }
+}
+
+/// A link with every field given: the one place the generator's verdict vectors build a
+/// `Link`.
+#[allow(clippy::too_many_arguments)]
+fn link(
+    subject: PublicKey,
+    scope: Scope,
+    rights: Rights,
+    not_before: u64,
+    lifetime: Option<u64>,
+    schedule: Option<Schedule>,
+    uses: Option<u16>,
+    depth: u8,
+    id: u8,
+    epoch: u32,
+    purpose: Option<[u8; 32]>,
+) -> Link {
+    Link {
+        subject,
+        scope,
+        rights,
+        not_before,
+        lifetime,
+        schedule,
+        uses,
+        depth,
+        id: CredentialId([id; 16]),
+        epoch,
+        purpose,
+    }
+}
+
+/// The UTC second of the local wall-clock time `h:m:s` on `y-mo-d` in a zone `offset` seconds
+/// east of UTC; and back, the local time a rule gives an instant, as `YYYY-MM-DDTHH:MM:SS`.
+/// The one place the new vectors do calendar arithmetic.
+fn utc(y: i32, mo: u8, d: u8, (h, m, s): (u64, u64, u64), offset: i64) -> u64 {
+    let days = doorkey::time::days_from_civil(y, mo, d).expect("a date");
+    let local = days * 86_400 + (h * 3600 + m * 60 + s) as i64;
+    u64::try_from(local - offset).expect("after 1970")
+}
+
+fn local_text(tz: &TzRule, t: u64) -> String {
+    let lt = tz.local(t);
+    let (y, mo, d) = doorkey::time::civil_from_days(lt.days);
+    let s = lt.second_of_day;
+    format!(
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// Seeds of two owner keys whose first four bytes (the owner hint, 6.1) coincide: the `u64`
+/// little-endian, then 24 zero bytes, found by a birthday search over counters.
+const SHARED_HINT_SEEDS: [u64; 2] = [12_977, 96_155];
+
+fn seed_of(n: u64) -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&n.to_le_bytes());
+    seed
+}
+
+/// One verdict case: the lock's configuration, a chain and an instant.
+#[derive(Clone)]
+struct Verdict {
+    name: String,
+    section: &'static str,
+    owners: Vec<PublicKey>,
+    epoch: u32,
+    revoked: Revoked,
+    tz: TzRule,
+    chain: Vec<u8>,
+    now: Option<u64>,
+    expect: &'static str,
+}
+
+impl Verdict {
+    /// The case as `verdicts.json` writes it; generation fails if the crate's result is not
+    /// the one written from the spec.
+    fn json(&self, lock_key: PublicKey) -> Value {
+        let mut lock = Enrolment::new(lock_key);
+        for owner in &self.owners {
+            lock.enrol_owner(*owner).expect("a valid owner");
+        }
+        lock.set_epoch(self.epoch).expect("epoch");
+        lock.set_time_zone(self.tz).expect("tz");
+        let got = expect(&lock, &self.chain, self.now, &self.revoked);
+        assert_eq!(
+            got["result"], self.expect,
+            "{}: the crate disagrees with the spec",
+            self.name
+        );
+        let mut tz = [0u8; 64];
+        let n = doorkey::wire::put(&self.tz, &mut tz).expect("tz encodes");
+        json!({
+            "name": self.name,
+            "section": self.section,
+            "lock": {
+                "owners": self.owners.iter().map(|k| hex(&k.0)).collect::<Vec<_>>(),
+                "epoch": self.epoch,
+                "revoked_ids": self.revoked.ids.iter().map(|i| hex(&i.0)).collect::<Vec<_>>(),
+                "revoked_keys": self.revoked.keys.iter().map(|k| hex(&k.0)).collect::<Vec<_>>(),
+                "time_zone_rule": hex(&tz[..n]),
+            },
+            "chain": hex(&self.chain),
+            "now": self.now,
+            "local": self.now.map(|t| local_text(&self.tz, t)),
+            "expect": got,
+        })
+    }
+}
+
+/// Verdicts of a lock on chains that decode and are genuinely signed: each narrowing rule of
+/// 7.4, revocation by epoch, id and key, owners sharing a hint, and schedules at the edges of
+/// exception dates, midnight, daylight-saving changes and a southern-hemisphere rule.
+fn verdict_vectors() -> Value {
+    let (owner, lock_key, company, courier) = (key(1), key(2), key(3), key(4));
+    let lock_id = LockId::of(&lock_key.public_key());
+    let berlin = TzRule::parse(TZ).expect("tz");
+    let sydney = TzRule::parse("AEST-10AEDT,M10.1.0,M4.1.0/3").expect("tz");
+    let this = || Scope::Locks(Bounded::from_slice(&[lock_id]).expect("one"));
+    let other = LockId([0xee; 16]);
+    let both = || Scope::Locks(Bounded::from_slice(&[lock_id, other]).expect("two"));
+    let two_rights = Rights::UNLOCK.union(Rights::LOCK);
+    let all_rights = two_rights.union(Rights::DELEGATE);
+    let window = |days, start, length| WeeklyWindow::new(days, start, length).expect("window");
+    let schedule = |windows: &[WeeklyWindow], exceptions: &[i64]| {
+        Some(Schedule::new(windows, exceptions).expect("schedule"))
+    };
+    let day = |y, m, d| doorkey::time::days_from_civil(y, m, d).expect("date");
+    // Monday to Friday, 08:00 for ten hours; T0 + 1 is Monday 14:00:01 CEST.
+    let office = schedule(&[window(0x1f, 8 * 60, 600)], &[]);
+    let now = T0 + 1;
+
+    // The company's link and the courier's below it, as `credential.json` has them but with
+    // fixed ids; each narrowing case changes one field.
+    let company_link = || {
+        link(
+            company.public_key(),
+            this(),
+            all_rights,
+            T0 - DAY,
+            Some(30 * DAY),
+            None,
+            None,
+            1,
+            0xc1,
+            0,
+            None,
+        )
+    };
+    let courier_link = || {
+        link(
+            courier.public_key(),
+            Scope::Inherit,
+            two_rights,
+            T0,
+            Some(600),
+            None,
+            None,
+            0,
+            0xc2,
+            0,
+            None,
+        )
+    };
+    let two = |parent: Link, child: Link| {
+        raw_chain(
+            &owner.public_key(),
+            &[(&owner as &dyn Signer, parent), (&company, child)],
+        )
+    };
+    let base = Verdict {
+        name: String::new(),
+        section: "",
+        owners: vec![owner.public_key()],
+        epoch: 0,
+        revoked: Revoked::default(),
+        tz: berlin,
+        chain: two(company_link(), courier_link()),
+        now: Some(now),
+        expect: "ok",
+    };
+    let case = |name: &str, section, chain, expect| Verdict {
+        name: name.to_string(),
+        section,
+        chain,
+        expect,
+        ..base.clone()
+    };
+    let parent_end = T0 - DAY + 30 * DAY;
+    let mut cases = Vec::new();
+
+    // 7.4: one case per W rule, each refused, and the boundary each rule allows.
+    let narrowing: Vec<(&str, &str, Link, Link, &str)> = vec![
+        (
+            "company and courier links, nothing widened",
+            "7.3, 7.4",
+            company_link(),
+            courier_link(),
+            "ok",
+        ),
+        {
+            let mut c = courier_link();
+            c.scope = Scope::Locks(Bounded::from_slice(&[other]).expect("one"));
+            (
+                "W1: child lists only a lock its parent does not cover",
+                "7.4 W1",
+                company_link(),
+                c,
+                "Widened",
+            )
+        },
+        {
+            let mut c = courier_link();
+            c.scope = both();
+            (
+                "W1: child lists this lock and one its parent does not cover",
+                "7.4 W1",
+                company_link(),
+                c,
+                "Widened",
+            )
+        },
+        {
+            let mut c = courier_link();
+            c.scope = this();
+            (
+                "W1: child lists exactly its parent's lock",
+                "7.4 W1",
+                company_link(),
+                c,
+                "ok",
+            )
+        },
+        {
+            let mut p = company_link();
+            p.scope = both();
+            let mut c = courier_link();
+            c.scope = this();
+            (
+                "W1: child narrows its parent's two locks to this one",
+                "7.4 W1, V5",
+                p,
+                c,
+                "ok",
+            )
+        },
+        {
+            let mut p = company_link();
+            p.rights = two_rights;
+            (
+                "W2: parent without DELEGATE",
+                "7.4 W2",
+                p,
+                courier_link(),
+                "Widened",
+            )
+        },
+        {
+            let mut p = company_link();
+            p.depth = 0;
+            (
+                "W2: parent with depth 0",
+                "7.4 W2",
+                p,
+                courier_link(),
+                "Widened",
+            )
+        },
+        {
+            let mut c = courier_link();
+            c.depth = 1;
+            (
+                "W3: child depth equal to its parent's",
+                "7.4 W3",
+                company_link(),
+                c,
+                "Widened",
+            )
+        },
+        {
+            let mut p = company_link();
+            p.rights = Rights::UNLOCK.union(Rights::DELEGATE);
+            (
+                "W4: child holds LOCK, which its parent lacks",
+                "7.4 W4",
+                p,
+                courier_link(),
+                "Widened",
+            )
+        },
+        {
+            let mut c = courier_link();
+            c.rights = Rights::UNLOCK;
+            (
+                "W4: child with fewer rights",
+                "7.4 W4",
+                company_link(),
+                c,
+                "ok",
+            )
+        },
+        {
+            let mut c = courier_link();
+            c.not_before = T0 - DAY - 1;
+            c.lifetime = Some(DAY + 600);
+            (
+                "W5: child starts one second before its parent",
+                "7.4 W5",
+                company_link(),
+                c,
+                "Widened",
+            )
+        },
+        {
+            let mut c = courier_link();
+            c.lifetime = None;
+            (
+                "W5: child without an end under a parent with one",
+                "7.4 W5",
+                company_link(),
+                c,
+                "Widened",
+            )
+        },
+        {
+            let mut c = courier_link();
+            c.lifetime = Some(parent_end - T0 + 1);
+            (
+                "W5: child ends one second after its parent",
+                "7.4 W5",
+                company_link(),
+                c,
+                "Widened",
+            )
+        },
+        {
+            let mut c = courier_link();
+            c.not_before = T0 - DAY;
+            c.lifetime = Some(30 * DAY);
+            (
+                "W5: child with exactly its parent's window",
+                "7.4 W5",
+                company_link(),
+                c,
+                "ok",
+            )
+        },
+        {
+            let mut p = company_link();
+            p.schedule = office;
+            (
+                "W6: child without a schedule under a scheduled parent",
+                "7.4 W6",
+                p,
+                courier_link(),
+                "Widened",
+            )
+        },
+        {
+            let mut p = company_link();
+            p.schedule = office;
+            let mut c = courier_link();
+            c.schedule = schedule(&[window(0x1f, 17 * 60, 120)], &[]);
+            (
+                "W6: child window running an hour past its parent's",
+                "7.4 W6, 4.4.2",
+                p,
+                c,
+                "Widened",
+            )
+        },
+        {
+            let mut p = company_link();
+            p.schedule = office;
+            let mut c = courier_link();
+            c.schedule = schedule(&[window(0x3f, 12 * 60, 180)], &[]);
+            (
+                "W6: child window on a Saturday its parent does not cover",
+                "7.4 W6, 4.4.2",
+                p,
+                c,
+                "Widened",
+            )
+        },
+        {
+            let mut p = company_link();
+            p.schedule = office;
+            let mut c = courier_link();
+            c.schedule = schedule(&[window(0x01, 12 * 60, 180)], &[]);
+            (
+                "W6: child window inside its parent's",
+                "7.4 W6, 4.4.2",
+                p,
+                c,
+                "ok",
+            )
+        },
+        {
+            let mut p = company_link();
+            p.uses = Some(5);
+            (
+                "W7: child without a use limit under a limited parent",
+                "7.4 W7",
+                p,
+                courier_link(),
+                "Widened",
+            )
+        },
+        {
+            let mut p = company_link();
+            p.uses = Some(5);
+            let mut c = courier_link();
+            c.uses = Some(6);
+            (
+                "W7: child with more uses than its parent",
+                "7.4 W7",
+                p,
+                c,
+                "Widened",
+            )
+        },
+        {
+            let mut p = company_link();
+            p.uses = Some(5);
+            let mut c = courier_link();
+            c.uses = Some(5);
+            (
+                "W7: child with as many uses as its parent",
+                "7.4 W7",
+                p,
+                c,
+                "ok",
+            )
+        },
+        {
+            let mut p = company_link();
+            p.purpose = Some([7; 32]);
+            (
+                "W8: child without its parent's purpose",
+                "7.4 W8",
+                p,
+                courier_link(),
+                "Widened",
+            )
+        },
+        {
+            let mut p = company_link();
+            p.purpose = Some([7; 32]);
+            let mut c = courier_link();
+            c.purpose = Some([8; 32]);
+            ("W8: child with another purpose", "7.4 W8", p, c, "Widened")
+        },
+        {
+            let mut p = company_link();
+            p.purpose = Some([7; 32]);
+            let mut c = courier_link();
+            c.purpose = Some([7; 32]);
+            ("W8: child with its parent's purpose", "7.4 W8", p, c, "ok")
+        },
+        {
+            let mut c = courier_link();
+            c.purpose = Some([7; 32]);
+            (
+                "W8: child adds a purpose",
+                "7.4 W8",
+                company_link(),
+                c,
+                "ok",
+            )
+        },
+        {
+            let mut c = courier_link();
+            c.epoch = 1;
+            (
+                "W9: child epoch above its parent's",
+                "7.4 W9",
+                company_link(),
+                c,
+                "Widened",
+            )
+        },
+    ];
+    for (name, section, parent, child, expect) in narrowing {
+        cases.push(case(name, section, two(parent, child), expect));
+    }
+
+    // 7.3 V5a and V6a: revocation by epoch, by id and by key.
+    let epoch_links = |epoch| {
+        let mut p = company_link();
+        p.epoch = epoch;
+        let mut c = courier_link();
+        c.epoch = epoch;
+        two(p, c)
+    };
+    cases.push(Verdict {
+        epoch: 1,
+        ..case(
+            "lock epoch 1, chain epoch 0",
+            "7.3 V6a",
+            base.chain.clone(),
+            "Revoked",
+        )
+    });
+    cases.push(Verdict {
+        epoch: 1,
+        ..case(
+            "lock epoch 1, chain epoch 1",
+            "7.3 V6a",
+            epoch_links(1),
+            "ok",
+        )
+    });
+    cases.push(case(
+        "lock epoch 0, chain epoch 2",
+        "7.3 V6a",
+        epoch_links(2),
+        "ok",
+    ));
+    let revoked = |name: &str, ids: Vec<u8>, keys: Vec<PublicKey>, expect: &'static str| Verdict {
+        revoked: Revoked {
+            ids: ids.into_iter().map(|i| CredentialId([i; 16])).collect(),
+            keys,
+        },
+        ..case(name, "7.3 V5a, V6a", base.chain.clone(), expect)
+    };
+    cases.push(revoked(
+        "the courier's link id revoked",
+        vec![0xc2],
+        vec![],
+        "Revoked",
+    ));
+    cases.push(revoked(
+        "the company's link id revoked",
+        vec![0xc1],
+        vec![],
+        "Revoked",
+    ));
+    cases.push(revoked("an unrelated id revoked", vec![0xc3], vec![], "ok"));
+    cases.push(revoked(
+        "the courier's key revoked",
+        vec![],
+        vec![courier.public_key()],
+        "Revoked",
+    ));
+    cases.push(revoked(
+        "the company's key revoked",
+        vec![],
+        vec![company.public_key()],
+        "Revoked",
+    ));
+    cases.push(revoked(
+        "the owner's key revoked",
+        vec![],
+        vec![owner.public_key()],
+        "Revoked",
+    ));
+    cases.push(revoked(
+        "an unrelated key revoked",
+        vec![],
+        vec![key(5).public_key()],
+        "ok",
+    ));
+
+    // 7.3 V2: two enrolled owners whose keys share the 4-byte hint.
+    let [a, b] = SHARED_HINT_SEEDS.map(|n| doorkey::crypto::SecretKey::from_seed(&seed_of(n)));
+    assert_eq!(
+        a.public_key().0[..4],
+        b.public_key().0[..4],
+        "the hints coincide"
+    );
+    let c = key(6);
+    assert_ne!(a.public_key().0[..4], c.public_key().0[..4]);
+    let rooted = |root: &doorkey::crypto::SecretKey| {
+        raw_chain(
+            &root.public_key(),
+            &[
+                (root as &dyn Signer, company_link()),
+                (&company, courier_link()),
+            ],
+        )
+    };
+    let hinted = |name: &str,
+                  owners: Vec<PublicKey>,
+                  root: &doorkey::crypto::SecretKey,
+                  expect: &'static str| Verdict {
+        owners,
+        ..case(name, "6.1, 7.3 V2", rooted(root), expect)
+    };
+    cases.push(hinted(
+        "owners A and B share a hint; chain rooted in B",
+        vec![a.public_key(), b.public_key()],
+        &b,
+        "ok",
+    ));
+    cases.push(hinted(
+        "owners A and B share a hint; chain rooted in A",
+        vec![a.public_key(), b.public_key()],
+        &a,
+        "ok",
+    ));
+    cases.push(hinted(
+        "only owner A enrolled; chain rooted in B, which shares A's hint",
+        vec![a.public_key()],
+        &b,
+        "Crypto",
+    ));
+    cases.push(hinted(
+        "only owner C enrolled; chain rooted in A",
+        vec![c.public_key()],
+        &a,
+        "UnknownOwner",
+    ));
+
+    // 4.3 to 4.4 and 7.3 V6b4: one link, owner to courier, no end, a schedule.
+    let scheduled = |sched: Option<Schedule>| {
+        raw_chain(
+            &owner.public_key(),
+            &[(
+                &owner as &dyn Signer,
+                link(
+                    courier.public_key(),
+                    this(),
+                    two_rights,
+                    utc(2026, 1, 1, (0, 0, 0), 0),
+                    None,
+                    sched,
+                    None,
+                    0,
+                    0xa1,
+                    0,
+                    None,
+                ),
+            )],
+        )
+    };
+    let at = |name: &str, section, sched: &Option<Schedule>, tz, now, expect| Verdict {
+        tz,
+        now: Some(now),
+        ..case(name, section, scheduled(*sched), expect)
+    };
+    let (cest, cet, aest, aedt) = (7200, 3600, 36_000, 39_600);
+    let noon_daily = schedule(&[window(0x7f, 12 * 60, 60)], &[day(2026, 6, 1)]);
+    cases.push(at(
+        "daily noon hour, 12:30 on its exception date",
+        "4.4, 4.4.1",
+        &noon_daily,
+        berlin,
+        utc(2026, 6, 1, (12, 30, 0), cest),
+        "OutsideSchedule",
+    ));
+    cases.push(at(
+        "daily noon hour, 12:30 the day after its exception date",
+        "4.4, 4.4.1",
+        &noon_daily,
+        berlin,
+        utc(2026, 6, 2, (12, 30, 0), cest),
+        "ok",
+    ));
+    cases.push(at(
+        "daily noon hour, 11:59:59 the day after its exception date",
+        "4.4.1",
+        &noon_daily,
+        berlin,
+        utc(2026, 6, 2, (11, 59, 59), cest),
+        "OutsideSchedule",
+    ));
+    // Friday 22:00 for four hours, into Saturday 02:00.
+    let friday_night = schedule(&[window(0x10, 22 * 60, 240)], &[]);
+    let sat_exception = schedule(&[window(0x10, 22 * 60, 240)], &[day(2026, 6, 6)]);
+    let fri_exception = schedule(&[window(0x10, 22 * 60, 240)], &[day(2026, 6, 5)]);
+    cases.push(at(
+        "Friday 22:00 for 4 h, Friday 21:59:59",
+        "4.4.1",
+        &friday_night,
+        berlin,
+        utc(2026, 6, 5, (21, 59, 59), cest),
+        "OutsideSchedule",
+    ));
+    cases.push(at(
+        "Friday 22:00 for 4 h, Friday 23:30",
+        "4.4.1",
+        &friday_night,
+        berlin,
+        utc(2026, 6, 5, (23, 30, 0), cest),
+        "ok",
+    ));
+    cases.push(at(
+        "Friday 22:00 for 4 h, Saturday 01:59:59",
+        "4.4.1",
+        &friday_night,
+        berlin,
+        utc(2026, 6, 6, (1, 59, 59), cest),
+        "ok",
+    ));
+    cases.push(at(
+        "Friday 22:00 for 4 h, Saturday 02:00",
+        "4.4.1",
+        &friday_night,
+        berlin,
+        utc(2026, 6, 6, (2, 0, 0), cest),
+        "OutsideSchedule",
+    ));
+    cases.push(at(
+        "Friday 22:00 for 4 h, Saturday an exception date, Saturday 01:00 (the tail stays)",
+        "4.4.1",
+        &sat_exception,
+        berlin,
+        utc(2026, 6, 6, (1, 0, 0), cest),
+        "ok",
+    ));
+    cases.push(at(
+        "Friday 22:00 for 4 h, Friday an exception date, Saturday 01:00",
+        "4.4.1",
+        &fri_exception,
+        berlin,
+        utc(2026, 6, 6, (1, 0, 0), cest),
+        "OutsideSchedule",
+    ));
+    // Berlin: 2026-03-29 02:00 CET becomes 03:00 CEST; 2026-10-25 03:00 CEST becomes 02:00 CET.
+    let small_hours = schedule(&[window(0x7f, 60, 120)], &[]);
+    let two_am = schedule(&[window(0x7f, 120, 60)], &[]);
+    cases.push(at(
+        "daily 01:00 for 2 h, Berlin, the second before DST starts (01:59:59 CET)",
+        "4.3.1, 4.4.1",
+        &small_hours,
+        berlin,
+        utc(2026, 3, 29, (1, 59, 59), cet),
+        "ok",
+    ));
+    cases.push(at(
+        "daily 01:00 for 2 h, Berlin, the second DST starts (03:00 CEST)",
+        "4.3.1, 4.4.1",
+        &small_hours,
+        berlin,
+        utc(2026, 3, 29, (3, 0, 0), cest),
+        "OutsideSchedule",
+    ));
+    cases.push(at(
+        "daily 02:00 for 1 h, Berlin, 02:30 CEST before DST ends",
+        "4.3.1, 4.4.1",
+        &two_am,
+        berlin,
+        utc(2026, 10, 25, (2, 30, 0), cest),
+        "ok",
+    ));
+    cases.push(at(
+        "daily 02:00 for 1 h, Berlin, 02:30 CET after DST ends (the repeated hour)",
+        "4.3.1, 4.4.1",
+        &two_am,
+        berlin,
+        utc(2026, 10, 25, (2, 30, 0), cet),
+        "ok",
+    ));
+    cases.push(at(
+        "daily 02:00 for 1 h, Berlin, 03:00 CET after DST ends",
+        "4.3.1, 4.4.1",
+        &two_am,
+        berlin,
+        utc(2026, 10, 25, (3, 0, 0), cet),
+        "OutsideSchedule",
+    ));
+    cases.push(at(
+        "daily 02:00 for 1 h, Berlin, 01:59:59 CEST before DST ends",
+        "4.3.1, 4.4.1",
+        &two_am,
+        berlin,
+        utc(2026, 10, 25, (1, 59, 59), cest),
+        "OutsideSchedule",
+    ));
+    // Sydney: DST from the first Sunday of October to the first Sunday of April, across the
+    // new year; 2026-10-04 02:00 AEST becomes 03:00 AEDT, 2027-04-04 03:00 AEDT becomes 02:00 AEST.
+    let noon = schedule(&[window(0x7f, 12 * 60, 60)], &[]);
+    cases.push(at(
+        "daily noon hour, Sydney, 12:30 AEDT in January",
+        "4.3.1 (southern), 4.4.1",
+        &noon,
+        sydney,
+        utc(2027, 1, 15, (12, 30, 0), aedt),
+        "ok",
+    ));
+    cases.push(at(
+        "daily noon hour, Sydney, 13:30 AEDT in January (12:30 in standard time)",
+        "4.3.1 (southern), 4.4.1",
+        &noon,
+        sydney,
+        utc(2027, 1, 15, (13, 30, 0), aedt),
+        "OutsideSchedule",
+    ));
+    cases.push(at(
+        "daily noon hour, Sydney, 12:30 AEST in July",
+        "4.3.1 (southern), 4.4.1",
+        &noon,
+        sydney,
+        utc(2026, 7, 15, (12, 30, 0), aest),
+        "ok",
+    ));
+    cases.push(at(
+        "daily 01:00 for 2 h, Sydney, the second before DST starts (01:59:59 AEST)",
+        "4.3.1 (southern), 4.4.1",
+        &small_hours,
+        sydney,
+        utc(2026, 10, 4, (1, 59, 59), aest),
+        "ok",
+    ));
+    cases.push(at(
+        "daily 01:00 for 2 h, Sydney, the second DST starts (03:00 AEDT)",
+        "4.3.1 (southern), 4.4.1",
+        &small_hours,
+        sydney,
+        utc(2026, 10, 4, (3, 0, 0), aedt),
+        "OutsideSchedule",
+    ));
+    cases.push(at(
+        "daily 02:00 for 1 h, Sydney, 02:30 AEDT before DST ends",
+        "4.3.1 (southern), 4.4.1",
+        &two_am,
+        sydney,
+        utc(2027, 4, 4, (2, 30, 0), aedt),
+        "ok",
+    ));
+    cases.push(at(
+        "daily 02:00 for 1 h, Sydney, 02:30 AEST after DST ends (the repeated hour)",
+        "4.3.1 (southern), 4.4.1",
+        &two_am,
+        sydney,
+        utc(2027, 4, 4, (2, 30, 0), aest),
+        "ok",
+    ));
+
+    // 4.4.2 inside chains: schedule narrowing around exception dates.
+    let weekdays_saturday_off = schedule(&[window(0x1f, 12 * 60, 60)], &[day(2026, 6, 6)]);
+    let weekdays = schedule(&[window(0x1f, 12 * 60, 60)], &[]);
+    let weekdays_friday_off = schedule(&[window(0x1f, 12 * 60, 60)], &[day(2026, 6, 5)]);
+    let nested = |parent: &Option<Schedule>, child: &Option<Schedule>| {
+        let mut p = company_link();
+        p.schedule = *parent;
+        let mut c = courier_link();
+        c.not_before = utc(2026, 6, 1, (12, 0, 0), cest);
+        c.lifetime = Some(7 * DAY);
+        c.schedule = *child;
+        two(p, c)
+    };
+    let monday_noon = utc(2026, 6, 1, (12, 30, 0), cest);
+    let friday_late = utc(2026, 6, 5, (23, 30, 0), cest);
+    let fri_night = |exceptions: &[i64]| schedule(&[window(0x10, 22 * 60, 240)], exceptions);
+    let fri_late = |exceptions: &[i64]| schedule(&[window(0x10, 23 * 60, 120)], exceptions);
+    let (fri, sat) = (day(2026, 6, 5), day(2026, 6, 6));
+    for (name, parent, child, now, expect) in [
+        (
+            "child omits its parent's exception on a Saturday the parent never covers",
+            weekdays_saturday_off,
+            weekdays,
+            monday_noon,
+            "ok",
+        ),
+        (
+            "child omits its parent's exception on a Friday the parent covers",
+            weekdays_friday_off,
+            weekdays,
+            monday_noon,
+            "Widened",
+        ),
+        (
+            "child copies its parent's Friday exception",
+            weekdays_friday_off,
+            weekdays_friday_off,
+            monday_noon,
+            "ok",
+        ),
+        (
+            "child adds an exception of its own",
+            weekdays,
+            weekdays_friday_off,
+            monday_noon,
+            "ok",
+        ),
+        (
+            "Friday-night parent with a Saturday exception keeps its tail: a child crossing into Saturday is within",
+            fri_night(&[sat]),
+            fri_late(&[]),
+            friday_late,
+            "ok",
+        ),
+        (
+            "Friday-night parent with a Friday exception: a child excepting only the Saturday is not within",
+            fri_night(&[fri]),
+            fri_late(&[sat]),
+            friday_late,
+            "Widened",
+        ),
+    ] {
+        cases.push(Verdict {
+            now: Some(now),
+            ..case(name, "4.4.2, 7.4 W6", nested(&parent, &child), expect)
+        });
+    }
+
+    let keys = json!({
+        "owner": {"seed": hex(&[1; 32]), "public": hex(&owner.public_key().0)},
+        "company": {"seed": hex(&[3; 32]), "public": hex(&company.public_key().0)},
+        "courier": {"seed": hex(&[4; 32]), "public": hex(&courier.public_key().0)},
+        "unrelated": {"seed": hex(&[5; 32]), "public": hex(&key(5).public_key().0)},
+        "owner_a": {"seed": hex(&seed_of(SHARED_HINT_SEEDS[0])), "public": hex(&a.public_key().0)},
+        "owner_b": {"seed": hex(&seed_of(SHARED_HINT_SEEDS[1])), "public": hex(&b.public_key().0)},
+        "owner_c": {"seed": hex(&[6; 32]), "public": hex(&c.public_key().0)},
+    });
+    let cases: Vec<Value> = cases
+        .iter()
+        .map(|c| c.json(lock_key.public_key()))
+        .collect();
+    json!({
+        "description": "Verdicts of a lock (docs/PROTOCOL.md 4.3, 4.4, 7.3, 7.4) on chains that decode and are genuinely signed. For each case, a lock with `lock_seed`, the owner keys `lock.owners` enrolled in that order, epoch `lock.epoch`, the credential ids `lock.revoked_ids` and keys `lock.revoked_keys` revoked and the time-zone rule `lock.time_zone_rule` (encoded, 4.3), verifying `chain` at trusted UTC second `now`, must give `expect.result`: ok with `expect.holder`, `expect.owner` and `expect.rights`, or the error named. `local` is the wall-clock time the rule gives `now` (informative).",
+        "lock_seed": hex(&[2; 32]),
+        "lock_public": hex(&lock_key.public_key().0),
+        "lock_id": hex(&lock_id.0),
+        "keys": keys,
+        "cases": cases,
+    })
+}
+
 fn main() {
     let check = std::env::args().any(|a| a == "--check");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
@@ -1019,6 +1960,7 @@ fn main() {
         ("session.json", session_vectors()),
         ("receipts.json", receipt_vectors()),
         ("negative.json", negative_vectors()),
+        ("verdicts.json", verdict_vectors()),
     ];
     let mut stale = false;
     for (name, value) in files {
