@@ -13,6 +13,8 @@
 //!   section and the exact error.
 //! - `verdicts.json`: genuinely signed chains, each with the lock configuration it is verified
 //!   under and the verdict: narrowing, revocation, owner hints, schedules and time zones.
+//! - `behaviour.json`: recorded scenarios, each with a fresh lock, as `session.json` records
+//!   its sessions: holder signatures a lock refuses, denials, receipts, the clock, lifetimes.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -21,7 +23,7 @@ use chacha20::ChaCha20Rng;
 use common::*;
 use doorkey::config::TimeAnchor;
 use doorkey::credential::{Chain, CredentialId, Link, LockId, Revocations, Rights, Scope};
-use doorkey::crypto::{PublicKey, Signer, labels};
+use doorkey::crypto::{PublicKey, SecretKey, Signer, labels};
 use doorkey::lock::{DoorEvent, Enrolment, Lock};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::receipt::{Head, Parsed, Receipt};
@@ -333,7 +335,8 @@ impl Recorder {
     }
 
     /// Hands a phone message to the lock, records both, and returns the reply as the phone
-    /// reads it.
+    /// reads it; or, if the lock refuses the message without a reply, records the error and
+    /// returns `None`.
     fn exchange(
         &mut self,
         lock: &mut Lock<Mem>,
@@ -342,12 +345,28 @@ impl Recorder {
         tick: u64,
         message: &[u8],
         command: &Command<'_>,
-    ) -> String {
+    ) -> Option<String> {
         let mut input = message.to_vec();
-        let mut out = [0u8; 512];
-        let outcome = lock
-            .handle(tick, &mut input, &mut out)
-            .expect("the lock answers");
+        let mut out = [0u8; 2400];
+        let kind = variant(&if message[1] == 0x11 {
+            Kind::Open
+        } else {
+            Kind::Command
+        });
+        let outcome = match lock.handle(tick, &mut input, &mut out) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                self.messages.push(json!({
+                    "from": "phone",
+                    "message": kind,
+                    "tick": tick,
+                    "bytes": hex(message),
+                    "command": variant(command),
+                    "expect": {"error": format!("{e:?}")},
+                }));
+                return None;
+            }
+        };
         let reply_bytes = out[..outcome.reply].to_vec();
         let reply = phone
             .read_reply(&mut out[..outcome.reply])
@@ -360,7 +379,7 @@ impl Recorder {
             .to_string();
         self.messages.push(json!({
             "from": "phone",
-            "message": variant(&if message[1] == 0x11 { Kind::Open } else { Kind::Command }),
+            "message": kind,
             "tick": tick,
             "bytes": hex(message),
             "plaintext": hex(&keys.plaintext(message)),
@@ -379,7 +398,7 @@ impl Recorder {
             "plaintext": hex(&keys.plaintext(&reply_bytes)),
             "reply": reply,
         }));
-        reply
+        Some(reply)
     }
 }
 
@@ -432,7 +451,7 @@ fn session_vectors() -> Value {
         open,
         &command,
     );
-    assert_eq!(reply, format!("TimeSet({ANCHOR_TIME})"));
+    assert_eq!(reply, Some(format!("TimeSet({ANCHOR_TIME})")));
     let anonymous = json!({
         "name": "anonymous session delivering a time anchor",
         "derived": keys.json(),
@@ -489,7 +508,10 @@ fn session_vectors() -> Value {
     }
     let mut replies = Vec::new();
     for (tick, msg, command) in &steps {
-        replies.push(rec.exchange(&mut lock, &mut phone, &keys, *tick, msg, command));
+        replies.push(
+            rec.exchange(&mut lock, &mut phone, &keys, *tick, msg, command)
+                .expect("the lock answers"),
+        );
     }
     assert_eq!(replies, ["Unlocked", "Locked", "Closed"]);
     let visit = json!({
@@ -1952,6 +1974,301 @@ fn verdict_vectors() -> Value {
     })
 }
 
+/// A challenge as the lock issued it, with the X25519 secret it drew for it.
+struct Issued {
+    bytes: Vec<u8>,
+    secret: [u8; 32],
+}
+
+/// One scenario of `behaviour.json`: a lock installed as in `session.json`, drawing from the
+/// lock stream of `session.json` while its phones draw from the phone stream, and every message
+/// recorded as `session.json` records it, with the index of its session's key schedule.
+struct Script {
+    lock: Lock<Mem>,
+    lock_rng: ChaCha20Rng,
+    phone_rng: ChaCha20Rng,
+    rec: Recorder,
+    sessions: Vec<Value>,
+    keys: Option<Derived>,
+}
+
+impl Script {
+    fn new() -> Script {
+        Script {
+            lock: install(&World::new()),
+            lock_rng: rng(LOCK_RNG_SEED),
+            phone_rng: rng(PHONE_RNG_SEED),
+            rec: Recorder {
+                messages: Vec::new(),
+            },
+            sessions: Vec::new(),
+            keys: None,
+        }
+    }
+
+    fn challenge(&mut self, tick: u64) -> Issued {
+        let secret = peek(LOCK_RNG_SEED, &self.lock_rng, NONCE_LEN);
+        let mut out = [0u8; 256];
+        let n = self
+            .lock
+            .challenge(tick, &mut self.lock_rng, &mut out)
+            .expect("challenge");
+        self.rec.challenge(tick, &out[..n]);
+        Issued {
+            bytes: out[..n].to_vec(),
+            secret,
+        }
+    }
+
+    /// Answers `challenge` at `tick` with `command`, with the proof of `credential` if given;
+    /// returns the phone's session and the reply it read (`None`: refused without reply).
+    fn open<K: Signer>(
+        &mut self,
+        tick: u64,
+        challenge: &Issued,
+        command: Command<'_>,
+        credential: Option<&Credential<'_, K>>,
+    ) -> (PhoneSession, Option<String>) {
+        let phone_secret = peek(PHONE_RNG_SEED, &self.phone_rng, 0);
+        let mut out = [0u8; 2400];
+        let lock_id = self.lock.id();
+        let (mut phone, m) = match credential {
+            Some(c) => {
+                PhoneSession::open(&challenge.bytes, c, command, &mut self.phone_rng, &mut out)
+            }
+            None => PhoneSession::open_anonymous(
+                &challenge.bytes,
+                &lock_id,
+                command,
+                &mut self.phone_rng,
+                &mut out,
+            ),
+        }
+        .expect("open");
+        let keys = Derived::new(&challenge.bytes, &out[..m], challenge.secret, phone_secret);
+        self.sessions.push(keys.json());
+        self.keys = Some(keys);
+        let reply = self.send(tick, &mut phone, &out[..m], &command);
+        (phone, reply)
+    }
+
+    /// A holder's open at `tick` answering a challenge issued at the same tick.
+    fn visit<K: Signer>(
+        &mut self,
+        tick: u64,
+        credential: &Credential<'_, K>,
+        command: Command<'_>,
+    ) -> (PhoneSession, Option<String>) {
+        let challenge = self.challenge(tick);
+        self.open(tick, &challenge, command, Some(credential))
+    }
+
+    fn send(
+        &mut self,
+        tick: u64,
+        phone: &mut PhoneSession,
+        msg: &[u8],
+        command: &Command<'_>,
+    ) -> Option<String> {
+        let from = self.rec.messages.len();
+        let keys = self.keys.as_ref().expect("a session");
+        let reply = self
+            .rec
+            .exchange(&mut self.lock, phone, keys, tick, msg, command);
+        let session = self.sessions.len() - 1;
+        for m in &mut self.rec.messages[from..] {
+            m["session"] = json!(session);
+        }
+        reply
+    }
+
+    /// The scenario as `behaviour.json` writes it; `receipts` lists the receipts of the last
+    /// sealed bundle the lock sent, if any.
+    fn json(self, name: &str, section: &str) -> Value {
+        let lock_id = self.lock.id();
+        let receipts = self
+            .rec
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m["reply"].as_str().is_some_and(|r| r.starts_with("Receipts")))
+            .map(|m| {
+                let plain = unhex(m["plaintext"].as_str().expect("plaintext"));
+                // Reply::Receipts: variant 07, the sealed bundle's varint length, the bundle.
+                let (sealed, _) = doorkey::wire::take::<&[u8]>(&plain[1..]).expect("sealed");
+                let bundle = unseal(&lock_id, sealed).1;
+                bundle_items(&bundle)[1..]
+                    .iter()
+                    .map(|bytes| {
+                        let r = Parsed::<Receipt>::take(bytes).expect("receipt").0.body;
+                        json!({"seq": r.seq, "time": r.time, "event": format!("{:?}", r.event), "holder": r.who.map(|w| hex(&w.holder.0))})
+                    })
+                    .collect::<Vec<_>>()
+            });
+        let mut out = json!({
+            "name": name,
+            "section": section,
+            "sessions": self.sessions,
+            "messages": self.rec.messages,
+        });
+        if let Some(receipts) = receipts {
+            out["receipts"] = json!(receipts);
+        }
+        out
+    }
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// The holder's device key with each signature altered after signing.
+struct Altered(SecretKey, fn(&mut [u8; 64]));
+
+impl Signer for Altered {
+    fn public_key(&self) -> PublicKey {
+        self.0.public_key()
+    }
+
+    fn sign(&self, message: &[u8]) -> doorkey::Result<doorkey::crypto::Signature> {
+        let mut signature = self.0.sign(message)?.0;
+        (self.1)(&mut signature);
+        Ok(doorkey::crypto::Signature(signature))
+    }
+}
+
+/// The identity point (y = 1), of order 1, and y = p + 1, a non-canonical encoding of it.
+const IDENTITY: [u8; 32] = {
+    let mut b = [0u8; 32];
+    b[0] = 1;
+    b
+};
+const IDENTITY_NONCANONICAL: [u8; 32] = {
+    let mut b = [0xffu8; 32];
+    b[0] = 0xee;
+    b[31] = 0x7f;
+    b
+};
+
+/// Recorded sessions for the behaviour of 12.5 and 13: holder signatures a lock must refuse,
+/// every reason a lock denies with, denial receipts, use limits, the clock, lifetimes and the
+/// sealed receipts reply.
+fn behaviour_vectors() -> Value {
+    let owner = key(1);
+    let lock_id = install(&World::new()).id();
+    let this = || Scope::Locks(Bounded::from_slice(&[lock_id]).expect("one"));
+    let two_rights = Rights::UNLOCK.union(Rights::LOCK);
+    // A permanent grant from the owner straight to a holder key: no clock needed.
+    let permanent = |holder: PublicKey, id: u8| {
+        raw_chain(
+            &owner.public_key(),
+            &[(
+                &owner as &dyn Signer,
+                link(
+                    holder,
+                    this(),
+                    two_rights,
+                    0,
+                    None,
+                    None,
+                    None,
+                    0,
+                    id,
+                    0,
+                    None,
+                ),
+            )],
+        )
+    };
+    let courier_chain = permanent(key(4).public_key(), 0xb1);
+    let identity_chain = permanent(PublicKey(IDENTITY), 0xb2);
+    let mut zero_sig = [0u8; 64];
+    zero_sig[..32].copy_from_slice(&IDENTITY);
+    let mut scenarios = Vec::new();
+
+    // 3.3 and 12.5: the holder signature in the open, checked strictly.
+    let holder = |signer: &dyn Fn(&mut Script) -> Option<String>, name: &str, expect: &str| {
+        let mut s = Script::new();
+        let reply = signer(&mut s);
+        assert_eq!(reply.as_deref(), Some(expect), "{name}");
+        s.json(name, "3.3, 12.5, 13.4 O9")
+    };
+    scenarios.push(holder(
+        &|s| {
+            s.visit(
+                100,
+                &Credential::new(&courier_chain, key(4)).expect("c"),
+                Command::Unlock,
+            )
+            .1
+        },
+        "holder signature genuine (the control for the three below)",
+        "Unlocked",
+    ));
+    scenarios.push(holder(
+        &|s| {
+            let forger = Fixed(PublicKey(IDENTITY), zero_sig);
+            s.visit(
+                100,
+                &Credential::new(&identity_chain, forger).expect("c"),
+                Command::Unlock,
+            )
+            .1
+        },
+        "holder signature R = identity, S = 0 by a holder key of small order (the identity)",
+        "Denied(NotAuthorized)",
+    ));
+    scenarios.push(holder(
+        &|s| {
+            let altered = Altered(key(4), |sig| {
+                let s = add_order(&sig[32..]);
+                sig[32..].copy_from_slice(&s);
+            });
+            s.visit(
+                100,
+                &Credential::new(&courier_chain, altered).expect("c"),
+                Command::Unlock,
+            )
+            .1
+        },
+        "holder signature with S + L",
+        "Denied(NotAuthorized)",
+    ));
+    scenarios.push(holder(
+        &|s| {
+            let altered = Altered(key(4), |sig| {
+                sig[..32].copy_from_slice(&IDENTITY_NONCANONICAL)
+            });
+            s.visit(
+                100,
+                &Credential::new(&courier_chain, altered).expect("c"),
+                Command::Unlock,
+            )
+            .1
+        },
+        "holder signature with a non-canonical R (y = p + 1)",
+        "Denied(NotAuthorized)",
+    ));
+
+    json!({
+        "description": "Recorded sessions (docs/PROTOCOL.md 9.5), each with a fresh lock: installed with `lock_seed` and `owner_public` as its only owner, drawing its random numbers from `lock_rng_seed` while every phone draws from `phone_rng_seed` (as in session.json, 9.1). Replayed in order, the lock regenerates every Challenge byte for byte, answers every phone message with `expect` and exactly the bytes of the Reply that follows, or refuses it without a reply with `expect.error`; firmware DoorEvents are handed to the lock at their tick. `sessions[i]` is the key schedule of the messages with `session` i; `receipts`, where present, are the receipts of the last sealed bundle.",
+        "lock_seed": hex(&[2; 32]),
+        "lock_public": hex(&key(2).public_key().0),
+        "lock_id": hex(&lock_id.0),
+        "owner_seed": hex(&[1; 32]),
+        "owner_public": hex(&owner.public_key().0),
+        "courier_seed": hex(&[4; 32]),
+        "courier_public": hex(&key(4).public_key().0),
+        "lock_rng_seed": hex(&[LOCK_RNG_SEED; 32]),
+        "phone_rng_seed": hex(&[PHONE_RNG_SEED; 32]),
+        "audit_secret": hex(&[11; 32]),
+        "audit_public": hex(&audit().public_key()),
+        "scenarios": scenarios,
+    })
+}
+
 fn main() {
     let check = std::env::args().any(|a| a == "--check");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
@@ -1961,6 +2278,7 @@ fn main() {
         ("receipts.json", receipt_vectors()),
         ("negative.json", negative_vectors()),
         ("verdicts.json", verdict_vectors()),
+        ("behaviour.json", behaviour_vectors()),
     ];
     let mut stale = false;
     for (name, value) in files {

@@ -206,6 +206,37 @@ fn session_vectors_replay() {
     }
 }
 
+/// The plaintext of a recorded sealed message (12.4), opened with ChaCha20-Poly1305 directly:
+/// an open with `p2l`, counter 0 and its 50 clear bytes as AAD; a command with `p2l`, a reply
+/// with `l2p`, each with the counter and AAD of its 6-byte header.
+fn open_sealed(p2l: &[u8], l2p: &[u8], m: &Value) -> Vec<u8> {
+    use chacha20poly1305::aead::{AeadInOut, KeyInit};
+    use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
+    let msg = bytes(&m["bytes"]);
+    let counter = || u32::from_le_bytes(msg[2..6].try_into().unwrap());
+    let (key, counter, clear) = match m["message"].as_str().unwrap() {
+        "Open" => (p2l, 0, 50),
+        "Command" => (p2l, counter(), 6),
+        "Reply" => (l2p, counter(), 6),
+        other => panic!("{other}"),
+    };
+    let mut nonce = [0u8; 12];
+    nonce[..4].copy_from_slice(&counter.to_le_bytes());
+    let (aad, sealed) = msg.split_at(clear);
+    let (ciphertext, tag) = sealed.split_at(sealed.len() - 16);
+    let mut buf = ciphertext.to_vec();
+    let key: [u8; 32] = key.try_into().unwrap();
+    ChaCha20Poly1305::new(&key.into())
+        .decrypt_inout_detached(
+            &Nonce::from(nonce),
+            aad,
+            buf.as_mut_slice().into(),
+            &Tag::try_from(tag).unwrap(),
+        )
+        .unwrap();
+    buf
+}
+
 fn sha512_32(parts: &[&[u8]]) -> [u8; 32] {
     use sha2::Digest;
     let mut h = sha2::Sha512::new();
@@ -220,8 +251,6 @@ fn sha512_32(parts: &[&[u8]]) -> [u8; 32] {
 /// to its recorded plaintext.
 #[test]
 fn session_vectors_follow_the_key_schedule() {
-    use chacha20poly1305::aead::{AeadInOut, KeyInit};
-    use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
     use curve25519_dalek::montgomery::MontgomeryPoint;
 
     let v = load("session.json");
@@ -268,36 +297,8 @@ fn session_vectors_follow_the_key_schedule() {
         assert_eq!(hex(&okm[32..]), d["key_lock_to_phone"].as_str().unwrap());
 
         for m in &messages[1..] {
-            let msg = bytes(&m["bytes"]);
-            let (key, counter, clear) = match m["message"].as_str().unwrap() {
-                "Open" => (&okm[..32], 0, 50),
-                "Command" => (
-                    &okm[..32],
-                    u32::from_le_bytes(msg[2..6].try_into().unwrap()),
-                    6,
-                ),
-                "Reply" => (
-                    &okm[32..],
-                    u32::from_le_bytes(msg[2..6].try_into().unwrap()),
-                    6,
-                ),
-                other => panic!("{other}"),
-            };
-            let mut nonce = [0u8; 12];
-            nonce[..4].copy_from_slice(&counter.to_le_bytes());
-            let (aad, sealed) = msg.split_at(clear);
-            let (ciphertext, tag) = sealed.split_at(sealed.len() - 16);
-            let mut buf = ciphertext.to_vec();
-            let key: [u8; 32] = key.try_into().unwrap();
-            ChaCha20Poly1305::new(&key.into())
-                .decrypt_inout_detached(
-                    &Nonce::from(nonce),
-                    aad,
-                    buf.as_mut_slice().into(),
-                    &Tag::try_from(tag).unwrap(),
-                )
-                .unwrap();
-            assert_eq!(hex(&buf), m["plaintext"].as_str().unwrap());
+            let plain = open_sealed(&okm[..32], &okm[32..], m);
+            assert_eq!(hex(&plain), m["plaintext"].as_str().unwrap());
         }
     }
     // The courier's holder signature covers the label, the transcript hash and the command.
@@ -844,4 +845,161 @@ fn verdict_vectors_hold() {
     }
     let every: Vec<String> = (1..=9).map(|i| i.to_string()).collect();
     assert_eq!(refused.into_iter().collect::<Vec<_>>(), every);
+}
+
+/// Replays one `behaviour.json` scenario into a fresh lock driven by the recorded lock stream:
+/// `Err` at the first challenge, outcome or reply that differs from the recording.
+fn replay_scenario(v: &Value, scenario: &Value) -> Result<(), String> {
+    use doorkey::lock::{DoorEvent, Lock, MemoryStorage};
+    use rand_core::SeedableRng;
+    let lock_key = SecretKey::from_seed(&arr32(v["lock_seed"].as_str().unwrap()));
+    let owner = PublicKey(arr32(v["owner_public"].as_str().unwrap()));
+    let mut lock = Lock::install(lock_key, owner, MemoryStorage::<4096>::new()).unwrap();
+    let mut rng = chacha20::ChaCha20Rng::from_seed(arr32(v["lock_rng_seed"].as_str().unwrap()));
+    let messages = scenario["messages"].as_array().unwrap();
+    let mut out = [0u8; 2400];
+    let mut i = 0;
+    while i < messages.len() {
+        let m = &messages[i];
+        let tick = m["tick"].as_u64().unwrap();
+        let at = format!("message {i} at tick {tick}");
+        match (m["from"].as_str().unwrap(), m["message"].as_str().unwrap()) {
+            ("lock", "Challenge") => {
+                let n = lock.challenge(tick, &mut rng, &mut out).unwrap();
+                if hex(&out[..n]) != m["bytes"] {
+                    return Err(format!("{at}: another challenge"));
+                }
+            }
+            ("firmware", "DoorEvent") => {
+                let event = match m["event"].as_str().unwrap() {
+                    "Opened" => DoorEvent::Opened,
+                    "Closed" => DoorEvent::Closed,
+                    other => panic!("door event {other}"),
+                };
+                lock.door_event(tick, event)
+                    .map_err(|e| format!("{at}: {e:?}"))?;
+            }
+            ("phone", _) => {
+                let expect = &m["expect"];
+                let outcome = match lock.handle(tick, &mut bytes(&m["bytes"]), &mut out) {
+                    Err(e) if expect["error"] == format!("{e:?}") => {
+                        i += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(format!("{at}: refused with {e:?}, expected {expect}")),
+                    Ok(outcome) => outcome,
+                };
+                let got = (
+                    format!("{:?}", outcome.action),
+                    outcome.denied.map(|e| format!("{e:?}")),
+                );
+                let want = (
+                    expect["action"].as_str().unwrap_or_default().to_string(),
+                    expect["denied"].as_str().map(str::to_string),
+                );
+                if got != want {
+                    return Err(format!("{at}: {got:?}, expected {want:?}"));
+                }
+                let reply = &messages[i + 1];
+                assert_eq!(reply["message"], "Reply");
+                assert!(
+                    reply["reply"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(expect["reply"].as_str().unwrap())
+                );
+                if hex(&out[..outcome.reply]) != reply["bytes"] {
+                    return Err(format!("{at}: another reply"));
+                }
+                i += 1;
+            }
+            other => panic!("unexpected message {other:?}"),
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Every recorded scenario replays into a fresh lock exactly: the same challenges, outcomes
+/// and reply bytes; every sealed message opens under its session's recorded keys to its
+/// recorded plaintext; the receipts listed are those of the last sealed bundle, opened with
+/// the audit secret and decoded by hand. The replay is not vacuous: any one phone message's
+/// expected outcome flipped makes it fail.
+#[test]
+fn behaviour_vectors_replay() {
+    let v = load("behaviour.json");
+    for (seed, public) in [
+        ("lock_seed", "lock_public"),
+        ("owner_seed", "owner_public"),
+        ("courier_seed", "courier_public"),
+    ] {
+        let key = SecretKey::from_seed(&arr32(v[seed].as_str().unwrap()));
+        assert_eq!(hex(&key.public_key().0), v[public]);
+    }
+    let lock_id = doorkey::credential::LockId(bytes(&v["lock_id"]).try_into().unwrap());
+    let audit =
+        doorkey::receipt::AuditSecret::from_bytes(arr32(v["audit_secret"].as_str().unwrap()));
+    assert_eq!(hex(&audit.public_key()), v["audit_public"]);
+    let scenarios = v["scenarios"].as_array().unwrap();
+    for scenario in scenarios {
+        let name = scenario["name"].as_str().unwrap();
+        assert!(!scenario["section"].as_str().unwrap().is_empty(), "{name}");
+        assert_eq!(replay_scenario(&v, scenario), Ok(()), "{name}");
+        let sessions = scenario["sessions"].as_array().unwrap();
+        let messages = scenario["messages"].as_array().unwrap();
+        let mut last_bundle = None;
+        for m in messages.iter().filter(|m| m["plaintext"].is_string()) {
+            let keys = &sessions[m["session"].as_u64().unwrap() as usize];
+            let plain = open_sealed(
+                &bytes(&keys["key_phone_to_lock"]),
+                &bytes(&keys["key_lock_to_phone"]),
+                m,
+            );
+            assert_eq!(hex(&plain), m["plaintext"], "{name}");
+            if m["reply"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("Receipts"))
+            {
+                last_bundle = Some(plain);
+            }
+        }
+        if let Some(expected) = scenario.get("receipts") {
+            // Reply::Receipts: variant 07, the sealed bundle as a byte string.
+            let plain = last_bundle.expect("a sealed bundle");
+            let (sealed, _) = doorkey::wire::take::<&[u8]>(&plain[1..]).unwrap();
+            let mut sealed = sealed.to_vec();
+            let (_, bundle) = doorkey::receipt::open(&lock_id, &audit, &mut sealed).unwrap();
+            let mut rest = &bundle[item_len(bundle)..];
+            let mut got = Vec::new();
+            while !rest.is_empty() {
+                let (r, signed) = decode_receipt(rest);
+                got.push(serde_json::json!({"seq": r["seq"], "time": r["time"], "event": r["event"], "holder": r["who"].get("holder")}));
+                rest = &rest[signed + 64..];
+            }
+            assert_eq!(&Value::from(got), expected, "{name}: receipts");
+        }
+        // Each phone message's expected outcome flipped: the replay notices.
+        for (i, m) in messages.iter().enumerate() {
+            if m["from"] != "phone" {
+                continue;
+            }
+            let mut wrong = scenario.clone();
+            let expect = &mut wrong["messages"][i]["expect"];
+            if expect["error"].is_string() {
+                expect["error"] = Value::from(if expect["error"] == "Replay" {
+                    "Crypto"
+                } else {
+                    "Replay"
+                });
+            } else if expect["denied"].is_null() {
+                expect["denied"] = Value::from("Crypto");
+            } else {
+                expect["denied"] = Value::Null;
+            }
+            assert!(
+                replay_scenario(&v, &wrong).is_err(),
+                "{name}: message {i} flipped"
+            );
+        }
+    }
 }
