@@ -21,7 +21,7 @@ mod common;
 
 use chacha20::ChaCha20Rng;
 use common::*;
-use doorkey::config::TimeAnchor;
+use doorkey::config::{Change, Forget, TimeAnchor};
 use doorkey::credential::{Chain, CredentialId, Link, LockId, Revocations, Rights, Scope};
 use doorkey::crypto::{PublicKey, SecretKey, Signer, labels};
 use doorkey::lock::{DoorEvent, Enrolment, Lock};
@@ -2052,6 +2052,12 @@ impl Script {
         (phone, reply)
     }
 
+    /// An anonymous open at `tick` answering a challenge issued at the same tick.
+    fn anonymous(&mut self, tick: u64, command: Command<'_>) -> (PhoneSession, Option<String>) {
+        let challenge = self.challenge(tick);
+        self.open::<SecretKey>(tick, &challenge, command, None)
+    }
+
     /// A holder's open at `tick` answering a challenge issued at the same tick.
     fn visit<K: Signer>(
         &mut self,
@@ -2061,6 +2067,17 @@ impl Script {
     ) -> (PhoneSession, Option<String>) {
         let challenge = self.challenge(tick);
         self.open(tick, &challenge, command, Some(credential))
+    }
+
+    fn command(
+        &mut self,
+        tick: u64,
+        phone: &mut PhoneSession,
+        command: Command<'_>,
+    ) -> Option<String> {
+        let mut msg = [0u8; 512];
+        let n = phone.command(command, &mut msg).expect("command");
+        self.send(tick, phone, &msg[..n], &command)
     }
 
     fn send(
@@ -2080,6 +2097,71 @@ impl Script {
             m["session"] = json!(session);
         }
         reply
+    }
+
+    /// An owner-signed anchor for `utc`, carried at `tick` by an anonymous phone.
+    fn set_clock(&mut self, tick: u64, utc: u64) {
+        let challenge = self.challenge(tick);
+        let anchor = self.anchor(&challenge, utc, &key(1));
+        let reply = self
+            .open::<SecretKey>(tick, &challenge, Command::Time(&anchor), None)
+            .1;
+        assert_eq!(reply, Some(format!("TimeSet({utc})")));
+    }
+
+    /// A time anchor for `challenge`'s nonce saying `utc`, signed by `signer`.
+    fn anchor(&self, challenge: &Issued, utc: u64, signer: &SecretKey) -> Vec<u8> {
+        let nonce = inspect_challenge(&challenge.bytes, &self.lock.id())
+            .expect("genuine")
+            .nonce;
+        let mut out = [0u8; 256];
+        let n = TimeAnchor {
+            lock: self.lock.id(),
+            nonce,
+            time: utc,
+            signer: signer.public_key(),
+        }
+        .sign(signer, &mut out)
+        .expect("anchor");
+        out[..n].to_vec()
+    }
+
+    /// A configuration update for this lock, signed by `signer`.
+    fn update(&self, signer: &SecretKey, version: u64, change: Change) -> Vec<u8> {
+        let mut out = [0u8; 256];
+        let n = doorkey::config::ConfigUpdate {
+            lock: self.lock.id(),
+            version,
+            signer: signer.public_key(),
+            change,
+        }
+        .sign(signer, &mut out)
+        .expect("update");
+        out[..n].to_vec()
+    }
+
+    /// `command` carried at `tick` by an anonymous phone, the open noted with `case`: what it
+    /// exercises. Returns the reply.
+    fn carry(&mut self, tick: u64, case: &str, command: Command<'_>) -> Option<String> {
+        let reply = self.anonymous(tick, command).1;
+        self.note(case);
+        reply
+    }
+
+    /// Notes on the last phone message what it exercises; a refusal's detailed error, written
+    /// in `case` from the spec, must be the one the lock reported.
+    fn note(&mut self, case: &str) {
+        let m = self
+            .rec
+            .messages
+            .iter_mut()
+            .rev()
+            .find(|m| m["from"] == "phone")
+            .expect("a phone message");
+        if let Some(denied) = m["expect"]["denied"].as_str() {
+            assert!(case.contains(denied), "{case}: the lock reported {denied}");
+        }
+        m["case"] = json!(case);
     }
 
     /// The scenario as `behaviour.json` writes it; `receipts` lists the receipts of the last
@@ -2252,6 +2334,9 @@ fn behaviour_vectors() -> Value {
         "Denied(NotAuthorized)",
     ));
 
+    scenarios.push(update_scenario());
+    scenarios.push(anchor_scenario());
+
     json!({
         "description": "Recorded sessions (docs/PROTOCOL.md 9.5), each with a fresh lock: installed with `lock_seed` and `owner_public` as its only owner, drawing its random numbers from `lock_rng_seed` while every phone draws from `phone_rng_seed` (as in session.json, 9.1). Replayed in order, the lock regenerates every Challenge byte for byte, answers every phone message with `expect` and exactly the bytes of the Reply that follows, or refuses it without a reply with `expect.error`; firmware DoorEvents are handed to the lock at their tick. `sessions[i]` is the key schedule of the messages with `session` i; `receipts`, where present, are the receipts of the last sealed bundle.",
         "lock_seed": hex(&[2; 32]),
@@ -2267,6 +2352,418 @@ fn behaviour_vectors() -> Value {
         "audit_public": hex(&audit().public_key()),
         "scenarios": scenarios,
     })
+}
+
+/// 15.1 and 15.2: an update of every change kind applied, and one of each refused, with its
+/// effect shown where a later message can show it.
+fn update_scenario() -> Value {
+    let mut s = Script::new();
+    let owner = key(1);
+    let (a, b, c, d) = (key(7), key(8), key(9), key(10));
+    let identity = PublicKey(IDENTITY);
+    let mut tick = 100;
+    let mut expect = |s: &mut Script, case: &str, bytes: Vec<u8>, reply: &str| {
+        tick += 1;
+        let got = s.carry(tick, case, Command::Config(&bytes));
+        assert_eq!(got.as_deref(), Some(reply), "{case}");
+    };
+    let mut v = 0;
+    let mut out_of_range = TzRule::parse(TZ).expect("tz");
+    out_of_range.std_offset = 90_001;
+    let id = CredentialId([0xb1; 16]);
+    let updates: Vec<(&str, &SecretKey, bool, Change, &str)> = vec![
+        (
+            "AddOwner: a second owner",
+            &owner,
+            true,
+            Change::AddOwner(a.public_key()),
+            "ConfigApplied",
+        ),
+        (
+            "AddOwner: the identity point (WeakKey)",
+            &owner,
+            false,
+            Change::AddOwner(identity),
+            "Denied(NotAuthorized)",
+        ),
+        (
+            "AddOwner: a third owner",
+            &owner,
+            true,
+            Change::AddOwner(b.public_key()),
+            "ConfigApplied",
+        ),
+        (
+            "AddOwner: a fourth owner",
+            &owner,
+            true,
+            Change::AddOwner(c.public_key()),
+            "ConfigApplied",
+        ),
+        (
+            "AddOwner: a fifth owner (StorageFull)",
+            &owner,
+            false,
+            Change::AddOwner(d.public_key()),
+            "Denied(Unavailable)",
+        ),
+        (
+            "RemoveOwner: the fourth owner",
+            &owner,
+            true,
+            Change::RemoveOwner(c.public_key()),
+            "ConfigApplied",
+        ),
+        (
+            "RevokeKey: the second owner's key",
+            &owner,
+            true,
+            Change::RevokeKey(a.public_key()),
+            "ConfigApplied",
+        ),
+        (
+            "RevokeKeyUntil: the third owner's key, until T0",
+            &owner,
+            true,
+            Change::RevokeKeyUntil {
+                key: b.public_key(),
+                until: Some(T0),
+            },
+            "ConfigApplied",
+        ),
+        (
+            "RemoveOwner: the last unrevoked owner (NotPermitted)",
+            &owner,
+            false,
+            Change::RemoveOwner(owner.public_key()),
+            "Denied(NotAuthorized)",
+        ),
+        (
+            "RevokeKey: the last unrevoked owner (NotPermitted)",
+            &owner,
+            false,
+            Change::RevokeKey(owner.public_key()),
+            "Denied(NotAuthorized)",
+        ),
+        (
+            "RevokeKeyUntil: the last unrevoked owner (NotPermitted)",
+            &owner,
+            false,
+            Change::RevokeKeyUntil {
+                key: owner.public_key(),
+                until: None,
+            },
+            "Denied(NotAuthorized)",
+        ),
+        (
+            "RevokeId: a credential id, until T0",
+            &owner,
+            true,
+            Change::RevokeId {
+                id,
+                until: Some(T0),
+            },
+            "ConfigApplied",
+        ),
+        (
+            "RevokeId: signed by a key that is no owner (K2, NotPermitted)",
+            &d,
+            false,
+            Change::RevokeId { id, until: None },
+            "Denied(NotAuthorized)",
+        ),
+        (
+            "SetEpoch: 3",
+            &owner,
+            true,
+            Change::SetEpoch(3),
+            "ConfigApplied",
+        ),
+        (
+            "SetEpoch: 2, below the current epoch (Stale)",
+            &owner,
+            false,
+            Change::SetEpoch(2),
+            "Denied(Refused)",
+        ),
+        (
+            "SetTimeZone: Berlin",
+            &owner,
+            true,
+            Change::SetTimeZone(TzRule::parse(TZ).expect("tz")),
+            "ConfigApplied",
+        ),
+        (
+            "SetTimeZone: standard offset 90001 (Malformed)",
+            &owner,
+            false,
+            Change::SetTimeZone(out_of_range),
+            "Denied(BadRequest)",
+        ),
+        (
+            "SetChallengeLifetime: 60",
+            &owner,
+            true,
+            Change::SetChallengeLifetime(60),
+            "ConfigApplied",
+        ),
+        (
+            "SetChallengeLifetime: 0 (Malformed)",
+            &owner,
+            false,
+            Change::SetChallengeLifetime(0),
+            "Denied(BadRequest)",
+        ),
+        (
+            "SetChallengeLifetime: 61 (Malformed)",
+            &owner,
+            false,
+            Change::SetChallengeLifetime(61),
+            "Denied(BadRequest)",
+        ),
+        (
+            "AddTimeKey: a time server",
+            &owner,
+            true,
+            Change::AddTimeKey(c.public_key()),
+            "ConfigApplied",
+        ),
+        (
+            "AddTimeKey: the identity point (WeakKey)",
+            &owner,
+            false,
+            Change::AddTimeKey(identity),
+            "Denied(NotAuthorized)",
+        ),
+        (
+            "AddTimeKey: a second time server",
+            &owner,
+            true,
+            Change::AddTimeKey(d.public_key()),
+            "ConfigApplied",
+        ),
+        (
+            "AddTimeKey: a third time server (StorageFull)",
+            &owner,
+            false,
+            Change::AddTimeKey(key(11).public_key()),
+            "Denied(Unavailable)",
+        ),
+        (
+            "RemoveTimeKey: the second time server",
+            &owner,
+            true,
+            Change::RemoveTimeKey(d.public_key()),
+            "ConfigApplied",
+        ),
+        (
+            "RemoveTimeKey: signed by the revoked second owner (K4a, Revoked)",
+            &a,
+            false,
+            Change::RemoveTimeKey(c.public_key()),
+            "Denied(NotAuthorized)",
+        ),
+        (
+            "ConfirmState: no recovery, no effect",
+            &owner,
+            true,
+            Change::ConfirmState,
+            "ConfigApplied",
+        ),
+        (
+            "Forget: the use count of an id",
+            &owner,
+            true,
+            Change::Forget(Forget::Uses(id)),
+            "ConfigApplied",
+        ),
+        (
+            "Forget: the revocation of an id",
+            &owner,
+            true,
+            Change::Forget(Forget::RevokedId(id)),
+            "ConfigApplied",
+        ),
+        (
+            "Forget: the revocation of a key",
+            &owner,
+            true,
+            Change::Forget(Forget::RevokedKey(b.public_key())),
+            "ConfigApplied",
+        ),
+        (
+            "SetAuditKey: the audit key",
+            &owner,
+            true,
+            Change::SetAuditKey(audit().public_key()),
+            "ConfigApplied",
+        ),
+        (
+            "SetAuditKey: all zero, of small order (WeakKey)",
+            &owner,
+            false,
+            Change::SetAuditKey([0; 32]),
+            "Denied(NotAuthorized)",
+        ),
+        (
+            "ResetClock: to T0",
+            &owner,
+            true,
+            Change::ResetClock(T0),
+            "ConfigApplied",
+        ),
+        (
+            "FactoryReset: the identity point (WeakKey)",
+            &owner,
+            false,
+            Change::FactoryReset(identity),
+            "Denied(NotAuthorized)",
+        ),
+        (
+            "FactoryReset: back to the first owner alone",
+            &owner,
+            true,
+            Change::FactoryReset(owner.public_key()),
+            "ConfigApplied",
+        ),
+    ];
+    for (case, signer, applies, change, reply) in updates {
+        let version = v + 1;
+        if applies {
+            v = version;
+        }
+        let bytes = s.update(signer, version, change);
+        let reply = if applies {
+            format!("ConfigApplied({version})")
+        } else {
+            reply.to_string()
+        };
+        expect(&mut s, case, bytes, &reply);
+    }
+    // The refusals every change kind shares (15.2 K3 to K5), each on a kind with no refusal of
+    // its own.
+    let stale = s.update(&owner, v, Change::ConfirmState);
+    expect(
+        &mut s,
+        "ConfirmState: the version of the last update applied (K5, Stale)",
+        stale,
+        "Denied(Refused)",
+    );
+    let mut forged = s.update(&owner, v + 1, Change::Forget(Forget::Uses(id)));
+    forged = with_s_plus_l(&forged);
+    expect(
+        &mut s,
+        "Forget: signature with S + L (K3, Crypto)",
+        forged,
+        "Denied(NotAuthorized)",
+    );
+    let mut elsewhere = [0u8; 256];
+    let n = doorkey::config::ConfigUpdate {
+        lock: LockId([0xee; 16]),
+        version: v + 1,
+        signer: owner.public_key(),
+        change: Change::ResetClock(T0),
+    }
+    .sign(&owner, &mut elsewhere)
+    .expect("update");
+    expect(
+        &mut s,
+        "ResetClock: for another lock (K4, NotPermitted)",
+        elsewhere[..n].to_vec(),
+        "Denied(NotAuthorized)",
+    );
+    // After the factory reset the second owner is gone.
+    let gone = s.update(&a, v + 1, Change::SetEpoch(4));
+    expect(
+        &mut s,
+        "SetEpoch: signed by the second owner after the factory reset (K2, NotPermitted)",
+        gone,
+        "Denied(NotAuthorized)",
+    );
+    s.json(
+        "configuration updates: every change kind applied and refused",
+        "15.1, 15.2",
+    )
+}
+
+/// 14.2: anchors from an owner, an enrolled time key and a key that is neither.
+fn anchor_scenario() -> Value {
+    let mut s = Script::new();
+    let (owner, server, stranger) = (key(1), key(9), key(10));
+    s.set_clock(100, T0);
+    let add = s.update(&owner, 1, Change::AddTimeKey(server.public_key()));
+    assert_eq!(
+        s.carry(101, "AddTimeKey: the time server", Command::Config(&add))
+            .as_deref(),
+        Some("ConfigApplied(1)")
+    );
+    let mut tick = 110;
+    // Each anchor's time from the high-water mark the lock holds when it is signed (every
+    // receipt with a time raises the mark, 14.3).
+    type FromMark = fn(u64) -> u64;
+    let anchors: [(&str, &SecretKey, FromMark, &str); 5] = [
+        (
+            "anchor by the enrolled time key",
+            &server,
+            |hw| hw + 20,
+            "TimeSet",
+        ),
+        (
+            "anchor by a key neither owner nor time key (A2, NotPermitted)",
+            &stranger,
+            |hw| hw + 30,
+            "Denied(NotAuthorized)",
+        ),
+        (
+            "anchor by the time key more than 7 days past the high-water mark (A4a, NotPermitted)",
+            &server,
+            |hw| hw + 7 * DAY + 1,
+            "Denied(NotAuthorized)",
+        ),
+        (
+            "anchor by the time key exactly 7 days past the high-water mark",
+            &server,
+            |hw| hw + 7 * DAY,
+            "TimeSet",
+        ),
+        (
+            "anchor by the owner one second below the high-water mark (A4, Stale)",
+            &owner,
+            |hw| hw - 1,
+            "Denied(Refused)",
+        ),
+    ];
+    for (case, signer, time, reply) in anchors {
+        tick += 10;
+        let challenge = s.challenge(tick);
+        let time = time(s.lock.state().high_water);
+        let anchor = s.anchor(&challenge, time, signer);
+        let got = s
+            .open::<SecretKey>(tick, &challenge, Command::Time(&anchor), None)
+            .1;
+        s.note(case);
+        let want = if reply == "TimeSet" {
+            format!("TimeSet({time})")
+        } else {
+            reply.to_string()
+        };
+        assert_eq!(got, Some(want), "{case}");
+    }
+    // A0: a session accepts one anchor; a second, genuine one in a later command is refused.
+    tick += 10;
+    let challenge = s.challenge(tick);
+    let hw = s.lock.state().high_water;
+    let first = s.anchor(&challenge, hw + 100, &owner);
+    let (mut phone, got) = s.open::<SecretKey>(tick, &challenge, Command::Time(&first), None);
+    assert_eq!(got, Some(format!("TimeSet({})", hw + 100)));
+    let second = s.anchor(&challenge, hw + 101, &owner);
+    let got = s.command(tick + 1, &mut phone, Command::Time(&second));
+    s.note("a second anchor in the same session (A0, Replay)");
+    assert_eq!(got.as_deref(), Some("Denied(NotAuthorized)"));
+    s.json(
+        "time anchors: an owner's, an enrolled time key's, and refused ones",
+        "14.2",
+    )
 }
 
 fn main() {
