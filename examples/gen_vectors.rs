@@ -2099,6 +2099,11 @@ impl Script {
         reply
     }
 
+    fn door(&mut self, tick: u64, event: DoorEvent) {
+        self.lock.door_event(tick, event).expect("door event");
+        self.rec.messages.push(json!({"from": "firmware", "message": "DoorEvent", "tick": tick, "event": format!("{event:?}")}));
+    }
+
     /// An owner-signed anchor for `utc`, carried at `tick` by an anonymous phone.
     fn set_clock(&mut self, tick: u64, utc: u64) {
         let challenge = self.challenge(tick);
@@ -2158,8 +2163,9 @@ impl Script {
             .rev()
             .find(|m| m["from"] == "phone")
             .expect("a phone message");
-        if let Some(denied) = m["expect"]["denied"].as_str() {
-            assert!(case.contains(denied), "{case}: the lock reported {denied}");
+        let expect = &m["expect"];
+        if let Some(error) = expect["denied"].as_str().or(expect["error"].as_str()) {
+            assert!(case.contains(error), "{case}: the lock reported {error}");
         }
         m["case"] = json!(case);
     }
@@ -2336,6 +2342,9 @@ fn behaviour_vectors() -> Value {
 
     scenarios.push(update_scenario());
     scenarios.push(anchor_scenario());
+    scenarios.push(denial_scenario(&courier_chain));
+    scenarios.push(time_in_the_open_scenario());
+    scenarios.push(lifetime_scenario());
 
     json!({
         "description": "Recorded sessions (docs/PROTOCOL.md 9.5), each with a fresh lock: installed with `lock_seed` and `owner_public` as its only owner, drawing its random numbers from `lock_rng_seed` while every phone draws from `phone_rng_seed` (as in session.json, 9.1). Replayed in order, the lock regenerates every Challenge byte for byte, answers every phone message with `expect` and exactly the bytes of the Reply that follows, or refuses it without a reply with `expect.error`; firmware DoorEvents are handed to the lock at their tick. `sessions[i]` is the key schedule of the messages with `session` i; `receipts`, where present, are the receipts of the last sealed bundle.",
@@ -2763,6 +2772,157 @@ fn anchor_scenario() -> Value {
     s.json(
         "time anchors: an owner's, an enrolled time key's, and refused ones",
         "14.2",
+    )
+}
+
+/// 13.7 and 18.6: denials of several reasons, the receipts they leave, anonymous denials in a
+/// row collapsing into one, and the sealed bundle that shows it.
+fn denial_scenario(permanent_chain: &[u8]) -> Value {
+    let mut s = Script::new();
+    let courier_chain = World::new().courier_chain();
+    let courier = Credential::new(courier_chain.as_bytes(), key(4)).expect("credential");
+    let fetcher = Credential::new(permanent_chain, key(4)).expect("credential");
+    s.set_clock(100, T0);
+    let audit_key = s.update(&key(1), 1, Change::SetAuditKey(audit().public_key()));
+    let reply = s.carry(101, "SetAuditKey", Command::Config(&audit_key));
+    assert_eq!(reply.as_deref(), Some("ConfigApplied(1)"));
+    // (tick, what it exercises, whether the courier opens it, command, reply)
+    let steps: Vec<(u64, &str, bool, Command<'_>, &str)> = vec![
+        (
+            102,
+            "an anonymous Time with only an anchor's 2-byte header (Truncated): a Denied(BadRequest) receipt",
+            false,
+            Command::Time(&[0x01, 0x20]),
+            "Denied(BadRequest)",
+        ),
+        (
+            103,
+            "the audit-key update again (Stale): collapsed into the anonymous denial before",
+            false,
+            Command::Config(&audit_key),
+            "Denied(Refused)",
+        ),
+        (
+            104,
+            "an anonymous Unlock (NotPermitted): collapsed too",
+            false,
+            Command::Unlock,
+            "Denied(NotAuthorized)",
+        ),
+        (
+            110,
+            "the courier's one-use grant",
+            true,
+            Command::Unlock,
+            "Unlocked",
+        ),
+        (
+            120,
+            "the courier's grant again (UsedUp): a Denied(UsedUp) receipt naming the courier",
+            true,
+            Command::Unlock,
+            "Denied(UsedUp)",
+        ),
+        (
+            121,
+            "an anonymous Unlock (NotPermitted): a new receipt, since the newest names the courier",
+            false,
+            Command::Unlock,
+            "Denied(NotAuthorized)",
+        ),
+        (
+            122,
+            "an anonymous Unlock (NotPermitted): collapsed",
+            false,
+            Command::Unlock,
+            "Denied(NotAuthorized)",
+        ),
+        (
+            800,
+            "the courier's grant after its end (Expired): a Denied(NotNow) receipt naming the courier",
+            true,
+            Command::Unlock,
+            "Denied(NotNow)",
+        ),
+    ];
+    for (tick, case, by_courier, command, want) in steps {
+        let reply = if by_courier {
+            s.visit(tick, &courier, command).1
+        } else {
+            s.anonymous(tick, command).1
+        };
+        s.note(case);
+        assert_eq!(reply.as_deref(), Some(want), "{case}");
+    }
+    let reply = s.visit(810, &fetcher, Command::Receipts { after: 0 }).1;
+    s.note("Receipts after 0, by a permanent grant's holder");
+    assert!(reply.is_some_and(|r| r.starts_with("Receipts")));
+    s.json(
+        "denials and their receipts: anonymous denials in a row collapse, a named one does not",
+        "11.6, 13.7, 16.2, 18.6, 18.8",
+    )
+}
+
+/// 13.4 O8 and O9: a time-bounded grant refused while the clock is untrusted, then brought with
+/// the anchor it needs in one open; the session's later commands, the door, and its end.
+fn time_in_the_open_scenario() -> Value {
+    let mut s = Script::new();
+    let chain = World::new().courier_chain();
+    let courier = Credential::new(chain.as_bytes(), key(4)).expect("credential");
+    let reply = s.visit(100, &courier, Command::Unlock).1;
+    s.note("the courier's time-bounded grant, clock untrusted (ClockUntrusted)");
+    assert_eq!(reply.as_deref(), Some("Denied(NeedTime)"));
+    let challenge = s.challenge(110);
+    let anchor = s.anchor(&challenge, T0 + 10, &key(1));
+    let (mut phone, reply) = s.open(111, &challenge, Command::Time(&anchor), Some(&courier));
+    s.note("an owner's anchor and the courier's proof in one open");
+    assert_eq!(reply, Some(format!("TimeSet({})", T0 + 10)));
+    let reply = s.command(112, &mut phone, Command::Unlock);
+    assert_eq!(reply.as_deref(), Some("Unlocked"));
+    s.door(115, DoorEvent::Opened);
+    s.door(140, DoorEvent::Closed);
+    for (tick, command, want) in [
+        (141, Command::Lock, "Locked"),
+        (142, Command::Unlock, "Denied(UsedUp)"),
+        (143, Command::Close, "Closed"),
+    ] {
+        assert_eq!(s.command(tick, &mut phone, command).as_deref(), Some(want));
+    }
+    let reply = s.command(144, &mut phone, Command::Hello);
+    s.note("a command after Close (UnexpectedMessage, no reply)");
+    assert_eq!(reply, None);
+    s.json(
+        "NeedTime, then an anchor and a proof in one open, unlock, door, relock, close",
+        "13.4 O8 to O10, 13.6, 13.7, 14.2",
+    )
+}
+
+/// 13.4 O3 and 13.5 C3: a challenge answered at the last tick of its lifetime and one tick
+/// later, a session's command at the last tick of its lifetime and one tick later.
+fn lifetime_scenario() -> Value {
+    let mut s = Script::new();
+    let challenge = s.challenge(100);
+    let reply = s.open::<SecretKey>(105, &challenge, Command::Hello, None).1;
+    s.note("challenge of tick 100 answered at 105, its last tick (lifetime 5)");
+    assert_eq!(reply.as_deref(), Some("Ready"));
+    let challenge = s.challenge(110);
+    let reply = s.open::<SecretKey>(116, &challenge, Command::Hello, None).1;
+    s.note("challenge of tick 110 answered at 116 (Replay, no reply)");
+    assert_eq!(reply, None);
+    let (mut phone, reply) = s.anonymous(200, Command::Hello);
+    assert_eq!(reply.as_deref(), Some("Ready"));
+    let reply = s.command(320, &mut phone, Command::Hello);
+    s.note("command 120 ticks after the open, the session's last tick");
+    assert_eq!(reply.as_deref(), Some("Ready"));
+    let reply = s.command(321, &mut phone, Command::Hello);
+    s.note("command 121 ticks after the open (Replay, no reply; the session ends)");
+    assert_eq!(reply, None);
+    let reply = s.command(321, &mut phone, Command::Hello);
+    s.note("the next command (UnexpectedMessage, no reply)");
+    assert_eq!(reply, None);
+    s.json(
+        "lifetimes: a challenge's and a session's last tick, and the tick after",
+        "13.4 O3, 13.5 C3",
     )
 }
 

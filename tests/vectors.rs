@@ -246,56 +246,65 @@ fn sha512_32(parts: &[&[u8]]) -> [u8; 32] {
     h.finalize()[..32].try_into().unwrap()
 }
 
+/// Checks a session's recorded key schedule (12.1 to 12.3) from the primitives alone: the
+/// ephemeral keys in the challenge and the open follow from the recorded secrets, the
+/// challenge is the lock's, and the shared secret, digest, transcript hash and both keys are
+/// as recorded. Returns the two keys, phone-to-lock first.
+fn check_derivation(challenge: &[u8], open: &[u8], d: &Value) -> [u8; 64] {
+    use curve25519_dalek::montgomery::MontgomeryPoint;
+    let label = |s: &str| [s.as_bytes(), &[0]].concat();
+    let lock_secret = arr32(d["lock_ephemeral_secret"].as_str().unwrap());
+    let phone_secret = arr32(d["phone_ephemeral_secret"].as_str().unwrap());
+    // Challenge: header, lock key, nonce, ephemeral key, clock flag, signature.
+    assert_eq!(challenge.len(), 147);
+    assert_eq!(
+        challenge[50..82],
+        MontgomeryPoint::mul_base_clamped(lock_secret).to_bytes()
+    );
+    assert_eq!(
+        open[18..50],
+        MontgomeryPoint::mul_base_clamped(phone_secret).to_bytes()
+    );
+    assert_eq!(open[2..18], challenge[34..50], "the open names the nonce");
+    let lock_key = PublicKey(challenge[2..34].try_into().unwrap());
+    lock_key
+        .verify_strict(
+            &[&label("doorkey/v1/challenge")[..], &challenge[..83]].concat(),
+            &doorkey::crypto::Signature(challenge[83..].try_into().unwrap()),
+        )
+        .unwrap();
+    let shared = MontgomeryPoint(challenge[50..82].try_into().unwrap())
+        .mul_clamped(phone_secret)
+        .to_bytes();
+    assert_eq!(hex(&shared), d["shared_secret"].as_str().unwrap());
+    let digest = sha512_32(&[&label("doorkey/v1/challenge-digest"), challenge]);
+    assert_eq!(hex(&digest), d["challenge_digest"].as_str().unwrap());
+    let th = sha512_32(&[&label("doorkey/v1/transcript"), &digest, &open[..50]]);
+    assert_eq!(hex(&th), d["transcript_hash"].as_str().unwrap());
+    let mut okm = [0u8; 64];
+    hkdf::Hkdf::<sha2::Sha512>::new(Some(&label("doorkey/v1/session")), &shared)
+        .expand(&th, &mut okm)
+        .unwrap();
+    assert_eq!(hex(&okm[..32]), d["key_phone_to_lock"].as_str().unwrap());
+    assert_eq!(hex(&okm[32..]), d["key_lock_to_phone"].as_str().unwrap());
+    okm
+}
+
 /// The recorded keys follow from the recorded ephemeral secrets by the key schedule of
 /// docs/PROTOCOL.md, computed here from the primitives alone, and open every sealed message
 /// to its recorded plaintext.
 #[test]
 fn session_vectors_follow_the_key_schedule() {
-    use curve25519_dalek::montgomery::MontgomeryPoint;
-
     let v = load("session.json");
     let label = |s: &str| [s.as_bytes(), &[0]].concat();
     for session in v["sessions"].as_array().unwrap() {
-        let d = &session["derived"];
         let messages = session["messages"].as_array().unwrap();
-        let challenge = bytes(&messages[0]["bytes"]);
-        let open = bytes(&messages[1]["bytes"]);
         assert_eq!(messages[1]["message"], "Open");
-        let lock_secret = arr32(d["lock_ephemeral_secret"].as_str().unwrap());
-        let phone_secret = arr32(d["phone_ephemeral_secret"].as_str().unwrap());
-        // Challenge: header, lock key, nonce, ephemeral key, clock flag, signature.
-        assert_eq!(challenge.len(), 147);
-        assert_eq!(
-            challenge[50..82],
-            MontgomeryPoint::mul_base_clamped(lock_secret).to_bytes()
+        let okm = check_derivation(
+            &bytes(&messages[0]["bytes"]),
+            &bytes(&messages[1]["bytes"]),
+            &session["derived"],
         );
-        assert_eq!(
-            open[18..50],
-            MontgomeryPoint::mul_base_clamped(phone_secret).to_bytes()
-        );
-        assert_eq!(open[2..18], challenge[34..50], "the open names the nonce");
-        let lock_key = PublicKey(challenge[2..34].try_into().unwrap());
-        lock_key
-            .verify_strict(
-                &[&label("doorkey/v1/challenge")[..], &challenge[..83]].concat(),
-                &doorkey::crypto::Signature(challenge[83..].try_into().unwrap()),
-            )
-            .unwrap();
-        let shared = MontgomeryPoint(challenge[50..82].try_into().unwrap())
-            .mul_clamped(phone_secret)
-            .to_bytes();
-        assert_eq!(hex(&shared), d["shared_secret"].as_str().unwrap());
-        let digest = sha512_32(&[&label("doorkey/v1/challenge-digest"), &challenge]);
-        assert_eq!(hex(&digest), d["challenge_digest"].as_str().unwrap());
-        let th = sha512_32(&[&label("doorkey/v1/transcript"), &digest, &open[..50]]);
-        assert_eq!(hex(&th), d["transcript_hash"].as_str().unwrap());
-        let mut okm = [0u8; 64];
-        hkdf::Hkdf::<sha2::Sha512>::new(Some(&label("doorkey/v1/session")), &shared)
-            .expand(&th, &mut okm)
-            .unwrap();
-        assert_eq!(hex(&okm[..32]), d["key_phone_to_lock"].as_str().unwrap());
-        assert_eq!(hex(&okm[32..]), d["key_lock_to_phone"].as_str().unwrap());
-
         for m in &messages[1..] {
             let plain = open_sealed(&okm[..32], &okm[32..], m);
             assert_eq!(hex(&plain), m["plaintext"].as_str().unwrap());
@@ -941,12 +950,40 @@ fn behaviour_vectors_replay() {
         doorkey::receipt::AuditSecret::from_bytes(arr32(v["audit_secret"].as_str().unwrap()));
     assert_eq!(hex(&audit.public_key()), v["audit_public"]);
     let scenarios = v["scenarios"].as_array().unwrap();
+    // Between them the scenarios hold a denial of every reason code (11.6).
+    let mut reasons: Vec<&str> = scenarios
+        .iter()
+        .flat_map(|s| s["messages"].as_array().unwrap())
+        .filter_map(|m| m["reply"].as_str()?.strip_prefix("Denied("))
+        .map(|r| r.trim_end_matches(')'))
+        .collect();
+    reasons.sort();
+    reasons.dedup();
+    let mut every = REASONS.to_vec();
+    every.sort();
+    assert_eq!(reasons, every);
     for scenario in scenarios {
         let name = scenario["name"].as_str().unwrap();
         assert!(!scenario["section"].as_str().unwrap().is_empty(), "{name}");
         assert_eq!(replay_scenario(&v, scenario), Ok(()), "{name}");
         let sessions = scenario["sessions"].as_array().unwrap();
         let messages = scenario["messages"].as_array().unwrap();
+        // Each session's keys follow from its secrets: its open is the first message of the
+        // session, answering the challenge whose nonce it names.
+        for (index, derived) in sessions.iter().enumerate() {
+            let open = messages
+                .iter()
+                .find(|m| m["session"] == index && m["message"] == "Open")
+                .map(|m| bytes(&m["bytes"]))
+                .unwrap();
+            let challenge = messages
+                .iter()
+                .filter(|m| m["message"] == "Challenge")
+                .map(|m| bytes(&m["bytes"]))
+                .find(|b| b[34..50] == open[2..18])
+                .unwrap();
+            check_derivation(&challenge, &open, derived);
+        }
         let mut last_bundle = None;
         for m in messages.iter().filter(|m| m["plaintext"].is_string()) {
             let keys = &sessions[m["session"].as_u64().unwrap() as usize];
