@@ -8,7 +8,7 @@
 //!   order, with the key schedule derived from the primitives docs/PROTOCOL.md names.
 //! - `receipts.json`: the receipt bundle a courier fetches after a delivery, every receipt
 //!   decoded with its chain hash, and broken copies of the bundle with the findings the
-//!   server's receipt log reports for each.
+//!   server's receipt log reports for each, and uploads of several bundles in several orders.
 //! - `negative.json`: messages a conforming implementation must refuse, each with its spec
 //!   section and the exact error.
 //! - `verdicts.json`: genuinely signed chains, each with the lock configuration it is verified
@@ -693,8 +693,10 @@ fn receipt_vectors() -> Value {
     })
     .collect();
 
+    let uploads = upload_vectors(&items, &lock_id);
+
     json!({
-        "description": "The receipt bundle (docs/PROTOCOL.md sections 18 and 19) a courier fetches after a delivery: `sealed` as the courier carries it, sealed to `audit_public` (18.8); opened with `audit_secret` it is the encoded `ack`, then `bundle`: a signed head, then every receipt the lock holds, oldest first. Keys are RFC 8032 seeds of 32 repeated bytes. Every receipt's `hash` is its chain hash and the `prev` of the next; every item verifies under `lock_public`; each `broken` bundle, ingested into an empty receipt log for `lock_public`, gives the findings `ingest` at ingestion and `audit` after it.",
+        "description": "The receipt bundle (docs/PROTOCOL.md sections 18 and 19) a courier fetches after a delivery: `sealed` as the courier carries it, sealed to `audit_public` (18.8); opened with `audit_secret` it is the encoded `ack`, then `bundle`: a signed head, then every receipt the lock holds, oldest first. Keys are RFC 8032 seeds of 32 repeated bytes. Every receipt's `hash` is its chain hash and the `prev` of the next; every item verifies under `lock_public`; each `broken` bundle, ingested into an empty receipt log for `lock_public`, gives the findings `ingest` at ingestion and `audit` after it; each `uploads` case ingests its `bundles` into one empty log in each `order`, one call per bundle, with the findings `ingest` of each call and `audit` after them.",
         "lock_seed": hex(&[2; 32]),
         "lock_public": hex(&lock_key.0),
         "lock_id": hex(&lock_id.0),
@@ -712,7 +714,151 @@ fn receipt_vectors() -> Value {
         "head": head,
         "receipts": receipts,
         "broken": broken,
+        "uploads": uploads,
     })
+}
+
+/// Several bundles uploaded to one receipt log, in every order (19.3): `items` are the head
+/// and receipts 1 to 7 of the delivery. Each case's findings are written here from the spec;
+/// generation fails if the crate disagrees, or if the audit depends on the order.
+fn upload_vectors(items: &[Vec<u8>], lock_id: &LockId) -> Value {
+    let lock = key(2);
+    let lock_key = lock.public_key();
+    let receipt = |k: usize| Parsed::<Receipt>::take(&items[k]).expect("receipt").0.body;
+    let resign = |r: Receipt| {
+        let mut out = [0u8; 256];
+        let n = r.sign(lock_id, &lock, &mut out).expect("receipt");
+        out[..n].to_vec()
+    };
+    // The bundle a fetch after receipt 3 would have given: a head for 3, receipts 1 to 3.
+    let mut head3 = [0u8; 256];
+    let n = Head {
+        seq: 3,
+        hash: receipt(3).hash(lock_id).expect("hash"),
+        time: receipt(3).time,
+    }
+    .sign(lock_id, &lock, &mut head3)
+    .expect("head");
+    let early = [&head3[..n], &items[1], &items[2], &items[3]].concat();
+    let late = [&items[..1], &items[4..]].concat().concat();
+    let whole = items.concat();
+    // Receipt 4 signed by the lock key with another event: a fork.
+    let fork = resign(Receipt {
+        event: doorkey::receipt::Event::DoorClosed,
+        ..receipt(4)
+    });
+    // Receipt 4 signed by the lock key with a `prev` of zeros: the links into and out of it
+    // break.
+    let unlinked = {
+        let mut b = items.to_vec();
+        b[4] = resign(Receipt {
+            prev: [0; 32],
+            ..receipt(4)
+        });
+        b.concat()
+    };
+    // Receipt 3 with an event tag no variant has (byte 41: after header, seq, prev and time).
+    let malformed = {
+        let mut b = items.to_vec();
+        assert_eq!(b[3][35], 1, "receipt 3 has a time of 5 bytes");
+        b[3][41] = 0x7f;
+        b.concat()
+    };
+    // Per order: the bundles' indices, the findings of each call, the audit.
+    type Expected<'a> = (&'a [usize], Vec<Vec<Value>>, Vec<Value>);
+    type Case<'a> = (&'a str, &'a str, Vec<Vec<u8>>, Vec<Expected<'a>>);
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "two fetches: receipts 1 to 3 with a head for 3, then 4 to 7 with a head for 7",
+            "18.8, 19.3",
+            vec![early, late.clone()],
+            vec![
+                (&[0, 1], vec![vec![], vec![]], vec![]),
+                (&[1, 0], vec![vec![], vec![]], vec![]),
+            ],
+        ),
+        (
+            "the bundle and a lock-signed receipt 4 with another event",
+            "19.3 I3, 20.4",
+            // Of two forked receipts the log keeps the first it ingests: ingested first, the
+            // fork is held and receipt 5 does not link to it (L1).
+            vec![whole.clone(), fork],
+            vec![
+                (
+                    &[0, 1],
+                    vec![vec![], vec![json!({"finding": "Fork", "seq": 4})]],
+                    vec![json!({"finding": "Fork", "seq": 4})],
+                ),
+                (
+                    &[1, 0],
+                    vec![vec![], vec![json!({"finding": "Fork", "seq": 4})]],
+                    vec![
+                        json!({"finding": "Fork", "seq": 4}),
+                        json!({"finding": "BrokenLink", "seq": 5}),
+                    ],
+                ),
+            ],
+        ),
+        (
+            "receipt 4 signed by the lock with a prev of zeros",
+            "18.4, 19.3",
+            vec![unlinked],
+            vec![(
+                &[0],
+                vec![vec![]],
+                vec![
+                    json!({"finding": "BrokenLink", "seq": 4}),
+                    json!({"finding": "BrokenLink", "seq": 5}),
+                ],
+            )],
+        ),
+        (
+            "receipt 3 with an unknown event tag, and the genuine bundle",
+            "19.3 I1",
+            vec![malformed, whole],
+            vec![
+                (
+                    &[0],
+                    vec![vec![json!({"finding": "Malformed", "index": 3})]],
+                    vec![
+                        json!({"finding": "Malformed", "index": 3}),
+                        json!({"finding": "Truncated", "signed": 7, "held": 2}),
+                    ],
+                ),
+                (
+                    &[0, 1],
+                    vec![vec![json!({"finding": "Malformed", "index": 3})], vec![]],
+                    vec![json!({"finding": "Malformed", "index": 3})],
+                ),
+                (
+                    &[1, 0],
+                    vec![vec![], vec![json!({"finding": "Malformed", "index": 3})]],
+                    vec![json!({"finding": "Malformed", "index": 3})],
+                ),
+            ],
+        ),
+    ];
+    let cases: Vec<Value> = cases
+        .into_iter()
+        .map(|(name, section, bundles, orders)| {
+            let orders: Vec<Value> = orders
+                .into_iter()
+                .map(|(order, ingest, audit)| {
+                    let mut log = ReceiptLog::new(lock_key).expect("log");
+                    let got: Vec<Vec<Value>> = order
+                        .iter()
+                        .map(|&i| log.ingest(&bundles[i]).expect("ingest").iter().map(finding).collect())
+                        .collect();
+                    assert_eq!(got, ingest, "{name} {order:?}: ingest");
+                    let got: Vec<Value> = log.audit().expect("audit").iter().map(finding).collect();
+                    assert_eq!(got, audit, "{name} {order:?}: audit");
+                    json!({"order": order, "ingest": ingest, "audit": audit})
+                })
+                .collect();
+            json!({"name": name, "section": section, "bundles": bundles.iter().map(|b| hex(b)).collect::<Vec<_>>(), "orders": orders})
+        })
+        .collect();
+    json!(cases)
 }
 
 /// Signs every message with the same 64 bytes: forged signatures for `negative.json`.
