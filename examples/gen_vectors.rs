@@ -15,9 +15,13 @@
 //!   under and the verdict: narrowing, revocation, owner hints, schedules and time zones.
 //! - `behaviour.json`: recorded scenarios, each with a fresh lock, as `session.json` records
 //!   its sessions: holder signatures a lock refuses, denials, receipts, the clock, lifetimes.
+//! - `storage.json`: state images (16.1) with their meaning, the flash records (16.5) that hold
+//!   them, and what a load makes of two regions.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../tests/common/flash.rs"]
+mod flash;
 
 use chacha20::ChaCha20Rng;
 use common::*;
@@ -3072,6 +3076,227 @@ fn lifetime_scenario() -> Value {
     )
 }
 
+/// A state image (16.1) and its meaning, field by field. `epoch` and `time_keys`, which the
+/// crate keeps private, are given by the caller from what it configured.
+fn state_json(
+    name: &str,
+    state: &doorkey::lock::LockState,
+    epoch: u32,
+    time_keys: &[PublicKey],
+) -> Value {
+    let mut image = [0u8; doorkey::lock::MAX_STATE_BYTES];
+    let n = state.encode(&mut image).expect("state encodes");
+    let e = &state.enrolment;
+    let mut tz = [0u8; 64];
+    let tz_len = doorkey::wire::put(&e.time_zone(), &mut tz).expect("tz");
+    let keys = |k: &[PublicKey]| k.iter().map(|k| hex(&k.0)).collect::<Vec<_>>();
+    json!({
+        "name": name,
+        "section": "16.1",
+        "bytes": hex(&image[..n]),
+        "decoded": {
+            "version": 1,
+            "key": hex(&e.public_key().0),
+            "owners": keys(e.owners()),
+            "time_keys": keys(time_keys),
+            "epoch": epoch,
+            "time_zone_rule": hex(&tz[..tz_len]),
+            "challenge_lifetime": e.challenge_lifetime(),
+            "config_version": e.config_version(),
+            "audit_key": e.audit_key().map(|k| hex(&k)),
+            "revoked_ids": state.revoked_ids.as_slice().iter().map(|r| json!({"id": hex(&r.id.0), "until": r.until})).collect::<Vec<_>>(),
+            "revoked_keys": state.revoked_keys.as_slice().iter().map(|r| json!({"key": hex(&r.key.0), "until": r.until})).collect::<Vec<_>>(),
+            "uses": state.uses.as_slice().iter().map(|u| json!({"id": hex(&u.id.0), "used": u.used, "expires": u.expires, "epoch": u.epoch})).collect::<Vec<_>>(),
+            "high_water": state.high_water,
+            "receipts": {"seq": state.receipts.seq, "hash": hex(&state.receipts.hash)},
+            "backlog": state.backlog.as_slice().iter().map(|r| json!({
+                "seq": r.seq,
+                "prev": hex(&r.prev),
+                "time": r.time,
+                "event": format!("{:?}", r.event),
+                "who": r.who.map(|w| json!({"id": hex(&w.id.0), "holder": hex(&w.holder.0)})),
+                "session": r.session.map(|s| hex(&s)),
+            })).collect::<Vec<_>>(),
+            "recovery": state.recovery,
+        },
+    })
+}
+
+/// The record at the front of `region` (16.5): header fields, data and mark.
+fn record_json(region: &str, bytes: &[u8]) -> Value {
+    let len = u32::from_le_bytes(bytes[12..16].try_into().expect("len")) as usize;
+    json!({
+        "region": region,
+        "magic": hex(&bytes[..4]),
+        "seq": u64::from_le_bytes(bytes[4..12].try_into().expect("seq")),
+        "len": len,
+        "check": hex(&bytes[16..32]),
+        "data": hex(&bytes[32..32 + len]),
+        "mark": bytes.get(32 + len).map(|m| hex(&[*m])),
+    })
+}
+
+/// Persisted-state images of a factory-fresh and a used lock (16.1), the flash records a
+/// `FlashStorage` writes for them (16.5), and what loading two hand-made regions gives.
+fn storage_vectors() -> Value {
+    use doorkey::lock::{FlashStorage, Region, Storage};
+    let w = World::new();
+    let owner = key(1);
+    let mut lock = install(&w);
+    let factory = state_json("factory state after installation", lock.state(), 0, &[]);
+
+    // A lock in use: clock set, every table with an entry, a use counted, the backlog full.
+    let mut rng = rng(RECEIPT_RNG_SEED);
+    assert_eq!(
+        set_time(&mut lock, 10, T0, &owner, &mut rng),
+        Reply::TimeSet(T0)
+    );
+    enable_audit(&mut lock, 20, 1, &mut rng);
+    let id = CredentialId([9; 16]);
+    for (version, change) in [
+        (2, Change::SetTimeZone(TzRule::parse(TZ).expect("tz"))),
+        (3, Change::AddTimeKey(key(9).public_key())),
+        (
+            4,
+            Change::RevokeId {
+                id,
+                until: Some(T0 + DAY),
+            },
+        ),
+        (
+            5,
+            Change::RevokeKeyUntil {
+                key: key(5).public_key(),
+                until: Some(T0 + DAY),
+            },
+        ),
+        (6, Change::SetChallengeLifetime(10)),
+        (7, Change::AddOwner(key(7).public_key())),
+    ] {
+        let update = owner_update(lock.id(), version, change);
+        let reply = anonymous(&mut lock, 20 + version, Command::Config(&update), &mut rng).2;
+        assert_eq!(reply, Reply::ConfigApplied(version));
+    }
+    let chain = World::new().courier_chain();
+    let courier = Credential::new(chain.as_bytes(), key(4)).expect("credential");
+    assert_eq!(
+        visit(&mut lock, 40, &courier, Command::Unlock, &mut rng).3,
+        Reply::Unlocked
+    );
+    assert_eq!(lock.state().enrolment.config_version(), 7);
+    assert_eq!(lock.state().receipts.seq, 10);
+    let used = state_json(
+        "a lock in use: audit key, Berlin rule, a time key, a revoked id and key, lifetime 10, a second owner, one use counted, 10 receipts (the backlog holds the last 8)",
+        lock.state(),
+        0,
+        &[key(9).public_key()],
+    );
+
+    // Both images committed to a flash of two 4096-byte regions, in this order.
+    let images: Vec<Vec<u8>> = [&factory, &used]
+        .iter()
+        .map(|s| unhex(s["bytes"].as_str().expect("bytes")))
+        .collect();
+    let sim = flash::SimFlash::new(4096, 1);
+    let mut store = FlashStorage::new(sim.clone());
+    for image in &images {
+        store.commit(image).expect("commit");
+    }
+    let records = vec![
+        record_json("A", &sim.region(Region::A)),
+        record_json("B", &sim.region(Region::B)),
+    ];
+
+    // Loads of two 64-byte regions, made by committing and then altering.
+    let commits = |data: &[&[u8]]| {
+        let sim = flash::SimFlash::new(64, 1);
+        let mut store = FlashStorage::new(sim.clone());
+        for d in data {
+            store.commit(d).expect("commit");
+        }
+        (sim.region(Region::A), sim.region(Region::B))
+    };
+    let erased = vec![0xffu8; 64];
+    let (one, _) = commits(&[&[1, 2, 3]]);
+    let (first, second) = commits(&[&[1, 2, 3], &[4, 5, 6, 7]]);
+    let (other_zero, _) = commits(&[&[9, 9]]);
+    let mut unmarked = first.clone();
+    unmarked[35] = 0xff;
+    let mut torn = second.clone();
+    torn[33] ^= 0x01;
+    let mut garbage = erased.clone();
+    garbage[..4].copy_from_slice(b"DKS1");
+    let loads: Vec<(&str, Vec<u8>, Vec<u8>, Value)> = vec![
+        (
+            "record 0 in A, B erased",
+            one.clone(),
+            erased.clone(),
+            json!({"result": "state", "data": "010203", "rolled_back": false}),
+        ),
+        (
+            "record 0 in A (marked 00), record 1 in B",
+            first.clone(),
+            second.clone(),
+            json!({"result": "state", "data": "04050607", "rolled_back": false}),
+        ),
+        (
+            "record 0 in A (unmarked), record 1 in B with a data byte flipped: a commit cut short",
+            unmarked,
+            torn.clone(),
+            json!({"result": "state", "data": "010203", "rolled_back": false}),
+        ),
+        (
+            "record 0 in A (marked 00), record 1 in B with a data byte flipped: a rollback",
+            first.clone(),
+            torn,
+            json!({"result": "state", "data": "010203", "rolled_back": true}),
+        ),
+        (
+            "record 0 in A, another record 0 in B: A wins a tie",
+            one,
+            other_zero,
+            json!({"result": "state", "data": "010203", "rolled_back": false}),
+        ),
+        (
+            "both regions erased: blank",
+            erased.clone(),
+            erased.clone(),
+            json!({"result": "blank"}),
+        ),
+        (
+            "a header that is not erased and not valid in A, B erased: corrupt",
+            garbage,
+            erased,
+            json!({"result": "Storage"}),
+        ),
+    ];
+    let loads: Vec<Value> = loads
+        .into_iter()
+        .map(|(name, a, b, expect)| {
+            let mut store = FlashStorage::new(flash::SimFlash::with_contents(a.clone(), b.clone()));
+            let mut buf = [0u8; 64];
+            let got = match store.load(&mut buf) {
+                Ok(Some(n)) => json!({"result": "state", "data": hex(&buf[..n]), "rolled_back": store.rolled_back()}),
+                Ok(None) => json!({"result": "blank"}),
+                Err(e) => json!({"result": format!("{e:?}")}),
+            };
+            assert_eq!(got, expect, "{name}: the crate disagrees with the spec");
+            json!({"name": name, "section": "16.5", "region_a": hex(&a), "region_b": hex(&b), "expect": expect})
+        })
+        .collect();
+
+    json!({
+        "description": "Storage of a lock (docs/PROTOCOL.md 16.1, 16.5) for firmware that reads or writes the reference's storage. `states` are state images with their meaning field by field; `records` the two records a flash of two 4096-byte regions holds after `states` were committed in order (the rest of each region is ff); each `loads` case is two 64-byte regions and what loading them gives: the state and whether it is a rollback, blank, or the error named.",
+        "lock_seed": hex(&[2; 32]),
+        "lock_public": hex(&key(2).public_key().0),
+        "owner_public": hex(&owner.public_key().0),
+        "states": [factory, used],
+        "region_size": 4096,
+        "records": records,
+        "loads": loads,
+    })
+}
+
 fn main() {
     let check = std::env::args().any(|a| a == "--check");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
@@ -3082,6 +3307,7 @@ fn main() {
         ("negative.json", negative_vectors()),
         ("verdicts.json", verdict_vectors()),
         ("behaviour.json", behaviour_vectors()),
+        ("storage.json", storage_vectors()),
     ];
     let mut stale = false;
     for (name, value) in files {

@@ -6,6 +6,9 @@ use doorkey::lock::Enrolment;
 use doorkey::time::TzRule;
 use serde_json::Value;
 
+#[path = "common/flash.rs"]
+mod flash;
+
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len() / 2)
         .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
@@ -403,27 +406,45 @@ const REASONS: [&str; 7] = [
 fn decode_receipt(bytes: &[u8]) -> (Value, usize) {
     let mut r = Reader { bytes, at: 0 };
     assert_eq!([r.byte(), r.byte()], [0x01, 0x30], "receipt header");
-    let seq = r.varint();
-    let prev = r.array::<32>();
-    let time = r.option().then(|| r.varint());
-    let index = r.varint() as usize;
-    let event = match EVENTS[index] {
-        "Denied" => format!("Denied({})", REASONS[r.byte() as usize]),
-        "ConfigChanged" => format!("ConfigChanged({})", r.varint()),
-        name => name.to_string(),
-    };
-    let who = r.option().then(|| {
-        let id = r.array::<16>();
-        let holder = r.array::<32>();
-        serde_json::json!({"id": hex(&id), "holder": hex(&holder)})
-    });
-    let session = r.option().then(|| hex(&r.array::<16>()));
-    let signed = r.at;
-    let fields = serde_json::json!({
-        "seq": seq, "prev": hex(&prev), "time": time, "event": event, "who": who,
-        "session": session,
-    });
-    (fields, signed)
+    let fields = r.receipt_body();
+    (fields, r.at)
+}
+
+impl Reader<'_> {
+    /// The body of a receipt (18.2), as the generator writes it.
+    fn receipt_body(&mut self) -> Value {
+        let seq = self.varint();
+        let prev = self.array::<32>();
+        let time = self.option().then(|| self.varint());
+        let index = self.varint() as usize;
+        let event = match EVENTS[index] {
+            "Denied" => format!("Denied({})", REASONS[self.byte() as usize]),
+            "ConfigChanged" => format!("ConfigChanged({})", self.varint()),
+            name => name.to_string(),
+        };
+        let who = self.option().then(|| {
+            let id = self.array::<16>();
+            let holder = self.array::<32>();
+            serde_json::json!({"id": hex(&id), "holder": hex(&holder)})
+        });
+        let session = self.option().then(|| hex(&self.array::<16>()));
+        serde_json::json!({
+            "seq": seq, "prev": hex(&prev), "time": time, "event": event, "who": who,
+            "session": session,
+        })
+    }
+
+    /// A list (1.2): its count, then each element.
+    fn list(&mut self, mut element: impl FnMut(&mut Self) -> Value) -> Value {
+        let n = self.varint();
+        Value::from((0..n).map(|_| element(self)).collect::<Vec<_>>())
+    }
+
+    /// A zigzag varint (1.2), for the signed fields of a time-zone rule.
+    fn zigzag(&mut self) -> i64 {
+        let v = self.varint();
+        (v >> 1) as i64 ^ -((v & 1) as i64)
+    }
 }
 
 /// A head decoded by hand: sequence number, hash, time, and the signed length.
@@ -1118,4 +1139,147 @@ fn receipt_uploads_give_the_same_findings_in_any_order() {
     for kind in ["Fork", "BrokenLink", "Malformed", "Truncated"] {
         assert!(kinds.contains(kind), "no {kind}");
     }
+}
+
+/// A state image (16.1, layout version 1) decoded by hand, as `storage.json` gives its meaning.
+fn decode_state(bytes: &[u8]) -> Value {
+    use serde_json::json;
+    let mut r = Reader { bytes, at: 0 };
+    assert_eq!(r.array::<4>(), *b"DKST");
+    let version = r.byte();
+    let key = hex(&r.array::<32>());
+    let owners = r.list(|r| json!(hex(&r.array::<32>())));
+    let time_keys = r.list(|r| json!(hex(&r.array::<32>())));
+    let epoch = r.varint();
+    let tz_start = r.at;
+    r.zigzag();
+    if r.option() {
+        r.zigzag();
+        for _ in 0..2 {
+            r.array::<3>();
+            r.zigzag();
+        }
+    }
+    let tz = hex(&bytes[tz_start..r.at]);
+    let challenge_lifetime = r.varint();
+    let config_version = r.varint();
+    let audit_key = r.option().then(|| hex(&r.array::<32>()));
+    let revoked_ids =
+        r.list(|r| json!({"id": hex(&r.array::<16>()), "until": r.option().then(|| r.varint())}));
+    let revoked_keys =
+        r.list(|r| json!({"key": hex(&r.array::<32>()), "until": r.option().then(|| r.varint())}));
+    let uses = r.list(|r| {
+        json!({"id": hex(&r.array::<16>()), "used": r.varint(), "expires": r.option().then(|| r.varint()), "epoch": r.varint()})
+    });
+    let high_water = r.varint();
+    let receipts = json!({"seq": r.varint(), "hash": hex(&r.array::<32>())});
+    let backlog = r.list(Reader::receipt_body);
+    let recovery = match r.byte() {
+        0 => false,
+        1 => true,
+        b => panic!("bool {b}"),
+    };
+    assert_eq!(r.at, bytes.len(), "trailing bytes");
+    json!({
+        "version": version, "key": key, "owners": owners, "time_keys": time_keys, "epoch": epoch,
+        "time_zone_rule": tz, "challenge_lifetime": challenge_lifetime,
+        "config_version": config_version, "audit_key": audit_key, "revoked_ids": revoked_ids,
+        "revoked_keys": revoked_keys, "uses": uses, "high_water": high_water,
+        "receipts": receipts, "backlog": backlog, "recovery": recovery,
+    })
+}
+
+/// The storage vectors hold: each state image decodes by hand to its recorded meaning, and the
+/// crate loads it and writes it back byte for byte; each flash record carries the check of
+/// 16.5, computed here with SHA-512, and the two regions they make load as the newest state;
+/// each pair of regions loads as recorded. A flipped expectation fails.
+#[test]
+fn storage_vectors_hold() {
+    use doorkey::lock::{FlashStorage, LockState, Storage};
+    use sha2::Digest;
+
+    let v = load("storage.json");
+    let lock_key = SecretKey::from_seed(&arr32(v["lock_seed"].as_str().unwrap())).public_key();
+    assert_eq!(hex(&lock_key.0), v["lock_public"]);
+    let states = v["states"].as_array().unwrap();
+    for state in states {
+        let name = state["name"].as_str().unwrap();
+        let image = bytes(&state["bytes"]);
+        assert_eq!(decode_state(&image), state["decoded"], "{name}");
+        assert_eq!(state["decoded"]["key"], v["lock_public"], "{name}");
+        let mut wrong = state["decoded"].clone();
+        wrong["recovery"] = Value::from(true);
+        assert_ne!(decode_state(&image), wrong, "{name}: flipped");
+        let decoded = LockState::decode(&image).unwrap();
+        let mut out = vec![0u8; doorkey::lock::MAX_STATE_BYTES];
+        let n = decoded.encode(&mut out).unwrap();
+        assert_eq!(out[..n], image[..], "{name}: written back");
+    }
+
+    let size = v["region_size"].as_u64().unwrap() as usize;
+    let mut regions = Vec::new();
+    for (record, state) in v["records"].as_array().unwrap().iter().zip(states) {
+        assert_eq!(record["data"], state["bytes"]);
+        let data = bytes(&record["data"]);
+        let mut header = bytes(&record["magic"]);
+        assert_eq!(header, b"DKS1");
+        header.extend_from_slice(&record["seq"].as_u64().unwrap().to_le_bytes());
+        header.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        assert_eq!(record["len"].as_u64(), Some(data.len() as u64));
+        let check = sha2::Sha512::new()
+            .chain_update(b"doorkey/v1/store\0")
+            .chain_update(&header)
+            .chain_update(&data)
+            .finalize();
+        assert_eq!(hex(&check[..16]), record["check"]);
+        let mut region = [&header[..], &check[..16], &data, &bytes(&record["mark"])].concat();
+        region.resize(size, 0xff);
+        regions.push(region);
+    }
+    // The first record is marked: a newer one was committed after it.
+    assert_eq!(v["records"][0]["mark"], "00");
+    let mut store = FlashStorage::new(flash::SimFlash::with_contents(
+        regions[0].clone(),
+        regions[1].clone(),
+    ));
+    let mut buf = vec![0u8; size];
+    let n = store.load(&mut buf).unwrap().unwrap();
+    assert_eq!(hex(&buf[..n]), states[1]["bytes"]);
+    assert!(!store.rolled_back());
+
+    let loaded = |case: &Value| {
+        let mut store = FlashStorage::new(flash::SimFlash::with_contents(
+            bytes(&case["region_a"]),
+            bytes(&case["region_b"]),
+        ));
+        let mut buf = [0u8; 64];
+        match store.load(&mut buf) {
+            Ok(Some(n)) => {
+                serde_json::json!({"result": "state", "data": hex(&buf[..n]), "rolled_back": store.rolled_back()})
+            }
+            Ok(None) => serde_json::json!({"result": "blank"}),
+            Err(e) => serde_json::json!({"result": format!("{e:?}")}),
+        }
+    };
+    let loads = v["loads"].as_array().unwrap();
+    for case in loads {
+        let name = case["name"].as_str().unwrap();
+        assert_eq!(loaded(case), case["expect"], "{name}");
+        let mut wrong = case["expect"].clone();
+        wrong["result"] = Value::from(if wrong["result"] == "blank" {
+            "Storage"
+        } else {
+            "blank"
+        });
+        assert_ne!(loaded(case), wrong, "{name}: flipped");
+    }
+    let results: std::collections::BTreeSet<String> = loads
+        .iter()
+        .map(|c| format!("{}{}", c["expect"]["result"], c["expect"]["rolled_back"]))
+        .collect();
+    assert_eq!(
+        results.len(),
+        4,
+        "a state, a rollback, blank and corrupt: {results:?}"
+    );
 }
