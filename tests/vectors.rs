@@ -1283,3 +1283,34 @@ fn storage_vectors_hold() {
         "a state, a rollback, blank and corrupt: {results:?}"
     );
 }
+
+/// The small-order holder scenario is the forgery a permissive verifier lets through: its
+/// holder signature (R = identity, S = 0 under the identity key) passes ed25519-dalek's
+/// non-strict `verify` over exactly the message 12.5 defines, and only strict verification
+/// refuses it.
+#[test]
+fn the_small_order_holder_signature_passes_a_permissive_verifier() {
+    use ed25519_dalek::{Signature, VerifyingKey};
+    let v = load("behaviour.json");
+    let scenario = v["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"].as_str().unwrap().contains("small order"))
+        .unwrap();
+    let open = &scenario["messages"][1];
+    assert_eq!(open["message"], "Open");
+    assert_eq!(open["expect"]["denied"], "Crypto");
+    // The plaintext: the command (Unlock, one byte), then the proof: option tag, the chain as
+    // a byte string, the 64-byte holder signature.
+    let plain = bytes(&open["plaintext"]);
+    let (chain, _) = doorkey::wire::take::<&[u8]>(&plain[2..]).unwrap();
+    let (root, _) = doorkey::wire::take::<doorkey::credential::Link>(&chain[7..]).unwrap();
+    let signature = Signature::from_slice(&plain[plain.len() - 64..]).unwrap();
+    let th = bytes(&scenario["sessions"][0]["transcript_hash"]);
+    let message = [&b"doorkey/v1/holder\0"[..], &th, &plain[..1]].concat();
+    let holder = VerifyingKey::from_bytes(&root.subject.0).unwrap();
+    assert!(holder.verify_strict(&message, &signature).is_err());
+    ed25519_dalek::Verifier::verify(&holder, &message, &signature)
+        .expect("a permissive verifier accepts the forgery");
+}
