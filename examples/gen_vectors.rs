@@ -1233,6 +1233,13 @@ fn link(
     }
 }
 
+/// Sets a link's validity: from `not_before`, for `lifetime` seconds (none: no end). With
+/// [`link`], the one place the verdict vectors write a link's time fields.
+fn set_window(link: &mut Link, not_before: u64, lifetime: Option<u64>) {
+    link.not_before = not_before;
+    link.lifetime = lifetime;
+}
+
 /// The UTC second of the local wall-clock time `h:m:s` on `y-mo-d` in a zone `offset` seconds
 /// east of UTC; and back, the local time a rule gives an instant, as `YYYY-MM-DDTHH:MM:SS`.
 /// The one place the new vectors do calendar arithmetic.
@@ -1507,8 +1514,7 @@ fn verdict_vectors() -> Value {
         },
         {
             let mut c = courier_link();
-            c.not_before = T0 - DAY - 1;
-            c.lifetime = Some(DAY + 600);
+            set_window(&mut c, T0 - DAY - 1, Some(DAY + 600));
             (
                 "W5: child starts one second before its parent",
                 "7.4 W5",
@@ -1519,7 +1525,7 @@ fn verdict_vectors() -> Value {
         },
         {
             let mut c = courier_link();
-            c.lifetime = None;
+            set_window(&mut c, T0, None);
             (
                 "W5: child without an end under a parent with one",
                 "7.4 W5",
@@ -1530,7 +1536,7 @@ fn verdict_vectors() -> Value {
         },
         {
             let mut c = courier_link();
-            c.lifetime = Some(parent_end - T0 + 1);
+            set_window(&mut c, T0, Some(parent_end - T0 + 1));
             (
                 "W5: child ends one second after its parent",
                 "7.4 W5",
@@ -1541,8 +1547,7 @@ fn verdict_vectors() -> Value {
         },
         {
             let mut c = courier_link();
-            c.not_before = T0 - DAY;
-            c.lifetime = Some(30 * DAY);
+            set_window(&mut c, T0 - DAY, Some(30 * DAY));
             (
                 "W5: child with exactly its parent's window",
                 "7.4 W5",
@@ -2041,8 +2046,7 @@ fn verdict_vectors() -> Value {
         let mut p = company_link();
         p.schedule = *parent;
         let mut c = courier_link();
-        c.not_before = utc(2026, 6, 1, (12, 0, 0), cest);
-        c.lifetime = Some(7 * DAY);
+        set_window(&mut c, utc(2026, 6, 1, (12, 0, 0), cest), Some(7 * DAY));
         c.schedule = *child;
         two(p, c)
     };
