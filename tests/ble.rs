@@ -96,7 +96,14 @@ fn setup() -> (World, Door, Vec<u8>) {
     set_time(&mut lock, tick(50), T0 - secs(50), &key(1), &mut w.rng);
     enable_audit(&mut lock, tick(60), 1, &mut w.rng);
     let chain = w.courier_chain().as_bytes().to_vec();
-    (w, Door { lock, tick: tick(130) }, chain)
+    (
+        w,
+        Door {
+            lock,
+            tick: tick(130),
+        },
+        chain,
+    )
 }
 
 /// Real session messages: a challenge, the courier's unlock request (the 447-byte open of

@@ -1,10 +1,13 @@
 //! Replays every committed fuzz corpus file (`fuzz/corpus/<target>/`) through the same checks
 //! the cargo-fuzz targets run, without libFuzzer: the checks live in `fuzz/checks/mod.rs`,
-//! shared with `fuzz/fuzz_targets/*.rs`. Targets whose input format needs the `arbitrary`
-//! crate (`lock_session`) are fuzz-only and not replayed here.
+//! shared with `fuzz/fuzz_targets/*.rs`. `lock_session` decodes its input into operations with
+//! the `arbitrary` crate exactly as cargo-fuzz does; its body is in
+//! `fuzz/checks/lock_session.rs`. Here every target runs the real cryptography.
 
 #[path = "../fuzz/checks/mod.rs"]
 mod checks;
+#[path = "../fuzz/checks/lock_session.rs"]
+mod lock_session;
 
 use std::path::Path;
 
@@ -82,4 +85,21 @@ mod ble_reassembly;
 #[test]
 fn ble_reassembly_corpus_completes_only_genuine_cuts() {
     replay("ble_reassembly", ble_reassembly::ble_reassembly);
+}
+
+/// What `fuzz_target!(|ops: Vec<Op>| ...)` does with an input: too short for the type, or not
+/// decodable into operations, and the input is skipped; otherwise the operations run.
+fn lock_session_input(bytes: &[u8]) {
+    use arbitrary::{Arbitrary, Unstructured};
+    if bytes.len() < <Vec<lock_session::Op> as Arbitrary>::size_hint(0).0 {
+        return;
+    }
+    if let Ok(ops) = Vec::<lock_session::Op>::arbitrary_take_rest(Unstructured::new(bytes)) {
+        lock_session::lock_session(&ops);
+    }
+}
+
+#[test]
+fn lock_session_corpus_keeps_the_session_properties() {
+    replay("lock_session", lock_session_input);
 }

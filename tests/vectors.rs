@@ -6,6 +6,9 @@ use doorkey::lock::Enrolment;
 use doorkey::time::{Tick, TzRule, UnixTime};
 use serde_json::Value;
 
+#[path = "common/flash.rs"]
+mod flash;
+
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len() / 2)
         .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
@@ -207,6 +210,37 @@ fn session_vectors_replay() {
     }
 }
 
+/// The plaintext of a recorded sealed message (12.4), opened with ChaCha20-Poly1305 directly:
+/// an open with `p2l`, counter 0 and its 50 clear bytes as AAD; a command with `p2l`, a reply
+/// with `l2p`, each with the counter and AAD of its 6-byte header.
+fn open_sealed(p2l: &[u8], l2p: &[u8], m: &Value) -> Vec<u8> {
+    use chacha20poly1305::aead::{AeadInOut, KeyInit};
+    use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
+    let msg = bytes(&m["bytes"]);
+    let counter = || u32::from_le_bytes(msg[2..6].try_into().unwrap());
+    let (key, counter, clear) = match m["message"].as_str().unwrap() {
+        "Open" => (p2l, 0, 50),
+        "Command" => (p2l, counter(), 6),
+        "Reply" => (l2p, counter(), 6),
+        other => panic!("{other}"),
+    };
+    let mut nonce = [0u8; 12];
+    nonce[..4].copy_from_slice(&counter.to_le_bytes());
+    let (aad, sealed) = msg.split_at(clear);
+    let (ciphertext, tag) = sealed.split_at(sealed.len() - 16);
+    let mut buf = ciphertext.to_vec();
+    let key: [u8; 32] = key.try_into().unwrap();
+    ChaCha20Poly1305::new(&key.into())
+        .decrypt_inout_detached(
+            &Nonce::from(nonce),
+            aad,
+            buf.as_mut_slice().into(),
+            &Tag::try_from(tag).unwrap(),
+        )
+        .unwrap();
+    buf
+}
+
 fn sha512_32(parts: &[&[u8]]) -> [u8; 32] {
     use sha2::Digest;
     let mut h = sha2::Sha512::new();
@@ -216,89 +250,68 @@ fn sha512_32(parts: &[&[u8]]) -> [u8; 32] {
     h.finalize()[..32].try_into().unwrap()
 }
 
+/// Checks a session's recorded key schedule (12.1 to 12.3) from the primitives alone: the
+/// ephemeral keys in the challenge and the open follow from the recorded secrets, the
+/// challenge is the lock's, and the shared secret, digest, transcript hash and both keys are
+/// as recorded. Returns the two keys, phone-to-lock first.
+fn check_derivation(challenge: &[u8], open: &[u8], d: &Value) -> [u8; 64] {
+    use curve25519_dalek::montgomery::MontgomeryPoint;
+    let label = |s: &str| [s.as_bytes(), &[0]].concat();
+    let lock_secret = arr32(d["lock_ephemeral_secret"].as_str().unwrap());
+    let phone_secret = arr32(d["phone_ephemeral_secret"].as_str().unwrap());
+    // Challenge: header, lock key, nonce, ephemeral key, clock flag, signature.
+    assert_eq!(challenge.len(), 147);
+    assert_eq!(
+        challenge[50..82],
+        MontgomeryPoint::mul_base_clamped(lock_secret).to_bytes()
+    );
+    assert_eq!(
+        open[18..50],
+        MontgomeryPoint::mul_base_clamped(phone_secret).to_bytes()
+    );
+    assert_eq!(open[2..18], challenge[34..50], "the open names the nonce");
+    let lock_key = PublicKey(challenge[2..34].try_into().unwrap());
+    lock_key
+        .verify_strict(
+            &[&label("doorkey/v1/challenge")[..], &challenge[..83]].concat(),
+            &doorkey::crypto::Signature(challenge[83..].try_into().unwrap()),
+        )
+        .unwrap();
+    let shared = MontgomeryPoint(challenge[50..82].try_into().unwrap())
+        .mul_clamped(phone_secret)
+        .to_bytes();
+    assert_eq!(hex(&shared), d["shared_secret"].as_str().unwrap());
+    let digest = sha512_32(&[&label("doorkey/v1/challenge-digest"), challenge]);
+    assert_eq!(hex(&digest), d["challenge_digest"].as_str().unwrap());
+    let th = sha512_32(&[&label("doorkey/v1/transcript"), &digest, &open[..50]]);
+    assert_eq!(hex(&th), d["transcript_hash"].as_str().unwrap());
+    let mut okm = [0u8; 64];
+    hkdf::Hkdf::<sha2::Sha512>::new(Some(&label("doorkey/v1/session")), &shared)
+        .expand(&th, &mut okm)
+        .unwrap();
+    assert_eq!(hex(&okm[..32]), d["key_phone_to_lock"].as_str().unwrap());
+    assert_eq!(hex(&okm[32..]), d["key_lock_to_phone"].as_str().unwrap());
+    okm
+}
+
 /// The recorded keys follow from the recorded ephemeral secrets by the key schedule of
 /// docs/PROTOCOL.md, computed here from the primitives alone, and open every sealed message
 /// to its recorded plaintext.
 #[test]
 fn session_vectors_follow_the_key_schedule() {
-    use chacha20poly1305::aead::{AeadInOut, KeyInit};
-    use chacha20poly1305::{ChaCha20Poly1305, Nonce, Tag};
-    use curve25519_dalek::montgomery::MontgomeryPoint;
-
     let v = load("session.json");
     let label = |s: &str| [s.as_bytes(), &[0]].concat();
     for session in v["sessions"].as_array().unwrap() {
-        let d = &session["derived"];
         let messages = session["messages"].as_array().unwrap();
-        let challenge = bytes(&messages[0]["bytes"]);
-        let open = bytes(&messages[1]["bytes"]);
         assert_eq!(messages[1]["message"], "Open");
-        let lock_secret = arr32(d["lock_ephemeral_secret"].as_str().unwrap());
-        let phone_secret = arr32(d["phone_ephemeral_secret"].as_str().unwrap());
-        // Challenge: header, lock key, nonce, ephemeral key, clock flag, signature.
-        assert_eq!(challenge.len(), 147);
-        assert_eq!(
-            challenge[50..82],
-            MontgomeryPoint::mul_base_clamped(lock_secret).to_bytes()
+        let okm = check_derivation(
+            &bytes(&messages[0]["bytes"]),
+            &bytes(&messages[1]["bytes"]),
+            &session["derived"],
         );
-        assert_eq!(
-            open[18..50],
-            MontgomeryPoint::mul_base_clamped(phone_secret).to_bytes()
-        );
-        assert_eq!(open[2..18], challenge[34..50], "the open names the nonce");
-        let lock_key = PublicKey(challenge[2..34].try_into().unwrap());
-        lock_key
-            .verify_strict(
-                &[&label("doorkey/v1/challenge")[..], &challenge[..83]].concat(),
-                &doorkey::crypto::Signature(challenge[83..].try_into().unwrap()),
-            )
-            .unwrap();
-        let shared = MontgomeryPoint(challenge[50..82].try_into().unwrap())
-            .mul_clamped(phone_secret)
-            .to_bytes();
-        assert_eq!(hex(&shared), d["shared_secret"].as_str().unwrap());
-        let digest = sha512_32(&[&label("doorkey/v1/challenge-digest"), &challenge]);
-        assert_eq!(hex(&digest), d["challenge_digest"].as_str().unwrap());
-        let th = sha512_32(&[&label("doorkey/v1/transcript"), &digest, &open[..50]]);
-        assert_eq!(hex(&th), d["transcript_hash"].as_str().unwrap());
-        let mut okm = [0u8; 64];
-        hkdf::Hkdf::<sha2::Sha512>::new(Some(&label("doorkey/v1/session")), &shared)
-            .expand(&th, &mut okm)
-            .unwrap();
-        assert_eq!(hex(&okm[..32]), d["key_phone_to_lock"].as_str().unwrap());
-        assert_eq!(hex(&okm[32..]), d["key_lock_to_phone"].as_str().unwrap());
-
         for m in &messages[1..] {
-            let msg = bytes(&m["bytes"]);
-            let (key, counter, clear) = match m["message"].as_str().unwrap() {
-                "Open" => (&okm[..32], 0, 50),
-                "Command" => (
-                    &okm[..32],
-                    u32::from_le_bytes(msg[2..6].try_into().unwrap()),
-                    6,
-                ),
-                "Reply" => (
-                    &okm[32..],
-                    u32::from_le_bytes(msg[2..6].try_into().unwrap()),
-                    6,
-                ),
-                other => panic!("{other}"),
-            };
-            let mut nonce = [0u8; 12];
-            nonce[..4].copy_from_slice(&counter.to_le_bytes());
-            let (aad, sealed) = msg.split_at(clear);
-            let (ciphertext, tag) = sealed.split_at(sealed.len() - 16);
-            let mut buf = ciphertext.to_vec();
-            let key: [u8; 32] = key.try_into().unwrap();
-            ChaCha20Poly1305::new(&key.into())
-                .decrypt_inout_detached(
-                    &Nonce::from(nonce),
-                    aad,
-                    buf.as_mut_slice().into(),
-                    &Tag::try_from(tag).unwrap(),
-                )
-                .unwrap();
-            assert_eq!(hex(&buf), m["plaintext"].as_str().unwrap());
+            let plain = open_sealed(&okm[..32], &okm[32..], m);
+            assert_eq!(hex(&plain), m["plaintext"].as_str().unwrap());
         }
     }
     // The courier's holder signature covers the label, the transcript hash and the command.
@@ -394,27 +407,45 @@ const REASONS: [&str; 7] = [
 fn decode_receipt(bytes: &[u8]) -> (Value, usize) {
     let mut r = Reader { bytes, at: 0 };
     assert_eq!([r.byte(), r.byte()], [0x01, 0x30], "receipt header");
-    let seq = r.varint();
-    let prev = r.array::<32>();
-    let time = r.option().then(|| r.varint());
-    let index = r.varint() as usize;
-    let event = match EVENTS[index] {
-        "Denied" => format!("Denied({})", REASONS[r.byte() as usize]),
-        "ConfigChanged" => format!("ConfigChanged({})", r.varint()),
-        name => name.to_string(),
-    };
-    let who = r.option().then(|| {
-        let id = r.array::<16>();
-        let holder = r.array::<32>();
-        serde_json::json!({"id": hex(&id), "holder": hex(&holder)})
-    });
-    let session = r.option().then(|| hex(&r.array::<16>()));
-    let signed = r.at;
-    let fields = serde_json::json!({
-        "seq": seq, "prev": hex(&prev), "time": time, "event": event, "who": who,
-        "session": session,
-    });
-    (fields, signed)
+    let fields = r.receipt_body();
+    (fields, r.at)
+}
+
+impl Reader<'_> {
+    /// The body of a receipt (18.2), as the generator writes it.
+    fn receipt_body(&mut self) -> Value {
+        let seq = self.varint();
+        let prev = self.array::<32>();
+        let time = self.option().then(|| self.varint());
+        let index = self.varint() as usize;
+        let event = match EVENTS[index] {
+            "Denied" => format!("Denied({})", REASONS[self.byte() as usize]),
+            "ConfigChanged" => format!("ConfigChanged({})", self.varint()),
+            name => name.to_string(),
+        };
+        let who = self.option().then(|| {
+            let id = self.array::<16>();
+            let holder = self.array::<32>();
+            serde_json::json!({"id": hex(&id), "holder": hex(&holder)})
+        });
+        let session = self.option().then(|| hex(&self.array::<16>()));
+        serde_json::json!({
+            "seq": seq, "prev": hex(&prev), "time": time, "event": event, "who": who,
+            "session": session,
+        })
+    }
+
+    /// A list (1.2): its count, then each element.
+    fn list(&mut self, mut element: impl FnMut(&mut Self) -> Value) -> Value {
+        let n = self.varint();
+        Value::from((0..n).map(|_| element(self)).collect::<Vec<_>>())
+    }
+
+    /// A zigzag varint (1.2), for the signed fields of a time-zone rule.
+    fn zigzag(&mut self) -> i64 {
+        let v = self.varint();
+        (v >> 1) as i64 ^ -((v & 1) as i64)
+    }
 }
 
 /// A head decoded by hand: sequence number, hash, time, and the signed length.
@@ -746,5 +777,548 @@ fn the_small_order_vector_passes_a_permissive_verifier() {
     let signature = Signature::from_bytes(&signature);
     assert!(subject.verify_strict(&message, &signature).is_err());
     ed25519_dalek::Verifier::verify(&subject, &message, &signature)
+        .expect("a permissive verifier accepts the forgery");
+}
+
+/// The revocations a `verdicts.json` case lists.
+struct Listed {
+    ids: Vec<doorkey::credential::CredentialId>,
+    keys: Vec<PublicKey>,
+}
+
+impl doorkey::credential::Revocations for Listed {
+    fn id_revoked(&self, id: &doorkey::credential::CredentialId) -> bool {
+        self.ids.contains(id)
+    }
+
+    fn key_revoked(&self, key: &PublicKey) -> bool {
+        self.keys.contains(key)
+    }
+}
+
+/// The lock a `verdicts.json` case configures, verifying its chain at its instant, against the
+/// case's expectation: `Err` with both when they differ.
+fn verdict(lock_key: PublicKey, case: &Value) -> Result<(), String> {
+    let config = &case["lock"];
+    let mut lock = Enrolment::new(lock_key);
+    for owner in config["owners"].as_array().unwrap() {
+        lock.enrol_owner(PublicKey(arr32(owner.as_str().unwrap())))
+            .unwrap();
+    }
+    lock.set_epoch(config["epoch"].as_u64().unwrap().try_into().unwrap())
+        .unwrap();
+    let tz: TzRule = doorkey::wire::take_all(&bytes(&config["time_zone_rule"])).unwrap();
+    lock.set_time_zone(tz).unwrap();
+    let list = |field: &str| -> Vec<Vec<u8>> {
+        config[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(bytes)
+            .collect()
+    };
+    let revoked = Listed {
+        ids: list("revoked_ids")
+            .into_iter()
+            .map(|b| doorkey::credential::CredentialId(b.try_into().unwrap()))
+            .collect(),
+        keys: list("revoked_keys")
+            .into_iter()
+            .map(|b| PublicKey(b.try_into().unwrap()))
+            .collect(),
+    };
+    let got = match lock.verify_chain(
+        &bytes(&case["chain"]),
+        case["now"].as_u64().map(UnixTime::from_secs),
+        &revoked,
+    ) {
+        Ok(g) => {
+            serde_json::json!({"result": "ok", "holder": hex(&g.holder.0), "owner": hex(&g.owner.0), "rights": g.rights.bits()})
+        }
+        Err(e) => serde_json::json!({"result": format!("{e:?}")}),
+    };
+    if got == case["expect"] {
+        Ok(())
+    } else {
+        Err(format!("expected {}, got {got}", case["expect"]))
+    }
+}
+
+/// Every verdict vector gives its recorded result, each narrowing rule of 7.4 is refused at
+/// least once, and the check is not vacuous: a flipped verdict, or an accepted chain credited
+/// to another owner, fails it.
+#[test]
+fn verdict_vectors_hold() {
+    let v = load("verdicts.json");
+    let lock_key = SecretKey::from_seed(&arr32(v["lock_seed"].as_str().unwrap())).public_key();
+    assert_eq!(lock_key.0, arr32(v["lock_public"].as_str().unwrap()));
+    assert_eq!(
+        hex(&doorkey::credential::LockId::of(&lock_key).0),
+        v["lock_id"]
+    );
+    for k in v["keys"].as_object().unwrap().values() {
+        let secret = SecretKey::from_seed(&arr32(k["seed"].as_str().unwrap()));
+        assert_eq!(hex(&secret.public_key().0), k["public"]);
+    }
+    let cases = v["cases"].as_array().unwrap();
+    let mut refused = std::collections::BTreeSet::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        assert!(!case["section"].as_str().unwrap().is_empty(), "{name}");
+        assert_eq!(verdict(lock_key, case), Ok(()), "{name}");
+        let mut wrong = case.clone();
+        if case["expect"]["result"] == "ok" {
+            wrong["expect"] = serde_json::json!({"result": "Revoked"});
+            assert!(verdict(lock_key, &wrong).is_err(), "{name} as refused");
+            let mut other_owner = case.clone();
+            other_owner["expect"]["owner"] = case["expect"]["holder"].clone();
+            assert!(verdict(lock_key, &other_owner).is_err(), "{name}: owner");
+        } else {
+            wrong["expect"] = serde_json::json!({"result": "ok"});
+            assert!(verdict(lock_key, &wrong).is_err(), "{name} as ok");
+            if let Some(rule) = name.strip_prefix('W') {
+                refused.insert(rule[..1].to_string());
+            }
+        }
+    }
+    let every: Vec<String> = (1..=9).map(|i| i.to_string()).collect();
+    assert_eq!(refused.into_iter().collect::<Vec<_>>(), every);
+}
+
+/// Replays one `behaviour.json` scenario into a fresh lock driven by the recorded lock stream:
+/// `Err` at the first challenge, outcome or reply that differs from the recording.
+fn replay_scenario(v: &Value, scenario: &Value) -> Result<(), String> {
+    use doorkey::lock::{DoorEvent, Lock, MemoryStorage};
+    use rand_core::SeedableRng;
+    let lock_key = SecretKey::from_seed(&arr32(v["lock_seed"].as_str().unwrap()));
+    let owner = PublicKey(arr32(v["owner_public"].as_str().unwrap()));
+    let mut lock = Lock::install(lock_key, owner, MemoryStorage::<4096>::new()).unwrap();
+    let mut rng = chacha20::ChaCha20Rng::from_seed(arr32(v["lock_rng_seed"].as_str().unwrap()));
+    let messages = scenario["messages"].as_array().unwrap();
+    let mut out = [0u8; 2400];
+    let mut i = 0;
+    while i < messages.len() {
+        let m = &messages[i];
+        let tick = Tick::from_secs(m["tick"].as_u64().unwrap());
+        let at = format!("message {i} at tick {}", tick.as_secs());
+        match (m["from"].as_str().unwrap(), m["message"].as_str().unwrap()) {
+            ("lock", "Challenge") => {
+                let n = lock.challenge(tick, &mut rng, &mut out).unwrap();
+                if hex(&out[..n]) != m["bytes"] {
+                    return Err(format!("{at}: another challenge"));
+                }
+            }
+            ("firmware", "DoorEvent") => {
+                let event = match m["event"].as_str().unwrap() {
+                    "Opened" => DoorEvent::Opened,
+                    "Closed" => DoorEvent::Closed,
+                    other => panic!("door event {other}"),
+                };
+                lock.door_event(tick, event)
+                    .map_err(|e| format!("{at}: {e:?}"))?;
+            }
+            ("phone", _) => {
+                let expect = &m["expect"];
+                let outcome = match lock.handle(tick, &mut bytes(&m["bytes"]), &mut out) {
+                    Err(e) if expect["error"] == format!("{e:?}") => {
+                        i += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(format!("{at}: refused with {e:?}, expected {expect}")),
+                    Ok(outcome) => outcome,
+                };
+                let got = (
+                    format!("{:?}", outcome.action),
+                    outcome.denied.map(|e| format!("{e:?}")),
+                );
+                let want = (
+                    expect["action"].as_str().unwrap_or_default().to_string(),
+                    expect["denied"].as_str().map(str::to_string),
+                );
+                if got != want {
+                    return Err(format!("{at}: {got:?}, expected {want:?}"));
+                }
+                let reply = &messages[i + 1];
+                assert_eq!(reply["message"], "Reply");
+                assert!(
+                    reply["reply"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(expect["reply"].as_str().unwrap())
+                );
+                if hex(&out[..outcome.reply]) != reply["bytes"] {
+                    return Err(format!("{at}: another reply"));
+                }
+                i += 1;
+            }
+            other => panic!("unexpected message {other:?}"),
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
+/// Every recorded scenario replays into a fresh lock exactly: the same challenges, outcomes
+/// and reply bytes; every sealed message opens under its session's recorded keys to its
+/// recorded plaintext; the receipts listed are those of the last sealed bundle, opened with
+/// the audit secret and decoded by hand. The replay is not vacuous: any one phone message's
+/// expected outcome flipped makes it fail.
+#[test]
+fn behaviour_vectors_replay() {
+    let v = load("behaviour.json");
+    for (seed, public) in [
+        ("lock_seed", "lock_public"),
+        ("owner_seed", "owner_public"),
+        ("courier_seed", "courier_public"),
+    ] {
+        let key = SecretKey::from_seed(&arr32(v[seed].as_str().unwrap()));
+        assert_eq!(hex(&key.public_key().0), v[public]);
+    }
+    let lock_id = doorkey::credential::LockId(bytes(&v["lock_id"]).try_into().unwrap());
+    let audit =
+        doorkey::receipt::AuditSecret::from_bytes(arr32(v["audit_secret"].as_str().unwrap()));
+    assert_eq!(hex(&audit.public_key()), v["audit_public"]);
+    let scenarios = v["scenarios"].as_array().unwrap();
+    // Between them the scenarios hold a denial of every reason code (11.6).
+    let mut reasons: Vec<&str> = scenarios
+        .iter()
+        .flat_map(|s| s["messages"].as_array().unwrap())
+        .filter_map(|m| m["reply"].as_str()?.strip_prefix("Denied("))
+        .map(|r| r.trim_end_matches(')'))
+        .collect();
+    reasons.sort();
+    reasons.dedup();
+    let mut every = REASONS.to_vec();
+    every.sort();
+    assert_eq!(reasons, every);
+    for scenario in scenarios {
+        let name = scenario["name"].as_str().unwrap();
+        assert!(!scenario["section"].as_str().unwrap().is_empty(), "{name}");
+        assert_eq!(replay_scenario(&v, scenario), Ok(()), "{name}");
+        let sessions = scenario["sessions"].as_array().unwrap();
+        let messages = scenario["messages"].as_array().unwrap();
+        // Each session's keys follow from its secrets: its open is the first message of the
+        // session, answering the challenge whose nonce it names.
+        for (index, derived) in sessions.iter().enumerate() {
+            let open = messages
+                .iter()
+                .find(|m| m["session"] == index && m["message"] == "Open")
+                .map(|m| bytes(&m["bytes"]))
+                .unwrap();
+            let challenge = messages
+                .iter()
+                .filter(|m| m["message"] == "Challenge")
+                .map(|m| bytes(&m["bytes"]))
+                .find(|b| b[34..50] == open[2..18])
+                .unwrap();
+            check_derivation(&challenge, &open, derived);
+        }
+        let mut last_bundle = None;
+        for m in messages.iter().filter(|m| m["plaintext"].is_string()) {
+            let keys = &sessions[m["session"].as_u64().unwrap() as usize];
+            let plain = open_sealed(
+                &bytes(&keys["key_phone_to_lock"]),
+                &bytes(&keys["key_lock_to_phone"]),
+                m,
+            );
+            assert_eq!(hex(&plain), m["plaintext"], "{name}");
+            if m["reply"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("Receipts"))
+            {
+                last_bundle = Some(plain);
+            }
+        }
+        if let Some(expected) = scenario.get("receipts") {
+            // Reply::Receipts: variant 07, the sealed bundle as a byte string.
+            let plain = last_bundle.expect("a sealed bundle");
+            let (sealed, _) = doorkey::wire::take::<&[u8]>(&plain[1..]).unwrap();
+            let mut sealed = sealed.to_vec();
+            let (_, bundle) = doorkey::receipt::open(&lock_id, &audit, &mut sealed).unwrap();
+            let mut rest = &bundle[item_len(bundle)..];
+            let mut got = Vec::new();
+            while !rest.is_empty() {
+                let (r, signed) = decode_receipt(rest);
+                got.push(serde_json::json!({"seq": r["seq"], "time": r["time"], "event": r["event"], "holder": r["who"].get("holder")}));
+                rest = &rest[signed + 64..];
+            }
+            assert_eq!(&Value::from(got), expected, "{name}: receipts");
+        }
+        // Each phone message's expected outcome flipped: the replay notices.
+        for (i, m) in messages.iter().enumerate() {
+            if m["from"] != "phone" {
+                continue;
+            }
+            let mut wrong = scenario.clone();
+            let expect = &mut wrong["messages"][i]["expect"];
+            if expect["error"].is_string() {
+                expect["error"] = Value::from(if expect["error"] == "Replay" {
+                    "Crypto"
+                } else {
+                    "Replay"
+                });
+            } else if expect["denied"].is_null() {
+                expect["denied"] = Value::from("Crypto");
+            } else {
+                expect["denied"] = Value::Null;
+            }
+            assert!(
+                replay_scenario(&v, &wrong).is_err(),
+                "{name}: message {i} flipped"
+            );
+        }
+    }
+}
+
+/// The findings of one upload order of a `receipts.json` `uploads` case, ingested into an empty
+/// log, against the recorded ones: `Err` with both when they differ.
+fn upload_verdict(lock_key: PublicKey, bundles: &[Vec<u8>], order: &Value) -> Result<(), String> {
+    let mut log = doorkey::server::ReceiptLog::new(lock_key).unwrap();
+    let ingest: Vec<Vec<Value>> = order["order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let bundle = &bundles[i.as_u64().unwrap() as usize];
+            log.ingest(bundle)
+                .unwrap()
+                .iter()
+                .map(finding_json)
+                .collect()
+        })
+        .collect();
+    let audit: Vec<Value> = log.audit().unwrap().iter().map(finding_json).collect();
+    let got = serde_json::json!({"order": order["order"], "ingest": ingest, "audit": audit});
+    if &got == order {
+        Ok(())
+    } else {
+        Err(format!("expected {order}, got {got}"))
+    }
+}
+
+/// Bundles uploaded to one receipt log in every recorded order give exactly the recorded
+/// findings, `Fork`, `BrokenLink` and `Malformed` among them; the findings do not depend on
+/// the order, but for the `BrokenLink` a held fork brings beside it; a flipped verdict fails.
+#[test]
+fn receipt_uploads_give_the_same_findings_in_any_order() {
+    let v = load("receipts.json");
+    let lock_key = PublicKey(arr32(v["lock_public"].as_str().unwrap()));
+    let mut kinds = std::collections::BTreeSet::new();
+    for case in v["uploads"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        assert!(!case["section"].as_str().unwrap().is_empty(), "{name}");
+        let bundles: Vec<Vec<u8>> = case["bundles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(bytes)
+            .collect();
+        let mut verdicts = std::collections::BTreeSet::new();
+        for order in case["orders"].as_array().unwrap() {
+            assert_eq!(upload_verdict(lock_key, &bundles, order), Ok(()), "{name}");
+            let audit = order["audit"].as_array().unwrap();
+            kinds.extend(
+                audit
+                    .iter()
+                    .map(|f| f["finding"].as_str().unwrap().to_string()),
+            );
+            let mut wrong = order.clone();
+            wrong["audit"] = Value::from(audit[..audit.len().saturating_sub(1)].to_vec());
+            if audit.is_empty() {
+                wrong["audit"] = serde_json::json!([{"finding": "Gap", "from": 1, "to": 1}]);
+            }
+            assert!(
+                upload_verdict(lock_key, &bundles, &wrong).is_err(),
+                "{name}: flipped"
+            );
+            // Orders that upload every bundle agree on everything but a fork's broken link.
+            if order["order"].as_array().unwrap().len() == bundles.len() {
+                verdicts.insert(
+                    audit
+                        .iter()
+                        .filter(|f| f["finding"] != "BrokenLink")
+                        .map(Value::to_string)
+                        .collect::<Vec<_>>(),
+                );
+            }
+        }
+        assert_eq!(verdicts.len(), 1, "{name}: the order changes the findings");
+    }
+    for kind in ["Fork", "BrokenLink", "Malformed", "Truncated"] {
+        assert!(kinds.contains(kind), "no {kind}");
+    }
+}
+
+/// A state image (16.1, layout version 1) decoded by hand, as `storage.json` gives its meaning.
+fn decode_state(bytes: &[u8]) -> Value {
+    use serde_json::json;
+    let mut r = Reader { bytes, at: 0 };
+    assert_eq!(r.array::<4>(), *b"DKST");
+    let version = r.byte();
+    let key = hex(&r.array::<32>());
+    let owners = r.list(|r| json!(hex(&r.array::<32>())));
+    let time_keys = r.list(|r| json!(hex(&r.array::<32>())));
+    let epoch = r.varint();
+    let tz_start = r.at;
+    r.zigzag();
+    if r.option() {
+        r.zigzag();
+        for _ in 0..2 {
+            r.array::<3>();
+            r.zigzag();
+        }
+    }
+    let tz = hex(&bytes[tz_start..r.at]);
+    let challenge_lifetime = r.varint();
+    let config_version = r.varint();
+    let audit_key = r.option().then(|| hex(&r.array::<32>()));
+    let revoked_ids =
+        r.list(|r| json!({"id": hex(&r.array::<16>()), "until": r.option().then(|| r.varint())}));
+    let revoked_keys =
+        r.list(|r| json!({"key": hex(&r.array::<32>()), "until": r.option().then(|| r.varint())}));
+    let uses = r.list(|r| {
+        json!({"id": hex(&r.array::<16>()), "used": r.varint(), "expires": r.option().then(|| r.varint()), "epoch": r.varint()})
+    });
+    let high_water = r.varint();
+    let receipts = json!({"seq": r.varint(), "hash": hex(&r.array::<32>())});
+    let backlog = r.list(Reader::receipt_body);
+    let recovery = match r.byte() {
+        0 => false,
+        1 => true,
+        b => panic!("bool {b}"),
+    };
+    assert_eq!(r.at, bytes.len(), "trailing bytes");
+    json!({
+        "version": version, "key": key, "owners": owners, "time_keys": time_keys, "epoch": epoch,
+        "time_zone_rule": tz, "challenge_lifetime": challenge_lifetime,
+        "config_version": config_version, "audit_key": audit_key, "revoked_ids": revoked_ids,
+        "revoked_keys": revoked_keys, "uses": uses, "high_water": high_water,
+        "receipts": receipts, "backlog": backlog, "recovery": recovery,
+    })
+}
+
+/// The storage vectors hold: each state image decodes by hand to its recorded meaning, and the
+/// crate loads it and writes it back byte for byte; each flash record carries the check of
+/// 16.5, computed here with SHA-512, and the two regions they make load as the newest state;
+/// each pair of regions loads as recorded. A flipped expectation fails.
+#[test]
+fn storage_vectors_hold() {
+    use doorkey::lock::{FlashStorage, LockState, Storage};
+    use sha2::Digest;
+
+    let v = load("storage.json");
+    let lock_key = SecretKey::from_seed(&arr32(v["lock_seed"].as_str().unwrap())).public_key();
+    assert_eq!(hex(&lock_key.0), v["lock_public"]);
+    let states = v["states"].as_array().unwrap();
+    for state in states {
+        let name = state["name"].as_str().unwrap();
+        let image = bytes(&state["bytes"]);
+        assert_eq!(decode_state(&image), state["decoded"], "{name}");
+        assert_eq!(state["decoded"]["key"], v["lock_public"], "{name}");
+        let mut wrong = state["decoded"].clone();
+        wrong["recovery"] = Value::from(true);
+        assert_ne!(decode_state(&image), wrong, "{name}: flipped");
+        let decoded = LockState::decode(&image).unwrap();
+        let mut out = vec![0u8; doorkey::lock::MAX_STATE_BYTES];
+        let n = decoded.encode(&mut out).unwrap();
+        assert_eq!(out[..n], image[..], "{name}: written back");
+    }
+
+    let size = v["region_size"].as_u64().unwrap() as usize;
+    let mut regions = Vec::new();
+    for (record, state) in v["records"].as_array().unwrap().iter().zip(states) {
+        assert_eq!(record["data"], state["bytes"]);
+        let data = bytes(&record["data"]);
+        let mut header = bytes(&record["magic"]);
+        assert_eq!(header, b"DKS1");
+        header.extend_from_slice(&record["seq"].as_u64().unwrap().to_le_bytes());
+        header.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        assert_eq!(record["len"].as_u64(), Some(data.len() as u64));
+        let check = sha2::Sha512::new()
+            .chain_update(b"doorkey/v1/store\0")
+            .chain_update(&header)
+            .chain_update(&data)
+            .finalize();
+        assert_eq!(hex(&check[..16]), record["check"]);
+        let mut region = [&header[..], &check[..16], &data, &bytes(&record["mark"])].concat();
+        region.resize(size, 0xff);
+        regions.push(region);
+    }
+    // The first record is marked: a newer one was committed after it.
+    assert_eq!(v["records"][0]["mark"], "00");
+    let mut store = FlashStorage::new(flash::SimFlash::with_contents(
+        regions[0].clone(),
+        regions[1].clone(),
+    ));
+    let mut buf = vec![0u8; size];
+    let n = store.load(&mut buf).unwrap().unwrap();
+    assert_eq!(hex(&buf[..n]), states[1]["bytes"]);
+    assert!(!store.rolled_back());
+
+    let loaded = |case: &Value| {
+        let mut store = FlashStorage::new(flash::SimFlash::with_contents(
+            bytes(&case["region_a"]),
+            bytes(&case["region_b"]),
+        ));
+        let mut buf = [0u8; 64];
+        match store.load(&mut buf) {
+            Ok(Some(n)) => {
+                serde_json::json!({"result": "state", "data": hex(&buf[..n]), "rolled_back": store.rolled_back()})
+            }
+            Ok(None) => serde_json::json!({"result": "blank"}),
+            Err(e) => serde_json::json!({"result": format!("{e:?}")}),
+        }
+    };
+    let loads = v["loads"].as_array().unwrap();
+    for case in loads {
+        let name = case["name"].as_str().unwrap();
+        assert_eq!(loaded(case), case["expect"], "{name}");
+        let mut wrong = case["expect"].clone();
+        wrong["result"] = Value::from(if wrong["result"] == "blank" {
+            "Storage"
+        } else {
+            "blank"
+        });
+        assert_ne!(loaded(case), wrong, "{name}: flipped");
+    }
+    let results: std::collections::BTreeSet<String> = loads
+        .iter()
+        .map(|c| format!("{}{}", c["expect"]["result"], c["expect"]["rolled_back"]))
+        .collect();
+    assert_eq!(
+        results.len(),
+        4,
+        "a state, a rollback, blank and corrupt: {results:?}"
+    );
+}
+
+/// The small-order holder scenario is the forgery a permissive verifier lets through: its
+/// holder signature (R = identity, S = 0 under the identity key) passes ed25519-dalek's
+/// non-strict `verify` over exactly the message 12.5 defines, and only strict verification
+/// refuses it.
+#[test]
+fn the_small_order_holder_signature_passes_a_permissive_verifier() {
+    use ed25519_dalek::{Signature, VerifyingKey};
+    let v = load("behaviour.json");
+    let scenario = v["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"].as_str().unwrap().contains("small order"))
+        .unwrap();
+    let open = &scenario["messages"][1];
+    assert_eq!(open["message"], "Open");
+    assert_eq!(open["expect"]["denied"], "Crypto");
+    // The plaintext: the command (Unlock, one byte), then the proof: option tag, the chain as
+    // a byte string, the 64-byte holder signature.
+    let plain = bytes(&open["plaintext"]);
+    let (chain, _) = doorkey::wire::take::<&[u8]>(&plain[2..]).unwrap();
+    let (root, _) = doorkey::wire::take::<doorkey::credential::Link>(&chain[7..]).unwrap();
+    let signature = Signature::from_slice(&plain[plain.len() - 64..]).unwrap();
+    let th = bytes(&scenario["sessions"][0]["transcript_hash"]);
+    let message = [&b"doorkey/v1/holder\0"[..], &th, &plain[..1]].concat();
+    let holder = VerifyingKey::from_bytes(&root.subject.0).unwrap();
+    assert!(holder.verify_strict(&message, &signature).is_err());
+    ed25519_dalek::Verifier::verify(&holder, &message, &signature)
         .expect("a permissive verifier accepts the forgery");
 }
