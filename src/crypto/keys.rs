@@ -32,9 +32,7 @@ impl PublicKey {
         if super::fuzzing::active() {
             return super::fuzzing::verify(self, msg, sig);
         }
-        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| Error::Crypto)?;
-        key.verify_strict(msg, &ed25519_dalek::Signature::from_bytes(&sig.0))
-            .map_err(|_| Error::Crypto)
+        super::ed25519::verify(&self.0, msg, &[], &sig.0)
     }
 
     /// Strict verification of each signature over its message (labels included), all at
@@ -62,7 +60,7 @@ impl PublicKey {
         }
         msgs.iter()
             .zip(&sigs)
-            .map(|(m, s)| key.verify_strict(m, s).is_ok())
+            .map(|(m, s)| self.verify_strict(m, &Signature(s.to_bytes())).is_ok())
             .collect()
     }
 
@@ -189,12 +187,12 @@ impl Signer for SecretKey {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Signature> {
-        use ed25519_dalek::Signer as _;
         #[cfg(fuzzing)]
         if super::fuzzing::active() {
             return Ok(super::fuzzing::sign(&self.public, message));
         }
-        Ok(Signature(self.inner.sign(message).to_bytes()))
+        let seed = Zeroizing::new(self.inner.to_bytes());
+        super::ed25519::sign(&seed, &self.public.0, message).map(Signature)
     }
 }
 
