@@ -317,25 +317,25 @@ typedef struct doorkey_test_log doorkey_test_log;
 
 // Reads `len` bytes of `region` from `offset` into `buf`. Returns 0 on success, anything
 // else on failure (a range past the end of the region is a failure).
-typedef int32_t (*doorkey_flash_read_fn)(void *context,
-                                         doorkey_region region,
-                                         size_t offset,
-                                         uint8_t *buf,
-                                         size_t len);
+typedef int (*doorkey_flash_read_fn)(void *context,
+                                     doorkey_region region,
+                                     size_t offset,
+                                     uint8_t *buf,
+                                     size_t len);
 
 // Erases all of `region` to `0xFF`. Returns 0 on success, anything else on failure. A power
 // cut during the erase may leave the region partly erased: the lock is built for that.
-typedef int32_t (*doorkey_flash_erase_fn)(void *context, doorkey_region region);
+typedef int (*doorkey_flash_erase_fn)(void *context, doorkey_region region);
 
 // Writes `len` bytes from `data` into `region` at `offset`, a range the lock erased before.
 // Returns 0 on success, anything else on failure. A power cut may leave any prefix written
 // (a torn write): the lock is built for that. The lock only writes erased bytes, so NOR flash
 // that can only clear bits works as it is.
-typedef int32_t (*doorkey_flash_write_fn)(void *context,
-                                          doorkey_region region,
-                                          size_t offset,
-                                          const uint8_t *data,
-                                          size_t len);
+typedef int (*doorkey_flash_write_fn)(void *context,
+                                      doorkey_region region,
+                                      size_t offset,
+                                      const uint8_t *data,
+                                      size_t len);
 
 // Fills `len` bytes at `buf` from a cryptographically secure source (the hardware TRNG).
 // It cannot fail: a generator that can fail retries or halts inside.

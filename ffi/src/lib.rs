@@ -192,38 +192,27 @@ fn overlap(a: &[u8], b: &[u8]) -> bool {
     a.start < b.end && b.start < a.end
 }
 
-/// Places `value` in caller memory of at least `size_of::<T>()` bytes, aligned for `T`, and
-/// returns the pointer to it.
-///
-/// # Safety
-/// A non-NULL `memory` points to `len` writable bytes that hold no live object and that
-/// nothing else accesses until the object is dropped with [`unplace`].
-unsafe fn place<T>(memory: *mut core::ffi::c_void, len: usize, value: T) -> Result<*mut T, T> {
+/// Caller memory for a `T`: at least `size_of::<T>()` bytes, aligned for `T`
+/// (`NullArgument` for NULL, `InvalidArgument` otherwise). Nothing is written yet: the caller
+/// writes the object in place, so nothing object-sized crosses the stack twice.
+fn slot<T>(memory: *mut core::ffi::c_void, len: usize) -> Result<*mut T, doorkey_result> {
     let ptr = memory.cast::<T>();
-    if ptr.is_null() || !ptr.is_aligned() || len < core::mem::size_of::<T>() {
-        return Err(value);
+    if ptr.is_null() {
+        return Err(doorkey_result::NullArgument);
     }
-    // SAFETY: non-NULL, aligned for `T`, with room for a `T`, and free (caller's contract).
-    unsafe { ptr.write(value) };
+    if !ptr.is_aligned() || len < core::mem::size_of::<T>() {
+        return Err(doorkey_result::InvalidArgument);
+    }
     Ok(ptr)
 }
 
-/// The failure [`place`] reports for unusable memory.
-fn placement_error(memory: *mut core::ffi::c_void) -> doorkey_result {
-    if memory.is_null() {
-        doorkey_result::NullArgument
-    } else {
-        doorkey_result::InvalidArgument
-    }
-}
-
-/// Drops an object [`place`] put in caller memory; NULL does nothing.
+/// Drops an object written to a [`slot`]; NULL does nothing.
 ///
 /// # Safety
-/// A non-NULL `ptr` came from [`place`] and is not used again.
+/// A non-NULL `ptr` holds an object written to a [`slot`] and is not used again.
 unsafe fn unplace<T>(ptr: *mut T) {
     if !ptr.is_null() && ptr.is_aligned() {
-        // SAFETY: a live `T` placed by `place` and never used again (caller's contract).
+        // SAFETY: a live `T` in its slot, never used again (caller's contract).
         unsafe { core::ptr::drop_in_place(ptr) };
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::platform::{Platform, PlatformLog, PlatformPresence, PlatformRandom, doorkey_platform};
 use crate::result::doorkey_result;
-use crate::{Status, array, buffer, guard, object, output, overlap, place, placement_error, tick};
+use crate::{Status, array, buffer, guard, object, output, overlap, tick};
 use core::ffi::c_void;
 use doorkey::crypto::{PublicKey, SecretKey};
 use doorkey::lock::{Action, DoorEvent, FlashStorage, Lock};
@@ -161,19 +161,20 @@ pub unsafe extern "C" fn doorkey_lock_init(
         let platform = Platform::new(unsafe { object(platform.cast_mut()) }?)?;
         // SAFETY: the caller's contract for `identity_seed`.
         let seed = Zeroed(unsafe { array::<32>(identity_seed) }?);
-        let lock = doorkey_lock {
-            lock: Lock::new(
+        let slot = crate::slot::<doorkey_lock>(memory, memory_len)?;
+        // SAFETY: `slot` is writable memory for a `doorkey_lock` holding no live object (the
+        // caller's contract for `memory`); each field is written once, the big one in place.
+        unsafe {
+            (&raw mut (*slot).lock).write(Lock::new(
                 SecretKey::from_seed(&seed.0),
                 FlashStorage::new(platform.flash),
-            ),
-            random: platform.random,
-            presence: platform.presence,
-            log: platform.log,
-            poisoned: false,
-        };
-        // SAFETY: the caller's contract for `memory`.
-        *lock_out =
-            unsafe { place(memory, memory_len, lock) }.map_err(|_| placement_error(memory))?;
+            ));
+            (&raw mut (*slot).random).write(platform.random);
+            (&raw mut (*slot).presence).write(platform.presence);
+            (&raw mut (*slot).log).write(platform.log);
+            (&raw mut (*slot).poisoned).write(false);
+        }
+        *lock_out = slot;
         Ok(())
     })
 }

@@ -4,7 +4,7 @@
 use crate::lock::DOORKEY_MAX_MESSAGE_LEN;
 use crate::platform::{PlatformRandom, doorkey_random_fn};
 use crate::result::doorkey_result;
-use crate::{Status, array, buffer, guard, input, object, output, place, placement_error};
+use crate::{Status, array, buffer, guard, input, object, output};
 use core::ffi::c_void;
 use doorkey::credential::LockId;
 use doorkey::crypto::SecretKey;
@@ -286,12 +286,7 @@ unsafe fn open(
         )
     };
     let mut rng = PlatformRandom::new(random, random_context)?;
-    if memory.is_null() {
-        return Err(doorkey_result::NullArgument);
-    }
-    if !memory.cast::<doorkey_phone>().is_aligned() || memory_len < doorkey_phone_size() {
-        return Err(doorkey_result::InvalidArgument);
-    }
+    let slot = crate::slot::<doorkey_phone>(memory, memory_len)?;
     // SAFETY: the caller's contract for `out` and `out_len`.
     let out = unsafe { output(out, out_len, DOORKEY_MAX_MESSAGE_LEN) }?;
     let mut session = None;
@@ -301,13 +296,15 @@ unsafe fn open(
         Ok(n)
     })?;
     let session = session.ok_or(doorkey_result::Misuse)?;
-    let phone = doorkey_phone {
-        session,
-        poisoned: false,
+    // SAFETY: `slot` is writable memory for a `doorkey_phone` holding no live object (the
+    // caller's contract for `memory`).
+    unsafe {
+        slot.write(doorkey_phone {
+            session,
+            poisoned: false,
+        })
     };
-    // SAFETY: the caller's contract for `memory`, checked above.
-    *phone_out =
-        unsafe { place(memory, memory_len, phone) }.map_err(|_| placement_error(memory))?;
+    *phone_out = slot;
     Ok(())
 }
 

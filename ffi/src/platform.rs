@@ -2,7 +2,7 @@
 //! `void *context`, and their adapters to the core's traits.
 
 use crate::result::doorkey_result;
-use core::ffi::{c_char, c_void};
+use core::ffi::{c_char, c_int, c_void};
 use doorkey::credential::Grant;
 use doorkey::lock::{Flash, MAX_STATE_BYTES, Presence, Region, STORAGE_HEADER_LEN};
 
@@ -39,13 +39,13 @@ pub type doorkey_flash_read_fn = Option<
         offset: usize,
         buf: *mut u8,
         len: usize,
-    ) -> i32,
+    ) -> c_int,
 >;
 
 /// Erases all of `region` to `0xFF`. Returns 0 on success, anything else on failure. A power
 /// cut during the erase may leave the region partly erased: the lock is built for that.
 pub type doorkey_flash_erase_fn =
-    Option<unsafe extern "C" fn(context: *mut c_void, region: doorkey_region) -> i32>;
+    Option<unsafe extern "C" fn(context: *mut c_void, region: doorkey_region) -> c_int>;
 
 /// Writes `len` bytes from `data` into `region` at `offset`, a range the lock erased before.
 /// Returns 0 on success, anything else on failure. A power cut may leave any prefix written
@@ -58,7 +58,7 @@ pub type doorkey_flash_write_fn = Option<
         offset: usize,
         data: *const u8,
         len: usize,
-    ) -> i32,
+    ) -> c_int,
 >;
 
 /// Fills `len` bytes at `buf` from a cryptographically secure source (the hardware TRNG).
@@ -175,9 +175,9 @@ impl Platform {
     }
 }
 
-type ReadFn = unsafe extern "C" fn(*mut c_void, doorkey_region, usize, *mut u8, usize) -> i32;
-type EraseFn = unsafe extern "C" fn(*mut c_void, doorkey_region) -> i32;
-type WriteFn = unsafe extern "C" fn(*mut c_void, doorkey_region, usize, *const u8, usize) -> i32;
+type ReadFn = unsafe extern "C" fn(*mut c_void, doorkey_region, usize, *mut u8, usize) -> c_int;
+type EraseFn = unsafe extern "C" fn(*mut c_void, doorkey_region) -> c_int;
+type WriteFn = unsafe extern "C" fn(*mut c_void, doorkey_region, usize, *const u8, usize) -> c_int;
 
 /// The platform's flash as the core's [`Flash`]: `FlashStorage` over it keeps its power-loss
 /// guarantees, since the callbacks only move bytes.
@@ -191,7 +191,7 @@ pub(crate) struct PlatformFlash {
 }
 
 /// A callback's status as the core's storage result.
-fn flash_status(code: i32) -> doorkey::Result<()> {
+fn flash_status(code: c_int) -> doorkey::Result<()> {
     if code == 0 {
         Ok(())
     } else {
