@@ -559,7 +559,7 @@ void doorkey_lock_deinit(doorkey_lock *lock);
 // `lock` is NULL or an initialized lock no other call uses meanwhile; `out_len` is NULL or
 // points to a writable `size_t`; `out` is NULL or points to `*out_len` writable bytes.
 doorkey_result doorkey_lock_challenge(doorkey_lock *lock,
-                                      uint64_t tick_seconds,
+                                      uint64_t tick,
                                       uint8_t *out,
                                       size_t *out_len);
 
@@ -584,7 +584,7 @@ doorkey_result doorkey_lock_challenge(doorkey_lock *lock,
 // `size_t`; `reply` is NULL or points to `*reply_len` writable bytes; `outcome` is NULL or
 // points to a writable `doorkey_outcome`.
 doorkey_result doorkey_lock_handle(doorkey_lock *lock,
-                                   uint64_t tick_seconds,
+                                   uint64_t tick,
                                    uint8_t *message,
                                    size_t message_len,
                                    uint8_t *reply,
@@ -597,7 +597,7 @@ doorkey_result doorkey_lock_handle(doorkey_lock *lock,
 //
 // # Safety
 // `lock` is NULL or an initialized lock no other call uses meanwhile.
-doorkey_result doorkey_lock_door_event(doorkey_lock *lock, uint64_t tick_seconds, uint32_t event);
+doorkey_result doorkey_lock_door_event(doorkey_lock *lock, uint64_t tick, uint32_t event);
 
 // Writes into `*time_out` the lock's trusted UTC time at `tick`, in seconds since 1970,
 // never earlier than its persisted high-water mark. Fails with
@@ -606,9 +606,7 @@ doorkey_result doorkey_lock_door_event(doorkey_lock *lock, uint64_t tick_seconds
 // # Safety
 // `lock` is NULL or an initialized lock no other call uses meanwhile; `time_out` is NULL or
 // points to a writable `uint64_t`.
-doorkey_result doorkey_lock_trusted_now(doorkey_lock *lock,
-                                        uint64_t tick_seconds,
-                                        uint64_t *time_out);
+doorkey_result doorkey_lock_trusted_now(doorkey_lock *lock, uint64_t tick, uint64_t *time_out);
 
 // Writes the lock's persisted state as it stands into `*state_out`.
 //

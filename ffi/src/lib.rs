@@ -65,7 +65,7 @@ fn guard(body: impl FnOnce() -> Status) -> doorkey_result {
 }
 
 /// The lock's monotonic tick as the core takes it: the one place that converts it.
-fn tick(seconds: u64) -> u64 {
+fn to_tick(seconds: u64) -> u64 {
     seconds
 }
 

@@ -2,7 +2,7 @@
 
 use crate::platform::{Platform, PlatformLog, PlatformPresence, PlatformRandom, doorkey_platform};
 use crate::result::doorkey_result;
-use crate::{Status, array, buffer, guard, object, output, overlap, tick};
+use crate::{Status, array, buffer, guard, object, output, overlap, to_tick};
 use core::ffi::c_void;
 use doorkey::crypto::{PublicKey, SecretKey};
 use doorkey::lock::{Action, DoorEvent, FlashStorage, Lock};
@@ -295,14 +295,14 @@ pub unsafe extern "C" fn doorkey_lock_deinit(lock: *mut doorkey_lock) {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn doorkey_lock_challenge(
     lock: *mut doorkey_lock,
-    tick_seconds: u64,
+    tick: u64,
     out: *mut u8,
     out_len: *mut usize,
 ) -> doorkey_result {
     let call = |l: &mut doorkey_lock| {
         // SAFETY: the caller's contract for `out` and `out_len`.
         let out = unsafe { output(out, out_len, DOORKEY_MAX_CHALLENGE_LEN) }?;
-        out.fill(|buf| Ok(l.lock.challenge(tick(tick_seconds), &mut l.random, buf)?))
+        out.fill(|buf| Ok(l.lock.challenge(to_tick(tick), &mut l.random, buf)?))
     };
     // SAFETY: the caller's contract for `lock`.
     unsafe { with_lock(lock, call) }
@@ -331,7 +331,7 @@ pub unsafe extern "C" fn doorkey_lock_challenge(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn doorkey_lock_handle(
     lock: *mut doorkey_lock,
-    tick_seconds: u64,
+    tick: u64,
     message: *mut u8,
     message_len: usize,
     reply: *mut u8,
@@ -356,7 +356,7 @@ pub unsafe extern "C" fn doorkey_lock_handle(
         reply.fill(|buf| {
             let done = l
                 .lock
-                .handle_with(tick(tick_seconds), message, buf, &mut l.presence)?;
+                .handle_with(to_tick(tick), message, buf, &mut l.presence)?;
             let code = |e: Option<doorkey::Error>| e.map_or(doorkey_result::Ok, Into::into);
             *outcome = doorkey_outcome {
                 action: match done.action {
@@ -391,7 +391,7 @@ pub unsafe extern "C" fn doorkey_lock_handle(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn doorkey_lock_door_event(
     lock: *mut doorkey_lock,
-    tick_seconds: u64,
+    tick: u64,
     event: u32,
 ) -> doorkey_result {
     let event = match event {
@@ -401,11 +401,7 @@ pub unsafe extern "C" fn doorkey_lock_door_event(
         _ => return doorkey_result::InvalidArgument,
     };
     // SAFETY: the caller's contract.
-    unsafe {
-        with_lock(lock, |l| {
-            Ok(l.lock.door_event(tick(tick_seconds), event)?)
-        })
-    }
+    unsafe { with_lock(lock, |l| Ok(l.lock.door_event(to_tick(tick), event)?)) }
 }
 
 /// Writes into `*time_out` the lock's trusted UTC time at `tick`, in seconds since 1970,
@@ -418,13 +414,13 @@ pub unsafe extern "C" fn doorkey_lock_door_event(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn doorkey_lock_trusted_now(
     lock: *mut doorkey_lock,
-    tick_seconds: u64,
+    tick: u64,
     time_out: *mut u64,
 ) -> doorkey_result {
     let call = |l: &mut doorkey_lock| {
         // SAFETY: the caller's contract for `time_out`.
         let time_out = unsafe { object(time_out) }?;
-        let now = l.lock.trusted_now(tick(tick_seconds));
+        let now = l.lock.trusted_now(to_tick(tick));
         *time_out = now.map_or(0, crate::unix_seconds);
         now.map(|_| ()).ok_or(doorkey_result::ClockUntrusted)
     };
@@ -463,4 +459,82 @@ pub unsafe extern "C" fn doorkey_lock_state(
     };
     // SAFETY: the caller's contract for `lock`.
     unsafe { with_lock(lock, call) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::doorkey_region;
+    use core::ffi::c_int;
+
+    unsafe extern "C" fn read(
+        _: *mut c_void,
+        _: doorkey_region,
+        _: usize,
+        buf: *mut u8,
+        len: usize,
+    ) -> c_int {
+        // SAFETY: the lock passes `len` writable bytes.
+        unsafe { core::ptr::write_bytes(buf, 0xFF, len) };
+        0
+    }
+    unsafe extern "C" fn erase(_: *mut c_void, _: doorkey_region) -> c_int {
+        0
+    }
+    unsafe extern "C" fn write(
+        _: *mut c_void,
+        _: doorkey_region,
+        _: usize,
+        _: *const u8,
+        _: usize,
+    ) -> c_int {
+        0
+    }
+    unsafe extern "C" fn random(_: *mut c_void, buf: *mut u8, len: usize) {
+        // SAFETY: the lock passes `len` writable bytes.
+        unsafe { core::ptr::write_bytes(buf, 7, len) };
+    }
+
+    /// A panic inside a call comes back as `DOORKEY_RESULT_PANIC`, and the lock it happened in
+    /// refuses every later call rather than run on memory the panic may have left half-written.
+    #[test]
+    fn a_panic_poisons_the_lock() {
+        let platform = doorkey_platform {
+            flash_context: core::ptr::null_mut(),
+            flash_region_size: crate::DOORKEY_FLASH_REGION_MIN,
+            flash_read: Some(read),
+            flash_erase: Some(erase),
+            flash_write: Some(write),
+            random_context: core::ptr::null_mut(),
+            random: Some(random),
+            presence_context: core::ptr::null_mut(),
+            confirm_presence: None,
+            log_context: core::ptr::null_mut(),
+            log: None,
+        };
+        let mut memory = std::boxed::Box::new(core::mem::MaybeUninit::<doorkey_lock>::uninit());
+        let mut lock = core::ptr::null_mut();
+        // SAFETY: memory for one lock, a 32-byte seed, a platform and an out-pointer.
+        let made = unsafe {
+            doorkey_lock_init(
+                memory.as_mut_ptr().cast(),
+                doorkey_lock_size(),
+                [2u8; 32].as_ptr(),
+                &platform,
+                &mut lock,
+            )
+        };
+        assert_eq!(made, doorkey_result::Ok);
+        // SAFETY: `lock` was initialized above and no other call uses it.
+        let booted = unsafe { doorkey_lock_boot(lock) };
+        assert_eq!(booted, doorkey_result::NotProvisioned);
+        // SAFETY: as above.
+        let panicked = unsafe { with_lock(lock, |_| panic!("a bug")) };
+        assert_eq!(panicked, doorkey_result::Panic);
+        // SAFETY: as above.
+        let after = unsafe { doorkey_lock_boot(lock) };
+        assert_eq!(after, doorkey_result::Panic);
+        // SAFETY: as above; not used again.
+        unsafe { doorkey_lock_deinit(lock) };
+    }
 }
