@@ -761,6 +761,7 @@ static void test_errors(void) {
     doorkey_command hello = command(DOORKEY_COMMAND_KIND_HELLO, NULL, 0);
     doorkey_command bogus = command(42, NULL, 0);
     doorkey_command no_data = command(DOORKEY_COMMAND_KIND_TIME, NULL, 5);
+    uint8_t chain[8] = {0};
     len = sizeof buf;
     EXPECT(doorkey_phone_open_anonymous(v.memory, doorkey_phone_size(), challenge,
                                         challenge_len, r.lock_id, &bogus, random_fill,
@@ -782,6 +783,38 @@ static void test_errors(void) {
                                         challenge_len, NULL, &hello, random_fill, &r.phone_rng,
                                         buf, &len, &phone),
            DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_phone_open_anonymous(v.memory, doorkey_phone_size(), NULL, challenge_len,
+                                        r.lock_id, &hello, random_fill, &r.phone_rng, buf, &len,
+                                        &phone),
+           DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_phone_open_anonymous(v.memory, doorkey_phone_size(), challenge,
+                                        challenge_len, r.lock_id, NULL, random_fill,
+                                        &r.phone_rng, buf, &len, &phone),
+           DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_phone_open_anonymous(NULL, doorkey_phone_size(), challenge, challenge_len,
+                                        r.lock_id, &hello, random_fill, &r.phone_rng, buf, &len,
+                                        &phone),
+           DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_phone_open_anonymous((uint8_t *)v.memory + 1, doorkey_phone_size(), challenge,
+                                        challenge_len, r.lock_id, &hello, random_fill,
+                                        &r.phone_rng, buf, &len, &phone),
+           DOORKEY_RESULT_INVALID_ARGUMENT);
+    EXPECT(doorkey_phone_open_anonymous(v.memory, doorkey_phone_size(), challenge,
+                                        challenge_len, r.lock_id, &hello, random_fill,
+                                        &r.phone_rng, NULL, &len, &phone),
+           DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_phone_open_anonymous(v.memory, doorkey_phone_size(), challenge,
+                                        challenge_len, r.lock_id, &hello, random_fill,
+                                        &r.phone_rng, buf, NULL, &phone),
+           DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_phone_open_anonymous(v.memory, doorkey_phone_size(), challenge,
+                                        challenge_len, r.lock_id, &hello, random_fill,
+                                        &r.phone_rng, buf, &len, NULL),
+           DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_phone_open(v.memory, doorkey_phone_size(), challenge, challenge_len, chain,
+                              sizeof chain, NULL, &hello, random_fill, &r.phone_rng, buf, &len,
+                              &phone),
+           DOORKEY_RESULT_NULL_ARGUMENT);
     uint8_t other_id[16] = {9};
     EXPECT(doorkey_phone_open_anonymous(v.memory, doorkey_phone_size(), challenge,
                                         challenge_len, other_id, &hello, random_fill,
@@ -793,7 +826,6 @@ static void test_errors(void) {
                                         &r.phone_rng, buf, &len, &phone),
            DOORKEY_RESULT_BUFFER_TOO_SMALL);
     CHECK(phone == NULL && len == 0);
-    uint8_t chain[8] = {0};
     len = sizeof buf;
     EXPECT(doorkey_phone_open(v.memory, doorkey_phone_size(), challenge, challenge_len, chain,
                               sizeof chain, COURIER_SEED, &hello, random_fill, &r.phone_rng,
@@ -810,6 +842,13 @@ static void test_errors(void) {
     EXPECT(doorkey_phone_command(NULL, &hello, buf, &len), DOORKEY_RESULT_NULL_ARGUMENT);
     EXPECT(doorkey_phone_command(v.phone, NULL, buf, &len), DOORKEY_RESULT_NULL_ARGUMENT);
     EXPECT(doorkey_phone_command(v.phone, &bogus, buf, &len), DOORKEY_RESULT_INVALID_ARGUMENT);
+    len = DOORKEY_MAX_MESSAGE_LEN - 1;
+    EXPECT(doorkey_phone_command(v.phone, &hello, buf, &len), DOORKEY_RESULT_BUFFER_TOO_SMALL);
+    CHECK(len == 0);
+    len = sizeof buf;
+    EXPECT(doorkey_phone_command(v.phone, &hello, NULL, &len), DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_phone_command(v.phone, &hello, buf, NULL), DOORKEY_RESULT_NULL_ARGUMENT);
+    doorkey_phone_deinit(NULL);
     doorkey_reply answer;
     EXPECT(doorkey_phone_reply(NULL, buf, 10, &answer), DOORKEY_RESULT_NULL_ARGUMENT);
     EXPECT(doorkey_phone_reply(v.phone, NULL, 10, &answer), DOORKEY_RESULT_NULL_ARGUMENT);
