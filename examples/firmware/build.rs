@@ -157,6 +157,11 @@ fn generate(dir: &Path) {
     o.array("LOCK_KEY_SEED", &LOCK_KEY_SEED);
     o.array("OWNER_PUBLIC", &owner.public_key().0);
     o.array("LOCK_RNG_SEED", &LOCK_RNG_SEED);
+    // The same generator's first bytes, for the C firmware (ffi/firmware), whose platform
+    // random callback replays them: the lock draws them in this order.
+    let mut stream = [0u8; 256];
+    rand_core::Rng::fill_bytes(&mut ChaCha20Rng::from_seed(LOCK_RNG_SEED), &mut stream);
+    o.blob("LOCK_RNG_STREAM", &stream);
     for (name, tick) in [
         ("TICK_ANCHOR", TICK_ANCHOR),
         ("TICK_OPEN", TICK_OPEN),
