@@ -223,6 +223,61 @@ mod tests {
         }
     }
 
+    /// The identity point's encoding: small order, and a valid point.
+    const IDENTITY: [u8; 32] = {
+        let mut b = [0u8; 32];
+        b[0] = 1;
+        b
+    };
+
+    #[test]
+    fn a_small_order_key_is_refused_even_when_the_equation_holds() {
+        // A = identity: [k]A vanishes, so any R = [s]B satisfies [s]B = R + [k]A.
+        let s = Scalar::from_bytes_mod_order([9; 32]);
+        let r = (ED25519_BASEPOINT_POINT * s).compress().to_bytes();
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(&r);
+        sig[32..].copy_from_slice(s.as_bytes());
+        let lax = -decode_point(&IDENTITY).unwrap();
+        let k = scalar(reduce(&sha512(&[&r, &IDENTITY, b"m"], &[]))).unwrap();
+        let holds = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &lax, &s);
+        assert_eq!(
+            holds.compress().to_bytes(),
+            r,
+            "the equation alone accepts it"
+        );
+        assert_eq!(verify(&IDENTITY, b"m", &[], &sig), Err(Error::Crypto));
+    }
+
+    #[test]
+    fn a_small_order_r_is_refused_even_when_the_key_holder_makes_the_equation_hold() {
+        // R = identity and S = k * a: [S]B = [k]A = R + [k]A, a signature only the key's
+        // holder can make, and one strict verification refuses.
+        let seed = [3; 32];
+        let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+        let expanded = sha512(&[&seed], &[]);
+        let mut a = [0u8; 32];
+        a.copy_from_slice(&expanded[..32]);
+        a[0] &= 248;
+        a[31] &= 127;
+        a[31] |= 64;
+        let k = reduce(&sha512(&[&IDENTITY, &public, b"m"], &[]));
+        let s = mul_add(&k, &a, &[0; 32]);
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(&IDENTITY);
+        sig[32..].copy_from_slice(&s);
+        let big_a = decode_point(&public).unwrap();
+        let k = scalar(k).unwrap();
+        let holds =
+            EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &-big_a, &scalar(s).unwrap());
+        assert_eq!(
+            holds.compress().to_bytes(),
+            IDENTITY,
+            "the equation alone accepts it"
+        );
+        assert_eq!(verify(&public, b"m", &[], &sig), Err(Error::Crypto));
+    }
+
     proptest! {
         #[test]
         fn reduction_matches_curve25519_dalek(wide in proptest::array::uniform32(any::<u8>())
