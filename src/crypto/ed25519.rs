@@ -2,10 +2,14 @@
 //! scalar arithmetic modulo the group order done here in a few small loops.
 //!
 //! Why not `ed25519_dalek::SigningKey::sign` and `VerifyingKey::verify_strict`: their scalar
-//! code is three fully unrolled 29-bit Montgomery multipliers, about 9 KB of a lock's flash.
+//! code is four fully unrolled 29-bit Montgomery multiplications, about 12 KB of a lock's flash.
 //! Reducing a 512-bit hash modulo the group order needs only the schoolbook loop below
 //! (TweetNaCl's `modL`), and a lock's signatures and verifications spend all but a few
-//! thousandths of their time in the curve arithmetic, which stays curve25519-dalek's.
+//! thousandths of their time in the curve arithmetic, which stays curve25519-dalek's. Scalars
+//! reach the curve through `Scalar::from_bits` (curve25519-dalek's `legacy_compatibility`),
+//! which takes bytes as they are: every value given to it here is below the group order, either
+//! reduced by [`reduce`] or checked by [`is_canonical`], and is used only for point
+//! multiplication, the use that function is documented for.
 //!
 //! Semantics are ed25519-dalek's, byte for byte: signatures are identical to
 //! `SigningKey::sign`, and `verify` accepts exactly what `VerifyingKey::verify_strict` accepts
@@ -94,9 +98,30 @@ fn sha512(head: &[&[u8]], tail: &[&[u8]]) -> Zeroizing<[u8; 64]> {
     Zeroizing::new(h.finalize().into())
 }
 
-/// The scalar of canonical bytes `s`, or `None` if `s` is not below L.
-fn scalar(s: [u8; 32]) -> Option<Scalar> {
-    Scalar::from_canonical_bytes(s).into()
+/// Whether the little-endian `s` is below L: a canonical scalar. Variable time: it only ever
+/// sees a signature's public S.
+fn is_canonical(s: &[u8; 32]) -> bool {
+    for (b, l) in s.iter().zip(L).rev() {
+        // L's bytes are below 256.
+        let l = l as u8;
+        if *b != l {
+            return *b < l;
+        }
+    }
+    false
+}
+
+/// The scalar of `s`, which the caller has reduced or checked to be below L.
+fn scalar(s: [u8; 32]) -> Scalar {
+    Scalar::from_bits(s)
+}
+
+/// The public key of the secret `seed`: its clamped SHA-512 half times the base point.
+pub(crate) fn public_key(seed: &[u8; 32]) -> [u8; 32] {
+    let expanded = sha512(&[seed], &[]);
+    let mut lower = Zeroizing::new([0u8; 32]);
+    lower.copy_from_slice(&expanded[..32]);
+    EdwardsPoint::mul_base_clamped(*lower).compress().to_bytes()
 }
 
 /// RFC 8032 signature by the key whose 32-byte secret is `seed` and public key `public`,
@@ -109,9 +134,7 @@ pub(crate) fn sign(seed: &[u8; 32], public: &[u8; 32], message: &[u8]) -> Result
     a[31] &= 127;
     a[31] |= 64;
     let r = Zeroizing::new(reduce(&sha512(&[&expanded[32..], message], &[])));
-    let big_r = (ED25519_BASEPOINT_POINT * scalar(*r).ok_or(Error::Crypto)?)
-        .compress()
-        .to_bytes();
+    let big_r = (ED25519_BASEPOINT_POINT * scalar(*r)).compress().to_bytes();
     let k = reduce(&sha512(&[&big_r, public, message], &[]));
     let s = mul_add(&k, &a, &r);
     let mut sig = [0u8; 64];
@@ -131,14 +154,16 @@ pub(crate) fn verify(
 ) -> Result<()> {
     let (r_bytes, s_bytes) = sig.split_at(32);
     let s_bytes: [u8; 32] = s_bytes.try_into().map_err(|_| Error::Crypto)?;
-    let s = scalar(s_bytes).ok_or(Error::Crypto)?;
+    if !is_canonical(&s_bytes) {
+        return Err(Error::Crypto);
+    }
+    let s = scalar(s_bytes);
     let a = decode_point(public)?;
     let r = decode_point(r_bytes)?;
     if a.is_small_order() || r.is_small_order() {
         return Err(Error::Crypto);
     }
-    let k = reduce(&sha512(&[r_bytes, public, label], parts));
-    let k = scalar(k).ok_or(Error::Crypto)?;
+    let k = scalar(reduce(&sha512(&[r_bytes, public, label], parts)));
     let expected = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &-a, &s);
     if expected == r {
         Ok(())
@@ -187,6 +212,40 @@ mod tests {
         }
         assert_eq!(reduce(&l), [0; 32]);
         assert_eq!(reduce(&l_plus_1)[0], 1);
+    }
+
+    #[test]
+    fn canonical_means_below_the_group_order() {
+        let mut l = [0u8; 32];
+        for (o, v) in l.iter_mut().zip(L) {
+            *o = v as u8;
+        }
+        let mut below = l;
+        below[0] -= 1;
+        let mut high = [0u8; 32];
+        high[31] = 0x10;
+        for (s, want) in [
+            ([0; 32], true),
+            (below, true),
+            (l, false),
+            ([0xff; 32], false),
+        ] {
+            assert_eq!(is_canonical(&s), want, "{s:02x?}");
+            assert_eq!(bool::from(Scalar::from_canonical_bytes(s).is_some()), want);
+        }
+        // Equal top bytes decide on the first lower byte that differs.
+        let mut above = l;
+        above[5] += 1;
+        assert!(!is_canonical(&above));
+        assert!(is_canonical(&high), "2^252 is below L");
+    }
+
+    #[test]
+    fn public_keys_are_ed25519_daleks() {
+        for seed in [[0u8; 32], [1; 32], [0xff; 32], [0x5a; 32]] {
+            let theirs = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+            assert_eq!(public_key(&seed), theirs);
+        }
     }
 
     #[test]
@@ -239,7 +298,7 @@ mod tests {
         sig[..32].copy_from_slice(&r);
         sig[32..].copy_from_slice(s.as_bytes());
         let lax = -decode_point(&IDENTITY).unwrap();
-        let k = scalar(reduce(&sha512(&[&r, &IDENTITY, b"m"], &[]))).unwrap();
+        let k = scalar(reduce(&sha512(&[&r, &IDENTITY, b"m"], &[])));
         let holds = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &lax, &s);
         assert_eq!(
             holds.compress().to_bytes(),
@@ -267,9 +326,8 @@ mod tests {
         sig[..32].copy_from_slice(&IDENTITY);
         sig[32..].copy_from_slice(&s);
         let big_a = decode_point(&public).unwrap();
-        let k = scalar(k).unwrap();
         let holds =
-            EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &-big_a, &scalar(s).unwrap());
+            EdwardsPoint::vartime_double_scalar_mul_basepoint(&scalar(k), &-big_a, &scalar(s));
         assert_eq!(
             holds.compress().to_bytes(),
             IDENTITY,

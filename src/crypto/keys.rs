@@ -1,7 +1,7 @@
 use crate::Rng;
 use crate::error::{Error, Result};
 use core::fmt;
-use ed25519_dalek::{SigningKey, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -151,8 +151,8 @@ impl<T: Signer + ?Sized> Signer for alloc::sync::Arc<T> {
 /// An Ed25519 secret key held in memory: zeroized on drop, never printed, compared in
 /// constant time.
 pub struct SecretKey {
-    // `SigningKey` wipes its secret scalar and seed on drop.
-    inner: SigningKey,
+    /// The RFC 8032 secret key, wiped on drop.
+    seed: Zeroizing<[u8; 32]>,
     public: PublicKey,
 }
 
@@ -170,14 +170,15 @@ impl SecretKey {
 
     /// Rebuilds a key from its 32-byte seed (RFC 8032 secret key).
     pub fn from_seed(seed: &[u8; 32]) -> SecretKey {
-        let inner = SigningKey::from_bytes(seed);
-        let public = PublicKey(inner.verifying_key().to_bytes());
-        SecretKey { inner, public }
+        SecretKey {
+            seed: Zeroizing::new(*seed),
+            public: PublicKey(super::ed25519::public_key(seed)),
+        }
     }
 
     /// The 32-byte seed, for sealing into storage; wiped when the caller drops it.
     pub fn to_seed(&self) -> Zeroizing<[u8; 32]> {
-        Zeroizing::new(self.inner.to_bytes())
+        self.seed.clone()
     }
 }
 
@@ -191,14 +192,13 @@ impl Signer for SecretKey {
         if super::fuzzing::active() {
             return Ok(super::fuzzing::sign(&self.public, message));
         }
-        let seed = Zeroizing::new(self.inner.to_bytes());
-        super::ed25519::sign(&seed, &self.public.0, message).map(Signature)
+        super::ed25519::sign(&self.seed, &self.public.0, message).map(Signature)
     }
 }
 
 impl PartialEq for SecretKey {
     fn eq(&self, other: &Self) -> bool {
-        self.inner.as_bytes().ct_eq(other.inner.as_bytes()).into()
+        self.seed.ct_eq(&*other.seed).into()
     }
 }
 
