@@ -89,8 +89,8 @@ use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
 use crate::error::{Error, Result};
 use crate::receipt::{Ack, Event, Head, SEALED_PREFIX, SESSION_ID_LEN, Who, seal};
 use crate::session::{
-    Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, ReasonCode, Reply, SESSION_LIFETIME,
-    challenge_digest, split_sealed, transcript, write_sealed_header,
+    Challenge, Command, MAX_CHALLENGE_BYTES, NONCE_LEN, OPEN_CLEAR_LEN, Proof, ReasonCode, Reply,
+    SESSION_LIFETIME, challenge_digest, split_sealed, transcript, write_sealed_header,
 };
 use crate::time::{Seconds, Tick, UnixTime};
 use crate::wire::{self, Bounded, Kind};
@@ -223,6 +223,16 @@ struct Pending {
     issued: Tick,
 }
 
+/// A challenge signed ahead of a phone's connection, held in RAM only (a reboot voids it).
+struct Prepared {
+    /// Its pending entry; the issue tick is set when it is handed out.
+    pending: Pending,
+    /// The clock state it advertises: handed out only while the lock's still matches.
+    clock_trusted: bool,
+    len: usize,
+    message: [u8; MAX_CHALLENGE_BYTES],
+}
+
 struct Session {
     keys: SessionKeys,
     nonce: [u8; NONCE_LEN],
@@ -248,6 +258,7 @@ pub struct Lock<S: Storage> {
     state: LockState,
     storage: S,
     pending: [Option<Pending>; MAX_PENDING],
+    prepared: Option<Prepared>,
     session: Option<Session>,
     /// The chain of the session's grant as verified at the open: every command that moves
     /// the bolt checks its rules again, against the state of that moment. Kept out of the
@@ -295,6 +306,7 @@ impl<S: Storage> Lock<S> {
             identity,
             storage,
             pending: [const { None }; MAX_PENDING],
+            prepared: None,
             session: None,
             chain: [0; MAX_CHAIN_BYTES],
             anchor: None,
@@ -435,11 +447,12 @@ impl<S: Storage> Lock<S> {
         result
     }
 
-    /// Drops every challenge, session and time anchor, and stops the lock until it has
-    /// (re)started.
+    /// Drops every challenge (prepared ones too), session and time anchor, and stops the lock
+    /// until it has (re)started.
     fn forget_sessions(&mut self) {
         self.failed = true;
         self.pending = [const { None }; MAX_PENDING];
+        self.prepared = None;
         self.session = None;
         self.anchor = None;
     }
@@ -479,7 +492,10 @@ impl<S: Storage> Lock<S> {
         Some((utc + elapsed).max(self.state.high_water))
     }
 
-    /// Writes a fresh signed challenge into `out` (call when a phone connects).
+    /// Writes a signed challenge into `out` (call when a phone connects): the one
+    /// [`Lock::prepare_challenge`] made, if any and it still advertises the lock's state,
+    /// otherwise a fresh one. Either way it is answerable once, for the challenge lifetime
+    /// counted from `tick`.
     ///
     /// ```
     /// use doorkey::phone::inspect_challenge;
@@ -511,6 +527,70 @@ impl<S: Storage> Lock<S> {
         if self.failed {
             return Err(Error::Storage);
         }
+        let clock_trusted = self.trusted_now(tick).is_some();
+        let (len, mut pending) = match self.prepared.take() {
+            Some(p) if p.clock_trusted == clock_trusted => {
+                let message = p.message.get(..p.len).ok_or(Error::BufferTooSmall)?;
+                wire::put_bytes(out, 0, message)?;
+                (p.len, p.pending)
+            }
+            _ => self.sign_challenge(clock_trusted, rng, out)?,
+        };
+        pending.issued = tick;
+        *pending_slot(&mut self.pending) = Some(pending);
+        Ok(len)
+    }
+
+    /// Signs the next challenge ahead of time (call while idle), so that
+    /// [`Lock::challenge`] only copies it out when a phone connects: the key generation and
+    /// the signature leave the time from connection to decision. Kept in RAM only, replacing
+    /// any prepared before; [`Lock::challenge`] signs afresh instead if the clock's trust has
+    /// changed since.
+    ///
+    /// ```
+    /// # use chacha20::ChaCha20Rng;
+    /// # use doorkey::crypto::{SecretKey, Signer};
+    /// # use doorkey::lock::{Lock, MemoryStorage};
+    /// # use doorkey::time::Tick;
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// # let owner = SecretKey::from_seed(&[1; 32]).public_key();
+    /// # let mut lock = Lock::install(SecretKey::from_seed(&[2; 32]), owner, MemoryStorage::<4096>::new())?;
+    /// lock.prepare_challenge(Tick::from_secs(10), &mut rng)?; // idle: sign ahead
+    /// let mut challenge = [0u8; 256];
+    /// // A phone connects a minute later: the prepared challenge goes out, its lifetime
+    /// // starting now.
+    /// let n = lock.challenge(Tick::from_secs(70), &mut rng, &mut challenge)?;
+    /// # assert!(n > 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn prepare_challenge<R: Rng + ?Sized>(&mut self, tick: Tick, rng: &mut R) -> Result<()> {
+        if self.failed {
+            return Err(Error::Storage);
+        }
+        self.prepared = None;
+        let clock_trusted = self.trusted_now(tick).is_some();
+        let mut message = [0u8; MAX_CHALLENGE_BYTES];
+        let (len, pending) = self.sign_challenge(clock_trusted, rng, &mut message)?;
+        self.prepared = Some(Prepared {
+            pending,
+            clock_trusted,
+            len,
+            message,
+        });
+        Ok(())
+    }
+
+    /// Draws a nonce and an ephemeral key and writes the signed challenge into `out`; the
+    /// pending entry's issue tick is the caller's to set.
+    fn sign_challenge<R: Rng + ?Sized>(
+        &self,
+        clock_trusted: bool,
+        rng: &mut R,
+        out: &mut [u8],
+    ) -> Result<(usize, Pending)> {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
         let (secret, ephemeral) = Ephemeral::generate(rng);
@@ -518,7 +598,7 @@ impl<S: Storage> Lock<S> {
             lock_key: self.identity.public_key(),
             nonce,
             ephemeral,
-            clock_trusted: self.trusted_now(tick).is_some(),
+            clock_trusted,
         };
         let len = encode_signed(
             out,
@@ -528,13 +608,13 @@ impl<S: Storage> Lock<S> {
             &self.identity,
         )?;
         let digest = challenge_digest(out.get(..len).ok_or(Error::BufferTooSmall)?);
-        *pending_slot(&mut self.pending) = Some(Pending {
+        let pending = Pending {
             nonce,
             secret,
             digest,
-            issued: tick,
-        });
-        Ok(len)
+            issued: Tick::BOOT,
+        };
+        Ok((len, pending))
     }
 
     /// Handles one message from a phone, decrypting `input` in place and writing any reply
