@@ -729,23 +729,30 @@ impl<S: Storage, const N: usize> Lock<S, N> {
         if self.failed {
             return Err(Error::Storage);
         }
-        match input.get(1).copied() {
-            Some(k) if k == Kind::Open as u8 => self.handle_open(tick, input, out, presence),
-            Some(k) if k == Kind::Command as u8 => self.handle_command(tick, input, out, presence),
-            Some(_) => Err(wire::split_header(input, Kind::Open)
-                .err()
-                .unwrap_or(Error::UnexpectedKind)),
-            None => Err(Error::Truncated),
-        }
+        // An open, or a retry of one in its session, is served from this one call site, so its
+        // processing shares one stack frame with the message handling.
+        let (mut session, plain) = match input.get(1).copied() {
+            Some(k) if k == Kind::Open as u8 => self.handle_open(tick, input)?,
+            Some(k) if k == Kind::Command as u8 => {
+                match self.handle_command(tick, input, out, presence)? {
+                    Step::Done(outcome) => return Ok(outcome),
+                    Step::Retry(plain) => (self.session.take().ok_or(Error::Misuse)?, plain),
+                }
+            }
+            Some(_) => {
+                return Err(wire::split_header(input, Kind::Open)
+                    .err()
+                    .unwrap_or(Error::UnexpectedKind));
+            }
+            None => return Err(Error::Truncated),
+        };
+        let (result, close) = self.serve(tick, &mut session, plain, presence);
+        self.finish(session, tick, result, out, close)
     }
 
-    fn handle_open<P: Presence + ?Sized>(
-        &mut self,
-        tick: Tick,
-        input: &mut [u8],
-        out: &mut [u8],
-        presence: &mut P,
-    ) -> Result<Outcome> {
+    /// Authenticates an open and starts its session; returns the session and the plaintext
+    /// to serve.
+    fn handle_open<'a>(&mut self, tick: Tick, input: &'a mut [u8]) -> Result<(Session, &'a [u8])> {
         if input.len() > crate::session::MAX_MESSAGE_BYTES {
             return Err(Error::Oversize);
         }
@@ -782,19 +789,20 @@ impl<S: Storage, const N: usize> Lock<S, N> {
             sent: 0,
             opened: tick,
         };
-        self.serve(tick, session, plain, out, presence)
+        Ok((session, plain))
     }
 
     /// Runs an open's plaintext, a command and an optional proof: from the open itself, or
-    /// from the [`Command::Retry`] that follows [`Reply::NeedChain`].
+    /// from the [`Command::Retry`] that follows [`Reply::NeedChain`]. Returns the answer and
+    /// whether it ends the session (a refused proof does), for [`Lock::finish`]; the session
+    /// stays with the caller, so it is never copied into this frame.
     fn serve<P: Presence + ?Sized>(
         &mut self,
         tick: Tick,
-        mut session: Session,
+        session: &mut Session,
         plain: &[u8],
-        out: &mut [u8],
         presence: &mut P,
-    ) -> Result<Outcome> {
+    ) -> (Result<(Answer, Action)>, bool) {
         let parsed = wire::take::<Command<'_>>(plain).and_then(|(command, rest)| {
             let command_bytes = plain
                 .get(..plain.len() - rest.len())
@@ -804,7 +812,7 @@ impl<S: Storage, const N: usize> Lock<S, N> {
         });
         let (command, command_bytes, proof) = match parsed {
             Ok(p) => p,
-            Err(e) => return self.finish(session, tick, Err(e), out, true),
+            Err(e) => return (Err(e), true),
         };
         // The whole chain goes into the chain buffer first, rebuilt from held links if it
         // names them; if it names links the lock no longer holds, nothing runs: the phone
@@ -815,41 +823,41 @@ impl<S: Storage, const N: usize> Lock<S, N> {
                 Ok(Some((len, verified))) => (session.chain, held) = (len, verified),
                 Ok(None) => {
                     session.retry = true;
-                    let answer = Ok((Answer::Reply(Reply::NeedChain), Action::None));
-                    return self.finish(session, tick, answer, out, false);
+                    return (Ok((Answer::Reply(Reply::NeedChain), Action::None)), false);
                 }
-                Err(e) => return self.finish(session, tick, Err(e), out, true),
+                Err(e) => return (Err(e), true),
             }
         }
         // Self-authenticating commands go first, so a phone can bring the time anchor its
         // time-bounded credential needs in the same message.
-        let early = self.administer(tick, &mut session, command);
+        let early = self.administer(tick, session, command);
         if let Some(proof) = proof {
-            match self.verify_proof(tick, &session, command_bytes, held, &proof) {
+            match self.verify_proof(tick, session, command_bytes, held, &proof) {
                 Ok(grant) => {
                     if held.is_none() {
-                        self.keep_links(&session, &grant.owner);
+                        self.keep_links(session, &grant.owner);
                     }
                     session.grant = Some(grant);
                 }
                 Err((e, who)) => {
                     session.claimed = who;
-                    return self.finish(session, tick, Err(e), out, true);
+                    return (Err(e), true);
                 }
             }
         }
         let result = match early {
             Some(r) => r,
-            None => self.execute(tick, &session, command, presence),
+            None => self.execute(tick, session, command, presence),
         };
-        self.finish(session, tick, result, out, false)
+        (result, false)
     }
 
     /// Puts the whole chain of a proof into the chain buffer: copied, or rebuilt from the
     /// held links a short form names and the links it carries. Returns its length and, for
     /// a rebuilt chain, the owner and how many leading links were held; `None` when the lock
-    /// does not hold the links named.
+    /// does not hold the links named. Out of line, off the frame that verifies the proof.
     #[allow(clippy::type_complexity)]
+    #[inline(never)]
     fn hold_chain(&mut self, chain: &[u8]) -> Result<Option<(usize, Option<(PublicKey, usize)>)>> {
         match ShortChain::decode(chain) {
             None => {
@@ -869,7 +877,9 @@ impl<S: Storage, const N: usize> Lock<S, N> {
         }
     }
 
-    /// After a whole chain verified: keeps its links before the leaf.
+    /// After a whole chain verified: keeps its links before the leaf. Out of line: its decoded
+    /// chain never sits in the frame that verifies.
+    #[inline(never)]
     fn keep_links(&mut self, session: &Session, owner: &PublicKey) {
         let chain = self.chain.get(..session.chain).unwrap_or_default();
         if let Ok(decoded) = UnverifiedChain::decode(chain)
@@ -879,13 +889,13 @@ impl<S: Storage, const N: usize> Lock<S, N> {
         }
     }
 
-    fn handle_command<P: Presence + ?Sized>(
+    fn handle_command<'a, P: Presence + ?Sized>(
         &mut self,
         tick: Tick,
-        input: &mut [u8],
+        input: &'a mut [u8],
         out: &mut [u8],
         presence: &mut P,
-    ) -> Result<Outcome> {
+    ) -> Result<Step<'a>> {
         let (counter, aad, sealed) = split_sealed(input, Kind::Command)?;
         let mut session = self.session.take().ok_or(Error::UnexpectedMessage)?;
         if tick
@@ -906,10 +916,12 @@ impl<S: Storage, const N: usize> Lock<S, N> {
             }
         };
         session.received = counter;
+        let plain: &'a [u8] = plain;
         let result = match wire::take_all::<Command<'_>>(plain) {
             Ok(Command::Retry(open)) if session.retry => {
                 session.retry = false;
-                return self.serve(tick, session, open, out, presence);
+                self.session = Some(session);
+                return Ok(Step::Retry(open));
             }
             Ok(command) => match self.administer(tick, &mut session, command) {
                 Some(r) => r,
@@ -918,6 +930,7 @@ impl<S: Storage, const N: usize> Lock<S, N> {
             Err(e) => Err(e),
         };
         self.finish(session, tick, result, out, false)
+            .map(Step::Done)
     }
 
     /// Time anchors and configuration updates: signed by their authors, so any session may
@@ -1366,6 +1379,12 @@ fn signed_by_owner(e: Error) -> bool {
             | Error::Oversize
             | Error::Malformed
     )
+}
+
+/// Where a command leads: answered, or a retried open to serve in the open session.
+enum Step<'a> {
+    Done(Outcome),
+    Retry(&'a [u8]),
 }
 
 /// What the lock answers before sealing: a plain reply, or a receipt bundle built into the
