@@ -262,6 +262,9 @@ impl Run {
             // The short form named links the lock dropped since its challenge (spec 22.2):
             // the phone resends the command with the whole chain, in the same session.
             assert_eq!(o.action, Action::None, "NeedChain actuated: {o:?}");
+            if trace() {
+                eprintln!("    phone read NeedChain: retry with the whole chain");
+            }
             let mut msg = [0u8; OUT_LEN];
             let n = phone
                 .retry(&courier_credential(), command, &mut msg)

@@ -21,21 +21,18 @@ struct Entry {
     count: u8,
     len: u16,
     links: [u8; MAX_CACHED_BYTES],
-    /// When it was last used, on the cache's own counter: the least recent is evicted.
-    used: u32,
 }
 
-/// Up to `N` verified runs of links, least recently used evicted first. RAM only.
+/// Up to `N` verified runs of links, the most recently used first: the last is evicted.
+/// RAM only.
 pub(crate) struct LinkCache<const N: usize> {
     entries: [Option<Entry>; N],
-    clock: u32,
 }
 
 impl<const N: usize> LinkCache<N> {
     pub(crate) const fn new() -> LinkCache<N> {
         LinkCache {
             entries: [const { None }; N],
-            clock: 0,
         }
     }
 
@@ -44,47 +41,52 @@ impl<const N: usize> LinkCache<N> {
         self.entries = [const { None }; N];
     }
 
-    fn tick(&mut self) -> u32 {
-        self.clock = self.clock.wrapping_add(1);
-        self.clock
+    /// Moves the entry at `at` (or, past the end, the last one, which is dropped for a new
+    /// entry) to the front, shifting the more recently used ones back by one. Out of line:
+    /// one copy of the swaps.
+    #[inline(never)]
+    fn make_recent(&mut self, at: usize) {
+        for i in (1..=at.min(N.saturating_sub(1))).rev() {
+            self.entries.swap(i, i - 1);
+        }
+    }
+
+    /// The index of the entry with this reference.
+    fn find(&self, reference: &ChainRef) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| e.as_ref().is_some_and(|e| e.reference == *reference))
     }
 
     /// Keeps `links` (the first `count` links of a chain whose signatures `owner` and its
-    /// delegates made, as verified just now) in place of the least recently used entry, or
-    /// marks them used if already kept. Runs longer than [`MAX_CACHED_BYTES`] are not kept.
+    /// delegates made, as verified just now) as the most recently used entry, in place of the
+    /// least recently used one if none is free. Runs longer than [`MAX_CACHED_BYTES`] are not
+    /// kept.
     pub(crate) fn insert(&mut self, owner: PublicKey, count: usize, links: &[u8]) {
         let (Ok(count), Ok(len)) = (u8::try_from(count), u16::try_from(links.len())) else {
             return;
         };
+        let reference = ChainRef::of(links);
+        let at = self.find(&reference).unwrap_or(N);
+        self.make_recent(at);
+        let Some(slot) = self.entries.first_mut() else {
+            return;
+        };
+        if at < N {
+            return;
+        }
         let mut bytes = [0u8; MAX_CACHED_BYTES];
         let Some(held) = bytes.get_mut(..links.len()) else {
             return;
         };
         held.copy_from_slice(links);
-        let reference = ChainRef::of(links);
-        let used = self.tick();
-        if let Some(e) = self.find(&reference) {
-            e.used = used;
-            return;
-        }
-        let age = |e: &Option<Entry>| e.as_ref().map_or(u32::MAX, |e| used.wrapping_sub(e.used));
-        if let Some(slot) = self.entries.iter_mut().max_by_key(|e| age(e)) {
-            *slot = Some(Entry {
-                reference,
-                owner,
-                count,
-                len,
-                links: bytes,
-                used,
-            });
-        }
-    }
-
-    fn find(&mut self, reference: &ChainRef) -> Option<&mut Entry> {
-        self.entries
-            .iter_mut()
-            .flatten()
-            .find(|e| e.reference == *reference)
+        *slot = Some(Entry {
+            reference,
+            owner,
+            count,
+            len,
+            links: bytes,
+        });
     }
 
     /// Rebuilds into `out` the whole chain a short form names: the kept links, then the
@@ -97,11 +99,13 @@ impl<const N: usize> LinkCache<N> {
         received: &[u8],
         out: &mut [u8; MAX_CHAIN_BYTES],
     ) -> Result<Option<(usize, PublicKey, usize)>> {
-        let used = self.tick();
-        let Some(e) = self.find(reference) else {
+        let Some(at) = self.find(reference) else {
             return Ok(None);
         };
-        e.used = used;
+        self.make_recent(at);
+        let Some(Some(e)) = self.entries.first() else {
+            return Ok(None);
+        };
         let links = e.links.get(..usize::from(e.len)).ok_or(Error::Malformed)?;
         let total = e.count.checked_add(count).ok_or(Error::ChainLength)?;
         let at = wire::write_header(out, Kind::Chain)?;
@@ -115,24 +119,11 @@ impl<const N: usize> LinkCache<N> {
     /// The references to advertise in a challenge: the most recently used first.
     pub(crate) fn advertised(&self) -> Bounded<ChainRef, MAX_ADVERTISED> {
         let mut out = Bounded::new();
-        let mut newer: Option<u32> = None;
-        for _ in 0..MAX_ADVERTISED {
-            let next = self
-                .entries
-                .iter()
-                .flatten()
-                .map(|e| (self.age(e), e.reference))
-                .filter(|(age, _)| newer.is_none_or(|n| *age > n))
-                .min_by_key(|(age, _)| *age);
-            let Some((age, reference)) = next else { break };
-            newer = Some(age);
-            let _ = out.push(reference);
+        for e in self.entries.iter().flatten() {
+            if out.push(e.reference).is_err() {
+                break;
+            }
         }
         out
-    }
-
-    /// How many uses ago `e` was last used: the most recent is 0.
-    fn age(&self, e: &Entry) -> u32 {
-        self.clock.wrapping_sub(e.used)
     }
 }
