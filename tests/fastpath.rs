@@ -485,6 +485,13 @@ fn the_least_recently_used_run_of_links_is_evicted() {
     assert_eq!(advertised(&mut lock, AT), [refs[0], refs[1]]);
     visit(&mut lock, 2, 4);
     assert_eq!(advertised(&mut lock, AT), [refs[2], refs[0]]);
+    // A chain sent whole although its company's link is held (its challenge was issued before
+    // the lock held it) holds that link once.
+    let early = challenge_n(&mut lock, AT, 5);
+    visit(&mut lock, 1, 6);
+    let v = answer_n(&mut lock, AT, &early, &creds[1], Command::Hello);
+    assert!(v.open > chains[1].len());
+    assert_eq!(advertised(&mut lock, AT), [refs[1], refs[2]]);
     // A lock keeping none advertises none, and every chain travels whole.
     let mut none = timed::<0>(&w);
     let c = challenge_n(&mut none, AT, 5);

@@ -67,12 +67,8 @@ impl<const N: usize> LinkCache<N> {
             return;
         };
         let reference = ChainRef::of(links);
-        let at = self.find(&reference).unwrap_or(N);
-        self.make_recent(at);
-        let Some(slot) = self.entries.first_mut() else {
-            return;
-        };
-        if at < N {
+        if let Some(at) = self.find(&reference) {
+            self.make_recent(at);
             return;
         }
         let mut bytes = [0u8; MAX_CACHED_BYTES];
@@ -80,6 +76,10 @@ impl<const N: usize> LinkCache<N> {
             return;
         };
         held.copy_from_slice(links);
+        self.make_recent(N);
+        let Some(slot) = self.entries.first_mut() else {
+            return;
+        };
         *slot = Some(Entry {
             reference,
             owner,
