@@ -7,7 +7,14 @@
 //! - `session/floor_first_contact`: the primitives that cannot be avoided, alone: one Ed25519
 //!   signature, one X25519 key generation and one agreement, three strict Ed25519
 //!   verifications (two links, one holder signature) including key parsing.
+//!   Every iteration's company link is new to the lock, as at a first contact.
 //! - `session/relock_in_session`: the lock handling a relock in the open session (AEAD only).
+//! - `session/repeat_visit_unlock`: a repeat visit from connection to decision (spec 22): the
+//!   lock hands out a challenge prepared while idle (the preparation is not timed), then takes
+//!   an open whose chain names the company's link the lock holds and carries the leaf alone.
+//! - `session/floor_repeat_visit`: what that visit cannot avoid: one X25519 agreement, two
+//!   strict Ed25519 verifications (the leaf, the holder signature) including key parsing, and
+//!   the AEAD of the open and of the reply.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -30,19 +37,38 @@ fn session(c: &mut Criterion) {
     let chain = company.extend(&w.company, &link).expect("chain");
     let cred = Credential::new(chain.as_bytes(), key(4)).expect("credential");
     let at = tick(10);
+    // Chains through 64 other company links, each new to the lock when its turn comes.
+    let firsts: Vec<Vec<u8>> = (0..64)
+        .map(|_| {
+            let company = w.company_chain();
+            company
+                .extend(&w.company, &link)
+                .expect("chain")
+                .as_bytes()
+                .to_vec()
+        })
+        .collect();
+    let first_creds: Vec<_> = firsts
+        .iter()
+        .map(|c| Credential::new(c, key(4)).expect("credential"))
+        .collect();
 
     let mut g = c.benchmark_group("session");
+    let mut turn = 0;
     g.bench_function("first_contact_unlock", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             let (mut ch, mut open, mut out) = ([0u8; 256], [0u8; 1024], [0u8; 256]);
             for _ in 0..iters {
+                turn = (turn + 1) % first_creds.len();
+                let cred = &first_creds[turn];
                 let start = Instant::now();
                 let n = lock.challenge(at, &mut w.rng, &mut ch).expect("challenge");
                 total += start.elapsed();
                 let (_, m) =
-                    PhoneSession::open(&ch[..n], &cred, Command::Unlock, &mut w.rng, &mut open)
+                    PhoneSession::open(&ch[..n], cred, Command::Unlock, &mut w.rng, &mut open)
                         .expect("open");
+                assert!(m > 400, "the chain goes whole");
                 let start = Instant::now();
                 let o = lock
                     .handle(at, black_box(&mut open[..m]), &mut out)
@@ -82,7 +108,65 @@ fn session(c: &mut Criterion) {
         })
     });
 
+    // The lock now holds the company's link of `cred`.
     let (mut s, _, _, _) = visit(&mut lock, at, &cred, Command::Hello, &mut w.rng);
+    g.bench_function("repeat_visit_unlock", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            let (mut ch, mut open, mut out) = ([0u8; 256], [0u8; 1024], [0u8; 256]);
+            for _ in 0..iters {
+                lock.prepare_challenge(at, &mut w.rng).expect("prepare");
+                let start = Instant::now();
+                let n = lock.challenge(at, &mut w.rng, &mut ch).expect("challenge");
+                total += start.elapsed();
+                let (_, m) =
+                    PhoneSession::open(&ch[..n], &cred, Command::Unlock, &mut w.rng, &mut open)
+                        .expect("open");
+                assert!(m < 350, "the leaf alone");
+                let start = Instant::now();
+                let o = lock
+                    .handle(at, black_box(&mut open[..m]), &mut out)
+                    .expect("handle");
+                total += start.elapsed();
+                assert_eq!(o.action, doorkey::lock::Action::Unlock);
+            }
+            total
+        })
+    });
+
+    let key_bytes = [7u8; 32];
+    let aead =
+        <chacha20poly1305::ChaCha20Poly1305 as chacha20poly1305::KeyInit>::new(&key_bytes.into());
+    let nonce = chacha20poly1305::Nonce::default();
+    g.bench_function("floor_repeat_visit", |b| {
+        use chacha20poly1305::aead::AeadInOut;
+        b.iter_batched(
+            || {
+                // The phone's side, untimed: its sealed open.
+                let mut open = [0x5au8; 255];
+                let tag = aead
+                    .encrypt_inout_detached(&nonce, &[0; 50], (&mut open[..]).into())
+                    .expect("seal");
+                let secret = x25519_dalek::EphemeralSecret::random_from_rng(&mut w.rng);
+                (secret, open, tag, [0u8; 1])
+            },
+            |(secret, mut open, tag, mut reply)| {
+                black_box(secret.diffie_hellman(black_box(&peer)).was_contributory());
+                aead.decrypt_inout_detached(&nonce, &[0; 50], (&mut open[..]).into(), &tag)
+                    .expect("open");
+                for (vk, msg, sig) in &verifications[1..] {
+                    let vk = VerifyingKey::from_bytes(black_box(vk.as_bytes())).expect("key");
+                    vk.verify_strict(black_box(msg), sig).expect("verify");
+                }
+                black_box(
+                    aead.encrypt_inout_detached(&nonce, &[0; 6], (&mut reply[..]).into())
+                        .expect("seal"),
+                );
+            },
+            BatchSize::SmallInput,
+        )
+    });
+
     g.bench_function("relock_in_session", |b| {
         let mut out = [0u8; 64];
         b.iter_batched(

@@ -356,6 +356,54 @@ fn main() -> Result<(), Error> {
         "the sealed bundle altered by the phone:   reported: {:?}",
         log.ingest_sealed(&audit, &altered)?
     );
+
+    println!("\n== 12:20 A second delivery by the same company: the fast path");
+    // While idle the lock signs its next challenge, so a connecting phone gets it at once.
+    lock.prepare_challenge(Tick::from_secs(2180), &mut rng)?;
+    let courier = SecretKey::generate(&mut rng);
+    let order = Delivery {
+        order_id: b"order-2026-0601-0057",
+        slot_start: NOON,
+        slot_end: NOON + Seconds::from_hours(1),
+        ..order
+    };
+    let grant = company.mint_delivery(
+        &order,
+        courier.public_key(),
+        NOON + Seconds::from_mins(19),
+        Seconds::from_mins(10),
+        &mut rng,
+    )?;
+    let credential = Credential::new(grant.as_bytes(), courier)?;
+    let t = Tick::from_secs(2200);
+    let n = lock.challenge(t, &mut rng, &mut ch)?;
+    let info = inspect_challenge(&ch[..n], &lock.id())?;
+    println!(
+        "lock -> phone  challenge prepared while idle, {n} bytes: it says the lock holds {} \
+         verified link(s), among them the owner's link to this company",
+        info.cached.len()
+    );
+    let (mut session, m) =
+        PhoneSession::open(&ch[..n], &credential, Command::Unlock, &mut rng, &mut open)?;
+    println!(
+        "phone -> lock  unlock request, {m} bytes: the company's link named by an 8-byte \
+         reference, the courier's leaf, the holder signature (first visit: {} bytes)",
+        captured_open.len()
+    );
+    let (action, reply) = deliver(&mut lock, t, &mut session, &mut open[..m], &mut reply_buf)?;
+    println!(
+        "lock: {action:?}; reply {reply:?}; only the leaf's and the holder's signatures checked, \
+         every rule of the whole chain applied"
+    );
+    let k = session.command(Command::Lock, &mut msg)?;
+    let (action, _) = deliver(
+        &mut lock,
+        t + Seconds::from_secs(40),
+        &mut session,
+        &mut msg[..k],
+        &mut reply_buf,
+    )?;
+    println!("phone -> lock  relock, {k} bytes: {action:?}");
     Ok(())
 }
 

@@ -2184,6 +2184,8 @@ struct Script {
     rec: Recorder,
     sessions: Vec<Value>,
     keys: Option<Derived>,
+    /// The ephemeral secret of the challenge the lock holds prepared, if any.
+    prepared: Option<[u8; 32]>,
 }
 
 impl Script {
@@ -2197,11 +2199,28 @@ impl Script {
             },
             sessions: Vec::new(),
             keys: None,
+            prepared: None,
         }
     }
 
+    /// The firmware has the lock prepare its next challenge at `tick` (22.1).
+    fn prepare(&mut self, tick: u64) {
+        self.prepared = Some(peek(LOCK_RNG_SEED, &self.lock_rng, NONCE_LEN));
+        self.lock
+            .prepare_challenge(Tick::from_secs(tick), &mut self.lock_rng)
+            .expect("prepare");
+        self.rec
+            .messages
+            .push(json!({"from": "firmware", "message": "Prepare", "tick": tick}));
+    }
+
+    /// The challenge the lock hands out at `tick`: the prepared one, where the scenario
+    /// prepared one that still holds.
     fn challenge(&mut self, tick: u64) -> Issued {
-        let secret = peek(LOCK_RNG_SEED, &self.lock_rng, NONCE_LEN);
+        let secret = self
+            .prepared
+            .take()
+            .unwrap_or_else(|| peek(LOCK_RNG_SEED, &self.lock_rng, NONCE_LEN));
         let mut out = [0u8; 256];
         let n = self
             .lock
@@ -2272,6 +2291,19 @@ impl Script {
         let mut msg = [0u8; 512];
         let n = phone.command(command, &mut msg).expect("command");
         self.send(tick, phone, &msg[..n], &command)
+    }
+
+    /// The phone's answer to `NeedChain`: `command` again with `credential`'s whole chain.
+    fn retry<K: Signer>(
+        &mut self,
+        tick: u64,
+        phone: &mut PhoneSession,
+        credential: &Credential<'_, K>,
+        command: Command<'_>,
+    ) -> Option<String> {
+        let mut msg = [0u8; 2400];
+        let n = phone.retry(credential, command, &mut msg).expect("retry");
+        self.send(tick, phone, &msg[..n], &Command::Retry(&[]))
     }
 
     fn send(
@@ -2546,9 +2578,10 @@ fn behaviour_vectors() -> Value {
     scenarios.push(denial_scenario(&courier_chain));
     scenarios.push(time_in_the_open_scenario());
     scenarios.push(lifetime_scenario());
+    scenarios.push(fast_path_scenario());
 
     json!({
-        "description": "Recorded sessions (docs/PROTOCOL.md 9.5), each with a fresh lock: installed with `lock_seed` and `owner_public` as its only owner, drawing its random numbers from `lock_rng_seed` while every phone draws from `phone_rng_seed` (as in session.json, 9.1). Replayed in order, the lock regenerates every Challenge byte for byte, answers every phone message with `expect` and exactly the bytes of the Reply that follows, or refuses it without a reply with `expect.error`; firmware DoorEvents are handed to the lock at their tick. `sessions[i]` is the key schedule of the messages with `session` i; `receipts`, where present, are the receipts of the last sealed bundle.",
+        "description": "Recorded sessions (docs/PROTOCOL.md 9.5), each with a fresh lock: installed with `lock_seed` and `owner_public` as its only owner, drawing its random numbers from `lock_rng_seed` while every phone draws from `phone_rng_seed` (as in session.json, 9.1). Replayed in order, the lock regenerates every Challenge byte for byte, answers every phone message with `expect` and exactly the bytes of the Reply that follows, or refuses it without a reply with `expect.error`; firmware DoorEvents are handed to the lock at their tick, and at a firmware Prepare the lock prepares its next challenge (22.1), drawing from its stream then. `sessions[i]` is the key schedule of the messages with `session` i; `receipts`, where present, are the receipts of the last sealed bundle.",
         "lock_seed": hex(&[2; 32]),
         "lock_public": hex(&key(2).public_key().0),
         "lock_id": hex(&lock_id.0),
@@ -3124,6 +3157,60 @@ fn lifetime_scenario() -> Value {
     s.json(
         "lifetimes: a challenge's and a session's last tick, and the tick after",
         "13.4 O3, 13.5 C3",
+    )
+}
+
+/// 22.1 and 22.2: a first visit answering a prepared challenge, a repeat visit by another
+/// courier of the same company with the leaf alone, and a short form naming links an update
+/// dropped since the challenge: `NeedChain`, then the retry with the whole chain in the same
+/// session.
+fn fast_path_scenario() -> Value {
+    let mut s = Script::new();
+    let mut w = World::new();
+    let company = w.company_chain();
+    let chains: Vec<Chain> = (0..3)
+        .map(|_| {
+            let leaf = w.courier_link();
+            company.extend(&w.company, &leaf).expect("chain")
+        })
+        .collect();
+    let couriers: Vec<_> = chains
+        .iter()
+        .map(|c| Credential::new(c.as_bytes(), key(4)).expect("credential"))
+        .collect();
+    s.set_clock(100, T0_S + 20);
+    s.prepare(101);
+    let reply = s.visit(130, &couriers[0], Command::Unlock).1;
+    s.note("first visit answering the challenge prepared at tick 101, the chain whole; the lock now holds the company's link");
+    assert_eq!(reply.as_deref(), Some("Unlocked"));
+    s.prepare(140);
+    let reply = s.visit(170, &couriers[1], Command::Unlock).1;
+    s.note("repeat visit: the prepared challenge advertises the company's link, and the leaf alone goes, in short form");
+    assert_eq!(reply.as_deref(), Some("Unlocked"));
+    let challenge = s.challenge(200);
+    let update = s.update(
+        &key(1),
+        1,
+        Change::RevokeId {
+            id: CredentialId([0xee; 16]),
+            until: None,
+        },
+    );
+    let reply = s.carry(
+        201,
+        "an update, which drops the held links",
+        Command::Config(&update),
+    );
+    assert_eq!(reply.as_deref(), Some("ConfigApplied(1)"));
+    let (mut phone, reply) = s.open(202, &challenge, Command::Unlock, Some(&couriers[2]));
+    s.note("short form naming links no longer held: NeedChain, nothing done, the session kept");
+    assert_eq!(reply.as_deref(), Some("NeedChain"));
+    let reply = s.retry(203, &mut phone, &couriers[2], Command::Unlock);
+    s.note("Retry in the same session: the open's command again with the chain whole");
+    assert_eq!(reply.as_deref(), Some("Unlocked"));
+    s.json(
+        "fast path: a prepared challenge, a repeat visit with the company's link held, a miss answered NeedChain and retried in the session",
+        "22.1, 22.2, 13.4 O7a, 13.5 C7",
     )
 }
 

@@ -132,4 +132,42 @@ fn main() {
         }
         rest = next;
     }
+
+    // A repeat visit: the lock above now holds the company's link, so the next courier of
+    // the company, with its own purpose-bound delivery grant, sends only its leaf.
+    let next = Delivery {
+        order_id: b"order-2026-0601-0043",
+        ..delivery
+    };
+    let repeat: Chain = issuer
+        .mint_delivery(
+            &next,
+            w.courier.public_key(),
+            common::T0 + Seconds::from_secs(60),
+            Seconds::from_secs(600),
+            &mut w.rng,
+        )
+        .expect("mint");
+    let cred = Credential::new(repeat.as_bytes(), common::key(4)).expect("credential");
+    let c = lock
+        .challenge(Tick::from_secs(150), &mut w.rng, &mut challenge)
+        .expect("challenge");
+    let (_, o) = PhoneSession::open(
+        &challenge[..c],
+        &cred,
+        Command::Unlock,
+        &mut w.rng,
+        &mut open,
+    )
+    .expect("open");
+    let outcome = lock
+        .handle(Tick::from_secs(150), &mut open[..o], &mut [0u8; 64])
+        .expect("handle");
+    assert_eq!(outcome.action, doorkey::lock::Action::Unlock);
+    println!("size challenge_one_held_link {c}");
+    println!("size unlock_request_repeat {o}");
+    println!(
+        "size unlock_request_repeat_over_ble_write {}",
+        o.saturating_sub(BLE_WRITE)
+    );
 }

@@ -259,8 +259,10 @@ fn check_derivation(challenge: &[u8], open: &[u8], d: &Value) -> [u8; 64] {
     let label = |s: &str| [s.as_bytes(), &[0]].concat();
     let lock_secret = arr32(d["lock_ephemeral_secret"].as_str().unwrap());
     let phone_secret = arr32(d["phone_ephemeral_secret"].as_str().unwrap());
-    // Challenge: header, lock key, nonce, ephemeral key, clock flag, signature.
-    assert_eq!(challenge.len(), 147);
+    // Challenge: header, lock key, nonce, ephemeral key, clock flag, the count of held-link
+    // references and the references (22.2), signature.
+    let signed = 84 + 8 * usize::from(challenge[83]);
+    assert_eq!(challenge.len(), signed + 64);
     assert_eq!(
         challenge[50..82],
         MontgomeryPoint::mul_base_clamped(lock_secret).to_bytes()
@@ -273,8 +275,8 @@ fn check_derivation(challenge: &[u8], open: &[u8], d: &Value) -> [u8; 64] {
     let lock_key = PublicKey(challenge[2..34].try_into().unwrap());
     lock_key
         .verify_strict(
-            &[&label("doorkey/v1/challenge")[..], &challenge[..83]].concat(),
-            &doorkey::crypto::Signature(challenge[83..].try_into().unwrap()),
+            &[&label("doorkey/v1/challenge")[..], &challenge[..signed]].concat(),
+            &doorkey::crypto::Signature(challenge[signed..].try_into().unwrap()),
         )
         .unwrap();
     let shared = MontgomeryPoint(challenge[50..82].try_into().unwrap())
@@ -907,6 +909,10 @@ fn replay_scenario(v: &Value, scenario: &Value) -> Result<(), String> {
                 if hex(&out[..n]) != m["bytes"] {
                     return Err(format!("{at}: another challenge"));
                 }
+            }
+            ("firmware", "Prepare") => {
+                lock.prepare_challenge(tick, &mut rng)
+                    .map_err(|e| format!("{at}: {e:?}"))?;
             }
             ("firmware", "DoorEvent") => {
                 let event = match m["event"].as_str().unwrap() {

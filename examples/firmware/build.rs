@@ -30,6 +30,8 @@ const LOCK_KEY_SEED: [u8; 32] = [2; 32];
 const OWNER_SEED: [u8; 32] = [1; 32];
 const COMPANY_SEED: [u8; 32] = [3; 32];
 const COURIER_SEED: [u8; 32] = [4; 32];
+/// A second delivery company, new to the lock at the prepared first visit.
+const COMPANY_B_SEED: [u8; 32] = [5; 32];
 /// The lock's RNG: the firmware seeds its ChaCha20Rng with this too.
 const LOCK_RNG_SEED: [u8; 32] = *b"doorkey firmware lock rng seed!!";
 /// The phone's RNG and the issuer's (credential ids): host only.
@@ -43,6 +45,10 @@ const TICK_ANCHOR: Tick = Tick::from_secs(1000);
 const TICK_OPEN: Tick = Tick::from_secs(1001);
 const TICK_RELOCK: Tick = Tick::from_secs(1002);
 const TICK_RECEIPTS: Tick = Tick::from_secs(1003);
+const TICK_PREPARE_FIRST: Tick = Tick::from_secs(1004);
+const TICK_FIRST: Tick = Tick::from_secs(1010);
+const TICK_PREPARE_REPEAT: Tick = Tick::from_secs(1011);
+const TICK_REPEAT: Tick = Tick::from_secs(1020);
 
 type Mem = MemoryStorage<MAX_STATE_BYTES>;
 
@@ -167,6 +173,10 @@ fn generate(dir: &Path) {
         ("TICK_OPEN", TICK_OPEN),
         ("TICK_RELOCK", TICK_RELOCK),
         ("TICK_RECEIPTS", TICK_RECEIPTS),
+        ("TICK_PREPARE_FIRST", TICK_PREPARE_FIRST),
+        ("TICK_FIRST", TICK_FIRST),
+        ("TICK_PREPARE_REPEAT", TICK_PREPARE_REPEAT),
+        ("TICK_REPEAT", TICK_REPEAT),
     ] {
         writeln!(
             o.rs,
@@ -325,6 +335,66 @@ fn generate(dir: &Path) {
         lock.state().encode(&mut [0u8; MAX_STATE_BYTES]).unwrap()
     )
     .unwrap();
+
+    // 5. A first visit answering a challenge prepared while idle: a courier of a company new
+    // to the lock, the chain whole.
+    let company_b = SecretKey::from_seed(&COMPANY_B_SEED);
+    let mut root_b = company_link;
+    root_b.subject = company_b.public_key();
+    root_b.id = doorkey::credential::CredentialId([0xb0; 16]);
+    let leaf = |id: u8| {
+        let mut l = courier_link;
+        l.id = doorkey::credential::CredentialId([id; 16]);
+        l
+    };
+    let chain_b = Chain::root(&owner, &root_b)
+        .and_then(|c| c.extend(&company_b, &leaf(0xb1)))
+        .expect("chain b");
+    let repeat = Chain::root(&owner, &company_link)
+        .and_then(|c| c.extend(&company, &leaf(0xa2)))
+        .expect("repeat chain");
+    for (name, prepare, visit, chain) in [
+        ("FIRST", TICK_PREPARE_FIRST, TICK_FIRST, &chain_b),
+        ("REPEAT", TICK_PREPARE_REPEAT, TICK_REPEAT, &repeat),
+    ] {
+        lock.prepare_challenge(prepare, &mut lock_rng)
+            .expect("prepare");
+        let drawn = lock_rng.get_word_pos();
+        let n = lock
+            .challenge(visit, &mut lock_rng, &mut ch)
+            .expect("challenge");
+        assert_eq!(
+            lock_rng.get_word_pos(),
+            drawn,
+            "the prepared challenge is handed out"
+        );
+        let credential = Credential::new(chain.as_bytes(), SecretKey::from_seed(&COURIER_SEED))
+            .expect("credential");
+        let (mut session, m) = PhoneSession::open(
+            &ch[..n],
+            &credential,
+            Command::Unlock,
+            &mut phone_rng,
+            &mut open,
+        )
+        .expect("open");
+        // 6. The repeat visit: another courier of the first company, whose link the lock
+        // holds since the first contact, sends the leaf alone.
+        assert_eq!(
+            m < 350,
+            name == "REPEAT",
+            "short form only for the held link"
+        );
+        let (action, reply) = handle(&mut lock, visit, &open[..m]);
+        assert_eq!(action, Action::Unlock);
+        assert_eq!(
+            session.read_reply(&mut reply.clone()).expect("reply"),
+            Reply::Unlocked
+        );
+        o.blob(&format!("CHALLENGE_{name}"), &ch[..n]);
+        o.phone(&format!("{name}_OPEN"), &open[..m]);
+        o.blob(&format!("{name}_REPLY"), &reply);
+    }
 
     // The three strict verifications of first contact, on the exact messages: the root link
     // (owner), the courier's link (company) and the holder's signature (courier) over

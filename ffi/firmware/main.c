@@ -143,7 +143,7 @@ static const doorkey_platform platform = {
 
 /* The lock and the message buffers live in statics: the stack holds only what the lock role
  * itself puts there. */
-static uint8_t lock_memory[8192] __attribute__((aligned(8)));
+static uint8_t lock_memory[10240] __attribute__((aligned(8)));
 static uint8_t input[DOORKEY_MAX_MESSAGE_LEN], reply[DOORKEY_MAX_MESSAGE_LEN];
 static uint8_t challenge[DOORKEY_MAX_CHALLENGE_LEN];
 static doorkey_lock *lock;

@@ -48,6 +48,8 @@ for name, body in re.findall(r"pub const (\w+): \[u8; \d+\] = \[([^\]]*)\];", rs
     arr(name, [int(x) for x in body.split(",")])
 for name, value in re.findall(r"pub const (\w+): (?:u64|usize) = (\d+);", rs):
     out.append(f"#define {name} {value}ull")
+for name, value in re.findall(r"pub const (\w+): doorkey::time::Tick = doorkey::time::Tick::from_secs\((\d+)\);", rs):
+    out.append(f"#define {name} {value}ull")
 for name in ["LOCK_RNG_STREAM", "CHALLENGE_ANCHOR", "ANCHOR_OPEN", "ANCHOR_REPLY", "AUDIT_CMD",
              "AUDIT_REPLY", "CHALLENGE_UNLOCK", "UNLOCK_OPEN", "UNLOCK_REPLY", "RELOCK_CMD",
              "RELOCK_REPLY", "RECEIPTS_CMD", "RECEIPTS_REPLY"]:

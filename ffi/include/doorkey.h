@@ -33,7 +33,7 @@
 #define DOORKEY_ABI_VERSION 1
 
 // Room a challenge needs: the capacity `doorkey_lock_challenge` requires.
-#define DOORKEY_MAX_CHALLENGE_LEN 160
+#define DOORKEY_MAX_CHALLENGE_LEN 180
 
 // Largest message between lock and phone: the capacity `doorkey_lock_handle` requires for
 // its reply (a receipt bundle fills most of it), and the most a phone message can be.
@@ -207,6 +207,9 @@ enum doorkey_reply_kind
     DOORKEY_REPLY_KIND_RECEIPTS = 7,
     // The lock dropped every backlog receipt up to sequence number `value`.
     DOORKEY_REPLY_KIND_ACKED = 8,
+    // The lock no longer holds the links the open named by reference (spec 22.2): send
+    // `doorkey_phone_retry` in this session.
+    DOORKEY_REPLY_KIND_NEED_CHAIN = 9,
     // A reply this version of the library does not name.
     DOORKEY_REPLY_KIND_OTHER = 255,
 };
@@ -563,6 +566,18 @@ doorkey_result doorkey_lock_challenge(doorkey_lock *lock,
                                       uint8_t *out,
                                       size_t *out_len);
 
+// Signs the lock's next challenge ahead of time, while it is idle (spec 22.1), so that
+// `doorkey_lock_challenge` hands it out when a phone connects without the signature and key
+// generation. Its lifetime starts at the hand-out; it is kept in RAM only (a reboot voids
+// it) and signed afresh at the hand-out if the lock's clock trust or held links changed.
+// Calls `random`.
+//
+// Fails with `DOORKEY_RESULT_STORAGE` while the lock is stopped.
+//
+// # Safety
+// `lock` is NULL or an initialized lock no other call uses meanwhile.
+doorkey_result doorkey_lock_prepare_challenge(doorkey_lock *lock, uint64_t tick);
+
 // Handles one message from a phone: decides, commits to flash, and writes the reply to
 // send back into `reply` (`*reply_len`: capacity, at least `DOORKEY_MAX_MESSAGE_LEN`, then
 // the reply's length) and what to actuate into `*outcome`.
@@ -675,6 +690,21 @@ doorkey_result doorkey_phone_command(doorkey_phone *phone,
                                      const doorkey_command *command,
                                      uint8_t *out,
                                      size_t *out_len);
+
+// Answers a `NeedChain` reply: the open's `command` again with the whole credential `chain`
+// (device key secret `device_seed`, as given to `doorkey_phone_open`), written into `out`
+// (`*out_len`: capacity, at least `DOORKEY_MAX_MESSAGE_LEN`, then its length).
+//
+// # Safety
+// As for `doorkey_phone_command`; `chain` points to `chain_len` readable bytes and
+// `device_seed` to 32, or either is NULL.
+doorkey_result doorkey_phone_retry(doorkey_phone *phone,
+                                   const uint8_t *chain,
+                                   size_t chain_len,
+                                   const uint8_t *device_seed,
+                                   const doorkey_command *command,
+                                   uint8_t *out,
+                                   size_t *out_len);
 
 // Reads the lock's reply, decrypting `reply` in place, into `*reply_out`. A receipt bundle
 // stays in `reply`, at the offset and length `*reply_out` gives.

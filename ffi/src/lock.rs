@@ -9,7 +9,7 @@ use doorkey::lock::{Action, DoorEvent, FlashStorage, Lock};
 use doorkey::session::{MAX_CHALLENGE_BYTES, MAX_MESSAGE_BYTES};
 
 /// Room a challenge needs: the capacity `doorkey_lock_challenge` requires.
-pub const DOORKEY_MAX_CHALLENGE_LEN: usize = 160;
+pub const DOORKEY_MAX_CHALLENGE_LEN: usize = 180;
 const _: () = assert!(DOORKEY_MAX_CHALLENGE_LEN == MAX_CHALLENGE_BYTES);
 
 /// Largest message between lock and phone: the capacity `doorkey_lock_handle` requires for
@@ -304,6 +304,26 @@ pub unsafe extern "C" fn doorkey_lock_challenge(
         let out = unsafe { output(out, out_len, DOORKEY_MAX_CHALLENGE_LEN) }?;
         out.fill(|buf| Ok(l.lock.challenge(to_tick(tick), &mut l.random, buf)?))
     };
+    // SAFETY: the caller's contract for `lock`.
+    unsafe { with_lock(lock, call) }
+}
+
+/// Signs the lock's next challenge ahead of time, while it is idle (spec 22.1), so that
+/// `doorkey_lock_challenge` hands it out when a phone connects without the signature and key
+/// generation. Its lifetime starts at the hand-out; it is kept in RAM only (a reboot voids
+/// it) and signed afresh at the hand-out if the lock's clock trust or held links changed.
+/// Calls `random`.
+///
+/// Fails with `DOORKEY_RESULT_STORAGE` while the lock is stopped.
+///
+/// # Safety
+/// `lock` is NULL or an initialized lock no other call uses meanwhile.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn doorkey_lock_prepare_challenge(
+    lock: *mut doorkey_lock,
+    tick: u64,
+) -> doorkey_result {
+    let call = |l: &mut doorkey_lock| Ok(l.lock.prepare_challenge(to_tick(tick), &mut l.random)?);
     // SAFETY: the caller's contract for `lock`.
     unsafe { with_lock(lock, call) }
 }

@@ -80,6 +80,9 @@ pub enum doorkey_reply_kind {
     Receipts = 7,
     /// The lock dropped every backlog receipt up to sequence number `value`.
     Acked = 8,
+    /// The lock no longer holds the links the open named by reference (spec 22.2): send
+    /// `doorkey_phone_retry` in this session.
+    NeedChain = 9,
     /// A reply this version of the library does not name.
     Other = 255,
 }
@@ -355,6 +358,41 @@ pub unsafe extern "C" fn doorkey_phone_command(
     unsafe { with_phone(phone, call) }
 }
 
+/// Answers a `NeedChain` reply: the open's `command` again with the whole credential `chain`
+/// (device key secret `device_seed`, as given to `doorkey_phone_open`), written into `out`
+/// (`*out_len`: capacity, at least `DOORKEY_MAX_MESSAGE_LEN`, then its length).
+///
+/// # Safety
+/// As for `doorkey_phone_command`; `chain` points to `chain_len` readable bytes and
+/// `device_seed` to 32, or either is NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn doorkey_phone_retry(
+    phone: *mut doorkey_phone,
+    chain: *const u8,
+    chain_len: usize,
+    device_seed: *const u8,
+    command: *const doorkey_command,
+    out: *mut u8,
+    out_len: *mut usize,
+) -> doorkey_result {
+    let call = |session: &mut PhoneSession| {
+        // SAFETY: the caller's contract for the inputs.
+        let (chain, seed, command) = unsafe {
+            (
+                input(chain, chain_len)?,
+                array::<32>(device_seed)?,
+                self::command(object(command.cast_mut())?)?,
+            )
+        };
+        // SAFETY: the caller's contract for `out` and `out_len`.
+        let out = unsafe { output(out, out_len, DOORKEY_MAX_MESSAGE_LEN) }?;
+        let credential = Credential::new(chain, SecretKey::from_seed(&seed))?;
+        out.fill(|buf| Ok(session.retry(&credential, command, buf)?))
+    };
+    // SAFETY: the caller's contract for `phone`.
+    unsafe { with_phone(phone, call) }
+}
+
 /// Reads the lock's reply, decrypting `reply` in place, into `*reply_out`. A receipt bundle
 /// stays in `reply`, at the offset and length `*reply_out` gives.
 ///
@@ -403,6 +441,7 @@ pub unsafe extern "C" fn doorkey_phone_reply(
                 out.kind = doorkey_reply_kind::Denied;
                 out.reason = self::reason(reason);
             }
+            Reply::NeedChain => out.kind = doorkey_reply_kind::NeedChain,
             Reply::Receipts(bundle) => {
                 out.kind = doorkey_reply_kind::Receipts;
                 out.data_offset = (bundle.as_ptr() as usize).wrapping_sub(start);

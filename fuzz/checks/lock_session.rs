@@ -43,6 +43,9 @@ pub enum Op {
     AdvanceTime(u16),
     /// A genuine anonymous time-anchor visit at the current UTC.
     Anchor,
+    /// The lock prepares its next challenge while idle (spec 22.1); the next `Challenge` or
+    /// `GenuineOpen` gets it if it still holds.
+    Prepare,
 }
 
 /// Set `LOCK_SESSION_TRACE=1` to print each operation and what the lock made of it (for
@@ -255,6 +258,19 @@ impl Run {
         let reply = phone
             .read_reply(&mut out[..o.reply])
             .expect("the phone accepts the lock's genuine reply");
+        if reply == Reply::NeedChain {
+            // The short form named links the lock dropped since its challenge (spec 22.2):
+            // the phone resends the command with the whole chain, in the same session.
+            assert_eq!(o.action, Action::None, "NeedChain actuated: {o:?}");
+            if trace() {
+                eprintln!("    phone read NeedChain: retry with the whole chain");
+            }
+            let mut msg = [0u8; OUT_LEN];
+            let n = phone
+                .retry(&courier_credential(), command, &mut msg)
+                .expect("retry");
+            return self.exchange(msg[..n].to_vec(), command);
+        }
         if trace() {
             match reply {
                 Reply::Receipts(b) => eprintln!("    phone read Receipts({} bytes)", b.len()),
@@ -470,6 +486,12 @@ pub fn lock_session(ops: &[Op]) {
             Op::Reboot => run.reboot(),
             Op::AdvanceTime(d) => run.advance(*d),
             Op::Anchor => run.anchor(),
+            Op::Prepare => {
+                let tick = run.tick;
+                let lock = run.lock.as_mut().expect("a lock is running");
+                lock.prepare_challenge(tick, &mut run.lock_rng)
+                    .expect("prepare");
+            }
         }
         run.check_state();
     }
@@ -479,7 +501,7 @@ pub fn lock_session(ops: &[Op]) {
 // Seed encoding: the bytes `arbitrary` decodes into a given `Vec<Op>` (for the seed corpus).
 // ---------------------------------------------------------------------------------------------
 
-const VARIANTS: u64 = 9;
+const VARIANTS: u64 = 10;
 
 fn tag(variant: u64) -> [u8; 4] {
     // derive(Arbitrary) picks variant `(u32 * VARIANTS) >> 32`.
@@ -527,6 +549,7 @@ pub fn encode_ops(ops: &[Op]) -> Vec<u8> {
                 out.extend(d.to_le_bytes());
             }
             Op::Anchor => out.extend(tag(8)),
+            Op::Prepare => out.extend(tag(9)),
         }
     }
     out.push(0);

@@ -167,6 +167,7 @@ pub fn owned(reply: Reply<'_>) -> Reply<'static> {
         Reply::Ready => Reply::Ready,
         Reply::Denied(r) => Reply::Denied(r),
         Reply::Acked(seq) => Reply::Acked(seq),
+        Reply::NeedChain => Reply::NeedChain,
         other => panic!("a reply the checks do not know: {other:?}"),
     }
 }
@@ -794,7 +795,13 @@ const ANCHOR_TICK: Tick = Tick::from_secs(50);
 /// - 1 `[i]`: deliver the `i`-th (mod count) genuine reply the lock produced;
 /// - 2 `[len][bytes]`: deliver fuzz bytes as a reply;
 /// - 3 `[i][bit u16]`: deliver genuine reply `i` with one bit flipped;
-/// - 4 `[i][len][bytes]`: deliver genuine reply `i`'s clear header followed by fuzz bytes.
+/// - 4 `[i][len][bytes]`: deliver genuine reply `i`'s clear header followed by fuzz bytes;
+/// - 5: the phone resends its open's command with the whole chain (`retry`, spec 22.2).
+///
+/// The genuine lock has held the courier's company link since an earlier visit and hands out a
+/// challenge it prepared (spec 22): the phone's open carries the leaf alone. For half the
+/// inputs an owner's update drops the held link between challenge and open, so the lock
+/// answers `NeedChain`.
 ///
 /// Properties: opening on the fuzz challenge never panics, and succeeds (and writes output)
 /// exactly when the challenge is validly signed by the lock the credential names; `read_reply`
@@ -862,10 +869,30 @@ pub fn phone_session(data: &[u8]) {
     );
 
     let mut ch = [0u8; 256];
+    let mut open = [0u8; 2048];
+    let mut out = [0u8; OUT_LEN];
+    // An earlier visit: the lock now holds the company's link.
     let n = lock
         .challenge(PHONE_TICK, &mut lock_rng, &mut ch)
         .expect("challenge");
-    let mut open = [0u8; 2048];
+    let (_, m) = PhoneSession::open(
+        &ch[..n],
+        &credential,
+        Command::Hello,
+        &mut phone_rng,
+        &mut open,
+    )
+    .expect("the phone answers its lock");
+    lock.handle(PHONE_TICK, &mut open[..m], &mut out)
+        .expect("the lock accepts a genuine open");
+    lock.prepare_challenge(PHONE_TICK, &mut lock_rng)
+        .expect("prepare");
+    let n = lock
+        .challenge(PHONE_TICK, &mut lock_rng, &mut ch)
+        .expect("challenge");
+    if hash::<1>(&[b"doorkey/fuzz/drop-held-links\0", data])[0].is_multiple_of(2) {
+        drop_held_links(&mut lock, &mut lock_rng);
+    }
     let (mut phone, m) = PhoneSession::open(
         &ch[..n],
         &credential,
@@ -875,7 +902,6 @@ pub fn phone_session(data: &[u8]) {
     )
     .expect("the phone answers its lock");
     let mut produced: Vec<Vec<u8>> = Vec::new();
-    let mut out = [0u8; OUT_LEN];
     let outcome = lock
         .handle(PHONE_TICK, &mut open[..m], &mut out)
         .expect("the lock accepts a genuine open");
@@ -911,7 +937,16 @@ pub fn phone_session(data: &[u8]) {
         if ops > 64 {
             break;
         }
-        match op % 5 {
+        match op % 6 {
+            5 => {
+                let mut msg = [0u8; 2400];
+                let Ok(len) = phone.retry(&credential, Command::Hello, &mut msg) else {
+                    continue;
+                };
+                if let Ok(o) = lock.handle(PHONE_TICK, &mut msg[..len], &mut out) {
+                    produced.push(out[..o.reply].to_vec());
+                }
+            }
             0 => {
                 let command = simple_command(r.byte().unwrap_or(0));
                 let mut msg = [0u8; 128];
@@ -944,6 +979,39 @@ pub fn phone_session(data: &[u8]) {
             }
         }
     }
+}
+
+/// An owner's update (an unrelated revocation) carried by an anonymous phone: the lock drops
+/// the links it holds (spec 15.2).
+fn drop_held_links(lock: &mut Lock<Mem>, rng: &mut ChaCha20Rng) {
+    let mut update = [0u8; 256];
+    let u = ConfigUpdate {
+        lock: lock_id(),
+        version: 1,
+        signer: owner().public_key(),
+        change: doorkey::config::Change::RevokeId {
+            id: CredentialId([0xee; 16]),
+            until: None,
+        },
+    }
+    .sign(owner(), &mut update)
+    .expect("update signs");
+    let mut ch = [0u8; 256];
+    let n = lock.challenge(PHONE_TICK, rng, &mut ch).expect("challenge");
+    let mut open = [0u8; 512];
+    let (_, m) = PhoneSession::open_anonymous(
+        &ch[..n],
+        &lock_id(),
+        Command::Config(&update[..u]),
+        rng,
+        &mut open,
+    )
+    .expect("anonymous open");
+    let mut out = [0u8; OUT_LEN];
+    let o = lock
+        .handle(PHONE_TICK, &mut open[..m], &mut out)
+        .expect("the lock takes a genuine update");
+    assert_eq!(o.denied, None, "a genuine update was refused");
 }
 
 /// Receipts and heads from arbitrary bytes: single verification, run verification and

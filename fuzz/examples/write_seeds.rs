@@ -142,6 +142,24 @@ fn lock_session_seeds() {
             ],
         ),
         (
+            "prepared-and-held-links",
+            vec![
+                Prepare,
+                GenuineOpen { cmd: 3 },
+                GenuineCommand { cmd: 2 },
+                Prepare,
+                Challenge { tick_delta: 1 },
+                GenuineOpen { cmd: 0 },
+                Challenge { tick_delta: 1 },
+                GenuineCommand { cmd: 6 + 7 * 9 },
+                GenuineOpen { cmd: 1 },
+                Prepare,
+                Reboot,
+                Anchor,
+                GenuineOpen { cmd: 3 },
+            ],
+        ),
+        (
             "receipts-after-many-events",
             vec![
                 GenuineOpen { cmd: 0 },

@@ -2,12 +2,61 @@ use crate::crypto::{self, PublicKey, Signature, labels};
 use crate::error::{Error, Result};
 use crate::time::{TzRule, UnixTime};
 use crate::wire::{self, Bounded, Kind, VERSION};
+use serde::{Deserialize, Serialize};
 
 use super::link::{CredentialId, Link, LockId, Rights, Scope};
 use super::{MAX_CHAIN_BYTES, MAX_CHAIN_LEN, MAX_LOCKS};
 
 /// Bytes of the owner-key hint at the front of a chain.
 pub(crate) const HINT_LEN: usize = 4;
+
+/// Names the verified links a lock holds (PROTOCOL 22.2): the first 8 bytes of the labelled
+/// hash of their bytes as they appear in the chain, each link's body and signature.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ChainRef(#[serde(with = "crate::wire::array")] pub [u8; 8]);
+
+impl ChainRef {
+    /// The reference of these links' bytes.
+    pub fn of(links: &[u8]) -> ChainRef {
+        ChainRef(crypto::hash(&[labels::CHAIN_REF, links]))
+    }
+}
+
+/// A chain in short form (kind `0x02`), decoded: the reference to the links the lock holds,
+/// then the remaining links' bytes and their number. The lock rebuilds the whole chain from
+/// them and checks it as any other.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ShortChain<'a> {
+    pub(crate) reference: ChainRef,
+    pub(crate) count: u8,
+    pub(crate) links: &'a [u8],
+}
+
+impl<'a> ShortChain<'a> {
+    /// Splits the short form's header, reference and count off its links; `None` when the
+    /// bytes are not a short form (a full chain goes its own way). The links are parsed only
+    /// in the rebuilt chain.
+    pub(crate) fn decode(bytes: &'a [u8]) -> Option<Result<ShortChain<'a>>> {
+        if bytes.get(1) != Some(&(Kind::ChainRef as u8)) {
+            return None;
+        }
+        let parse = || {
+            let body = wire::split_header(bytes, Kind::ChainRef)?;
+            let (reference, rest) = wire::take_array::<8>(body)?;
+            let (&count, links) = rest.split_first().ok_or(Error::Truncated)?;
+            if count == 0 {
+                return Err(Error::ChainLength);
+            }
+            Ok(ShortChain {
+                reference: ChainRef(reference),
+                count,
+                links,
+            })
+        };
+        Some(parse())
+    }
+}
 
 /// One decoded, not yet verified link, with the exact bytes its signature covers.
 #[derive(Clone, Copy, Debug)]
@@ -334,6 +383,44 @@ impl<'a> UnverifiedChain<'a> {
         self.check_rules(v, owner)
     }
 
+    /// [`UnverifiedChain::verify`] for a chain whose first `verified` links (at least the
+    /// root) a lock has verified before as signed by `owner` and its delegates: the signatures
+    /// of the links after them, each against its parent as always, then every rule.
+    pub(crate) fn verify_after<R: Revocations + ?Sized>(
+        &self,
+        v: &Verifier<'_, R>,
+        owner: PublicKey,
+        verified: usize,
+    ) -> Result<Grant> {
+        self.verify_children(verified.max(1))?;
+        self.check_rules(v, owner)
+    }
+
+    /// The bytes of the links before the leaf, and the reference naming them (PROTOCOL
+    /// 22.2); `None` for a chain of one link.
+    pub fn prefix(&self) -> Option<(&'a [u8], ChainRef)> {
+        let leaf = self.spans.get(usize::from(self.count).checked_sub(1)?)?;
+        let links = self
+            .bytes
+            .get(..usize::from(leaf.start))
+            .filter(|l| !l.is_empty())?;
+        Some((links, ChainRef::of(links)))
+    }
+
+    /// Writes the chain's short form (kind `0x02`, PROTOCOL 22.2) into `out`: the reference
+    /// to its links before the leaf, then the leaf. `None` for a chain of one link.
+    pub fn short_form(&self, out: &mut [u8]) -> Option<Result<usize>> {
+        let (links, reference) = self.prefix()?;
+        let leaf = self.bytes.get(links.len()..)?;
+        let mut write = || {
+            let at = wire::write_header(out, Kind::ChainRef)?;
+            let at = wire::put_bytes(out, at, &reference.0)?;
+            let at = wire::put_bytes(out, at, &[1])?;
+            wire::put_bytes(out, at, leaf)
+        };
+        Some(write())
+    }
+
     /// Everything but signatures, for a chain whose signatures `owner` and its delegates made;
     /// a lock runs it again at every command that moves the bolt. Out of line so its links
     /// never sit on the stack under the Ed25519 verifier.
@@ -400,8 +487,7 @@ impl<'a> UnverifiedChain<'a> {
     /// Ed25519 verifier.
     #[inline(never)]
     fn verify_signatures(&self, owners: &[PublicKey]) -> Result<PublicKey> {
-        let mut spans = self.spans.iter().take(usize::from(self.count));
-        let root = self.signed(spans.next().ok_or(Error::ChainLength)?)?;
+        let root = self.signed(self.spans.first().ok_or(Error::ChainLength)?)?;
         if !self.root_names_locks {
             return Err(Error::Malformed);
         }
@@ -419,18 +505,27 @@ impl<'a> UnverifiedChain<'a> {
             })
             .copied()
             .ok_or(Error::Crypto)?;
-        let (mut issuer, mut issued) = (root.subject, root.whole);
-        for span in spans {
-            let child = self.signed(span)?;
-            let anchor = parent_anchor(issued);
+        self.verify_children(1)?;
+        Ok(owner)
+    }
+
+    /// Verifies each link from index `from` on against its parent's subject key, bound to the
+    /// parent's whole bytes (6.2).
+    fn verify_children(&self, from: usize) -> Result<()> {
+        let version = [VERSION];
+        let count = usize::from(self.count);
+        let spans = self.spans.get(from.saturating_sub(1)..count);
+        for pair in spans.unwrap_or_default().windows(2) {
+            let [parent, child] = pair else { continue };
+            let (parent, child) = (self.signed(parent)?, self.signed(child)?);
+            let anchor = parent_anchor(parent.whole);
             crypto::verify(
-                &issuer,
+                &parent.subject,
                 labels::LINK,
                 &[&version, &anchor, child.body],
                 &child.sig,
             )?;
-            (issuer, issued) = (child.subject, child.whole);
         }
-        Ok(owner)
+        Ok(())
     }
 }

@@ -73,7 +73,8 @@ mod chain;
 mod issue;
 mod link;
 
-pub use chain::{Grant, Revocations, UnverifiedChain, UseLimit, Verifier};
+pub(crate) use chain::ShortChain;
+pub use chain::{ChainRef, Grant, Revocations, UnverifiedChain, UseLimit, Verifier};
 #[cfg(feature = "alloc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
 pub use issue::Chain;

@@ -38,3 +38,5 @@ pub const SEAL: &[u8] = b"doorkey/v1/seal\0";
 pub const SEAL_EPHEMERAL: &[u8] = b"doorkey/v1/seal-ephemeral\0";
 /// The lock's signature over a bundle's acknowledgeable range, returned to it as an ack.
 pub const ACK: &[u8] = b"doorkey/v1/ack\0";
+/// The reference naming the verified links a lock keeps: a hash of their bytes.
+pub const CHAIN_REF: &[u8] = b"doorkey/v1/chain-ref\0";

@@ -73,27 +73,32 @@
 //! # }
 //! ```
 
+mod cache;
 mod state;
 mod storage;
 
+pub use cache::{DEFAULT_CACHED_LINKS, MAX_CACHED_BYTES};
 pub use state::*;
 pub use storage::*;
 
 use crate::Rng;
 use crate::config::{Change, ConfigUpdate, TimeAnchor};
 use crate::credential::{
-    Grant, LockId, MAX_CHAIN_BYTES, MAX_CHAIN_LEN, Revocations, Rights, UnverifiedChain, UseLimit,
+    ChainRef, Grant, LockId, MAX_CHAIN_BYTES, MAX_CHAIN_LEN, Revocations, Rights, ShortChain,
+    UnverifiedChain, UseLimit,
 };
 use crate::crypto::channel::{Ephemeral, SessionKeys, agree};
 use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
 use crate::error::{Error, Result};
 use crate::receipt::{Ack, Event, Head, SEALED_PREFIX, SESSION_ID_LEN, Who, seal};
 use crate::session::{
-    Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, ReasonCode, Reply, SESSION_LIFETIME,
-    challenge_digest, split_sealed, transcript, write_sealed_header,
+    Challenge, Command, MAX_ADVERTISED, MAX_CHALLENGE_BYTES, NONCE_LEN, OPEN_CLEAR_LEN, Proof,
+    ReasonCode, Reply, SESSION_LIFETIME, challenge_digest, split_sealed, transcript,
+    write_sealed_header,
 };
 use crate::time::{Seconds, Tick, UnixTime};
 use crate::wire::{self, Bounded, Kind};
+use cache::LinkCache;
 use subtle::ConstantTimeEq;
 use x25519_dalek::StaticSecret;
 use zeroize::{Zeroize, Zeroizing};
@@ -223,11 +228,26 @@ struct Pending {
     issued: Tick,
 }
 
+/// A challenge signed ahead of a phone's connection, held in RAM only (a reboot voids it).
+struct Prepared {
+    /// Its pending entry; the issue tick is set when it is handed out.
+    pending: Pending,
+    /// What it advertises: handed out only while the lock's state still matches.
+    clock_trusted: bool,
+    cached: Bounded<ChainRef, MAX_ADVERTISED>,
+    len: usize,
+    message: [u8; MAX_CHALLENGE_BYTES],
+}
+
 struct Session {
     keys: SessionKeys,
     nonce: [u8; NONCE_LEN],
     /// First bytes of the transcript hash: names the session in receipts.
     id: [u8; SESSION_ID_LEN],
+    /// The transcript hash, which a retried proof's holder signature covers.
+    th: [u8; 32],
+    /// The open named links the lock does not hold: one [`Command::Retry`] may follow.
+    retry: bool,
     /// Whether this session already delivered its time anchor (one per challenge nonce).
     anchored: bool,
     /// Tick at which the session's challenge was issued: the moment its anchor describes.
@@ -242,12 +262,14 @@ struct Session {
     opened: Tick,
 }
 
-/// A lock: its identity, its persisted state and its sessions.
-pub struct Lock<S: Storage> {
+/// A lock: its identity, its persisted state and its sessions, and up to `N` verified runs
+/// of delegation links kept in RAM for repeat visitors (PROTOCOL 22.2; `N = 0` keeps none).
+pub struct Lock<S: Storage, const N: usize = DEFAULT_CACHED_LINKS> {
     identity: SecretKey,
     state: LockState,
     storage: S,
     pending: [Option<Pending>; MAX_PENDING],
+    prepared: Option<Prepared>,
     session: Option<Session>,
     /// The chain of the session's grant as verified at the open: every command that moves
     /// the bolt checks its rules again, against the state of that moment. Kept out of the
@@ -262,6 +284,7 @@ pub struct Lock<S: Storage> {
     /// A relock performed whose receipt could not be committed: recorded first by the next
     /// commit that succeeds.
     unrecorded: Option<Unrecorded>,
+    links: LinkCache<N>,
 }
 
 /// A relock waiting for its receipt.
@@ -274,7 +297,7 @@ struct Unrecorded {
 }
 
 /// Shows the lock's identity and whether it runs; never its secret key, sessions or storage.
-impl<S: Storage> core::fmt::Debug for Lock<S> {
+impl<S: Storage, const N: usize> core::fmt::Debug for Lock<S, N> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Lock")
             .field("key", &self.identity.public_key())
@@ -288,19 +311,10 @@ impl<S: Storage> Lock<S> {
     /// A lock that has not started: it refuses everything with [`Error::Storage`] until
     /// [`Lock::provision`] or [`Lock::start`] succeeds. Building it touches no storage, so
     /// firmware can create it where it will live (a static) and start it there, never moving
-    /// its kilobytes of state across the stack.
+    /// its kilobytes of state across the stack. It keeps [`DEFAULT_CACHED_LINKS`] runs of
+    /// verified links; [`Lock::with_link_cache`] chooses another number.
     pub fn new(identity: SecretKey, storage: S) -> Lock<S> {
-        Lock {
-            state: LockState::blank(identity.public_key()),
-            identity,
-            storage,
-            pending: [const { None }; MAX_PENDING],
-            session: None,
-            chain: [0; MAX_CHAIN_BYTES],
-            anchor: None,
-            failed: true,
-            unrecorded: None,
-        }
+        Lock::with_link_cache(identity, storage)
     }
 
     /// Factory installation: [`Lock::new`] then [`Lock::provision`]; refuses storage that
@@ -374,7 +388,27 @@ impl<S: Storage> Lock<S> {
             }),
         }
     }
+}
 
+impl<S: Storage, const N: usize> Lock<S, N> {
+    /// [`Lock::new`] keeping up to `N` runs of verified delegation links (0: none), e.g.
+    /// `Lock::<_, 8>::with_link_cache(identity, storage)`. Each takes about
+    /// [`MAX_CACHED_BYTES`] of RAM.
+    pub fn with_link_cache(identity: SecretKey, storage: S) -> Lock<S, N> {
+        Lock {
+            state: LockState::blank(identity.public_key()),
+            identity,
+            storage,
+            pending: [const { None }; MAX_PENDING],
+            prepared: None,
+            session: None,
+            chain: [0; MAX_CHAIN_BYTES],
+            anchor: None,
+            failed: true,
+            unrecorded: None,
+            links: LinkCache::new(),
+        }
+    }
     /// Factory installation in place: a fresh state trusting `owner` is committed to blank
     /// storage with an installed receipt.
     ///
@@ -435,11 +469,13 @@ impl<S: Storage> Lock<S> {
         result
     }
 
-    /// Drops every challenge, session and time anchor, and stops the lock until it has
-    /// (re)started.
+    /// Drops every challenge (prepared ones too), session, time anchor and held link, and
+    /// stops the lock until it has (re)started.
     fn forget_sessions(&mut self) {
         self.failed = true;
         self.pending = [const { None }; MAX_PENDING];
+        self.prepared = None;
+        self.links.clear();
         self.session = None;
         self.anchor = None;
     }
@@ -479,7 +515,10 @@ impl<S: Storage> Lock<S> {
         Some((utc + elapsed).max(self.state.high_water))
     }
 
-    /// Writes a fresh signed challenge into `out` (call when a phone connects).
+    /// Writes a signed challenge into `out` (call when a phone connects): the one
+    /// [`Lock::prepare_challenge`] made, if any and it still advertises the lock's state,
+    /// otherwise a fresh one. Either way it is answerable once, for the challenge lifetime
+    /// counted from `tick`.
     ///
     /// ```
     /// use doorkey::phone::inspect_challenge;
@@ -511,6 +550,74 @@ impl<S: Storage> Lock<S> {
         if self.failed {
             return Err(Error::Storage);
         }
+        let clock_trusted = self.trusted_now(tick).is_some();
+        let cached = self.links.advertised();
+        let (len, mut pending) = match self.prepared.take() {
+            Some(p) if p.clock_trusted == clock_trusted && p.cached == cached => {
+                let message = p.message.get(..p.len).ok_or(Error::BufferTooSmall)?;
+                wire::put_bytes(out, 0, message)?;
+                (p.len, p.pending)
+            }
+            _ => self.sign_challenge(clock_trusted, cached, rng, out)?,
+        };
+        pending.issued = tick;
+        *pending_slot(&mut self.pending) = Some(pending);
+        Ok(len)
+    }
+
+    /// Signs the next challenge ahead of time (call while idle), so that
+    /// [`Lock::challenge`] only copies it out when a phone connects: the key generation and
+    /// the signature leave the time from connection to decision. Kept in RAM only, replacing
+    /// any prepared before; [`Lock::challenge`] signs afresh instead if the clock's trust or
+    /// the links the lock holds have changed since.
+    ///
+    /// ```
+    /// # use chacha20::ChaCha20Rng;
+    /// # use doorkey::crypto::{SecretKey, Signer};
+    /// # use doorkey::lock::{Lock, MemoryStorage};
+    /// # use doorkey::time::Tick;
+    /// # use rand_core::SeedableRng;
+    /// # fn main() -> doorkey::Result<()> {
+    /// # let mut rng = ChaCha20Rng::from_seed([7; 32]);
+    /// # let owner = SecretKey::from_seed(&[1; 32]).public_key();
+    /// # let mut lock = Lock::install(SecretKey::from_seed(&[2; 32]), owner, MemoryStorage::<4096>::new())?;
+    /// lock.prepare_challenge(Tick::from_secs(10), &mut rng)?; // idle: sign ahead
+    /// let mut challenge = [0u8; 256];
+    /// // A phone connects a minute later: the prepared challenge goes out, its lifetime
+    /// // starting now.
+    /// let n = lock.challenge(Tick::from_secs(70), &mut rng, &mut challenge)?;
+    /// # assert!(n > 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn prepare_challenge<R: Rng + ?Sized>(&mut self, tick: Tick, rng: &mut R) -> Result<()> {
+        if self.failed {
+            return Err(Error::Storage);
+        }
+        self.prepared = None;
+        let clock_trusted = self.trusted_now(tick).is_some();
+        let cached = self.links.advertised();
+        let mut message = [0u8; MAX_CHALLENGE_BYTES];
+        let (len, pending) = self.sign_challenge(clock_trusted, cached, rng, &mut message)?;
+        self.prepared = Some(Prepared {
+            pending,
+            clock_trusted,
+            cached,
+            len,
+            message,
+        });
+        Ok(())
+    }
+
+    /// Draws a nonce and an ephemeral key and writes the signed challenge into `out`; the
+    /// pending entry's issue tick is the caller's to set.
+    fn sign_challenge<R: Rng + ?Sized>(
+        &self,
+        clock_trusted: bool,
+        cached: Bounded<ChainRef, MAX_ADVERTISED>,
+        rng: &mut R,
+        out: &mut [u8],
+    ) -> Result<(usize, Pending)> {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
         let (secret, ephemeral) = Ephemeral::generate(rng);
@@ -518,7 +625,8 @@ impl<S: Storage> Lock<S> {
             lock_key: self.identity.public_key(),
             nonce,
             ephemeral,
-            clock_trusted: self.trusted_now(tick).is_some(),
+            clock_trusted,
+            cached,
         };
         let len = encode_signed(
             out,
@@ -528,13 +636,13 @@ impl<S: Storage> Lock<S> {
             &self.identity,
         )?;
         let digest = challenge_digest(out.get(..len).ok_or(Error::BufferTooSmall)?);
-        *pending_slot(&mut self.pending) = Some(Pending {
+        let pending = Pending {
             nonce,
             secret,
             digest,
-            issued: tick,
-        });
-        Ok(len)
+            issued: Tick::BOOT,
+        };
+        Ok((len, pending))
     }
 
     /// Handles one message from a phone, decrypting `input` in place and writing any reply
@@ -621,23 +729,30 @@ impl<S: Storage> Lock<S> {
         if self.failed {
             return Err(Error::Storage);
         }
-        match input.get(1).copied() {
-            Some(k) if k == Kind::Open as u8 => self.handle_open(tick, input, out, presence),
-            Some(k) if k == Kind::Command as u8 => self.handle_command(tick, input, out, presence),
-            Some(_) => Err(wire::split_header(input, Kind::Open)
-                .err()
-                .unwrap_or(Error::UnexpectedKind)),
-            None => Err(Error::Truncated),
-        }
+        // An open, or a retry of one in its session, is served from this one call site, so its
+        // processing shares one stack frame with the message handling.
+        let (mut session, plain) = match input.get(1).copied() {
+            Some(k) if k == Kind::Open as u8 => self.handle_open(tick, input)?,
+            Some(k) if k == Kind::Command as u8 => {
+                match self.handle_command(tick, input, out, presence)? {
+                    Step::Done(outcome) => return Ok(outcome),
+                    Step::Retry(plain) => (self.session.take().ok_or(Error::Misuse)?, plain),
+                }
+            }
+            Some(_) => {
+                return Err(wire::split_header(input, Kind::Open)
+                    .err()
+                    .unwrap_or(Error::UnexpectedKind));
+            }
+            None => return Err(Error::Truncated),
+        };
+        let (result, close) = self.serve(tick, &mut session, plain, presence);
+        self.finish(session, tick, result, out, close)
     }
 
-    fn handle_open<P: Presence + ?Sized>(
-        &mut self,
-        tick: Tick,
-        input: &mut [u8],
-        out: &mut [u8],
-        presence: &mut P,
-    ) -> Result<Outcome> {
+    /// Authenticates an open and starts its session; returns the session and the plaintext
+    /// to serve.
+    fn handle_open<'a>(&mut self, tick: Tick, input: &'a mut [u8]) -> Result<(Session, &'a [u8])> {
         if input.len() > crate::session::MAX_MESSAGE_BYTES {
             return Err(Error::Oversize);
         }
@@ -659,10 +774,12 @@ impl<S: Storage> Lock<S> {
         for (i, t) in id.iter_mut().zip(&th) {
             *i = *t;
         }
-        let mut session = Session {
+        let session = Session {
             keys,
             nonce,
             id,
+            th,
+            retry: false,
             anchored: false,
             issued: pending.issued,
             claimed: None,
@@ -672,6 +789,20 @@ impl<S: Storage> Lock<S> {
             sent: 0,
             opened: tick,
         };
+        Ok((session, plain))
+    }
+
+    /// Runs an open's plaintext, a command and an optional proof: from the open itself, or
+    /// from the [`Command::Retry`] that follows [`Reply::NeedChain`]. Returns the answer and
+    /// whether it ends the session (a refused proof does), for [`Lock::finish`]; the session
+    /// stays with the caller, so it is never copied into this frame.
+    fn serve<P: Presence + ?Sized>(
+        &mut self,
+        tick: Tick,
+        session: &mut Session,
+        plain: &[u8],
+        presence: &mut P,
+    ) -> (Result<(Answer, Action)>, bool) {
         let parsed = wire::take::<Command<'_>>(plain).and_then(|(command, rest)| {
             let command_bytes = plain
                 .get(..plain.len() - rest.len())
@@ -681,42 +812,90 @@ impl<S: Storage> Lock<S> {
         });
         let (command, command_bytes, proof) = match parsed {
             Ok(p) => p,
-            Err(e) => return self.finish(session, tick, Err(e), out, true),
+            Err(e) => return (Err(e), true),
         };
+        // The whole chain goes into the chain buffer first, rebuilt from held links if it
+        // names them; if it names links the lock no longer holds, nothing runs: the phone
+        // retries with the whole chain in this session.
+        let mut held = None;
+        if let Some(proof) = &proof {
+            match self.hold_chain(proof.chain) {
+                Ok(Some((len, verified))) => (session.chain, held) = (len, verified),
+                Ok(None) => {
+                    session.retry = true;
+                    return (Ok((Answer::Reply(Reply::NeedChain), Action::None)), false);
+                }
+                Err(e) => return (Err(e), true),
+            }
+        }
         // Self-authenticating commands go first, so a phone can bring the time anchor its
         // time-bounded credential needs in the same message.
-        let early = self.administer(tick, &mut session, command);
+        let early = self.administer(tick, session, command);
         if let Some(proof) = proof {
-            match self.verify_proof(tick, &th, command_bytes, &proof) {
+            match self.verify_proof(tick, session, command_bytes, held, &proof) {
                 Ok(grant) => {
-                    // A verified chain fits (it decoded within `MAX_CHAIN_BYTES`); were it not
-                    // held, its next `Unlock` would fail its checks.
-                    if let Some(held) = self.chain.get_mut(..proof.chain.len()) {
-                        held.copy_from_slice(proof.chain);
-                        session.chain = proof.chain.len();
+                    if held.is_none() {
+                        self.keep_links(session, &grant.owner);
                     }
                     session.grant = Some(grant);
                 }
                 Err((e, who)) => {
                     session.claimed = who;
-                    return self.finish(session, tick, Err(e), out, true);
+                    return (Err(e), true);
                 }
             }
         }
         let result = match early {
             Some(r) => r,
-            None => self.execute(tick, &session, command, presence),
+            None => self.execute(tick, session, command, presence),
         };
-        self.finish(session, tick, result, out, false)
+        (result, false)
     }
 
-    fn handle_command<P: Presence + ?Sized>(
+    /// Puts the whole chain of a proof into the chain buffer: copied, or rebuilt from the
+    /// held links a short form names and the links it carries. Returns its length and, for
+    /// a rebuilt chain, the owner and how many leading links were held; `None` when the lock
+    /// does not hold the links named. Out of line, off the frame that verifies the proof.
+    #[allow(clippy::type_complexity)]
+    #[inline(never)]
+    fn hold_chain(&mut self, chain: &[u8]) -> Result<Option<(usize, Option<(PublicKey, usize)>)>> {
+        match ShortChain::decode(chain) {
+            None => {
+                wire::put_bytes(&mut self.chain, 0, chain).map_err(|_| Error::Oversize)?;
+                Ok(Some((chain.len(), None)))
+            }
+            Some(short) => {
+                let short = short?;
+                let rebuilt = self.links.rebuild(
+                    &short.reference,
+                    short.count,
+                    short.links,
+                    &mut self.chain,
+                )?;
+                Ok(rebuilt.map(|(len, owner, links)| (len, Some((owner, links)))))
+            }
+        }
+    }
+
+    /// After a whole chain verified: keeps its links before the leaf. Out of line: its decoded
+    /// chain never sits in the frame that verifies.
+    #[inline(never)]
+    fn keep_links(&mut self, session: &Session, owner: &PublicKey) {
+        let chain = self.chain.get(..session.chain).unwrap_or_default();
+        if let Ok(decoded) = UnverifiedChain::decode(chain)
+            && let Some((links, _)) = decoded.prefix()
+        {
+            self.links.insert(*owner, decoded.len() - 1, links);
+        }
+    }
+
+    fn handle_command<'a, P: Presence + ?Sized>(
         &mut self,
         tick: Tick,
-        input: &mut [u8],
+        input: &'a mut [u8],
         out: &mut [u8],
         presence: &mut P,
-    ) -> Result<Outcome> {
+    ) -> Result<Step<'a>> {
         let (counter, aad, sealed) = split_sealed(input, Kind::Command)?;
         let mut session = self.session.take().ok_or(Error::UnexpectedMessage)?;
         if tick
@@ -737,7 +916,13 @@ impl<S: Storage> Lock<S> {
             }
         };
         session.received = counter;
+        let plain: &'a [u8] = plain;
         let result = match wire::take_all::<Command<'_>>(plain) {
+            Ok(Command::Retry(open)) if session.retry => {
+                session.retry = false;
+                self.session = Some(session);
+                return Ok(Step::Retry(open));
+            }
             Ok(command) => match self.administer(tick, &mut session, command) {
                 Some(r) => r,
                 None => self.execute(tick, &session, command, presence),
@@ -745,6 +930,7 @@ impl<S: Storage> Lock<S> {
             Err(e) => Err(e),
         };
         self.finish(session, tick, result, out, false)
+            .map(Step::Done)
     }
 
     /// Time anchors and configuration updates: signed by their authors, so any session may
@@ -818,7 +1004,7 @@ impl<S: Storage> Lock<S> {
                 }
                 Ok((Answer::Reply(Reply::Locked), Action::Lock))
             }
-            Command::Time(_) | Command::Config(_) | Command::Ack(_) => {
+            Command::Time(_) | Command::Config(_) | Command::Ack(_) | Command::Retry(_) => {
                 Err(Error::UnexpectedMessage)
             }
         }
@@ -839,7 +1025,9 @@ impl<S: Storage> Lock<S> {
         let grant = session.grant.as_ref().ok_or(Error::NotPermitted)?;
         grant.require(Rights::UNLOCK)?;
         let chain = self.chain.get(..session.chain).unwrap_or_default();
-        let grant = self.state.recheck_chain(chain, &grant.owner, now)?;
+        let grant = self
+            .state
+            .recheck_chain(chain, &grant.owner, MAX_CHAIN_LEN, now)?;
         // Old use counts, revocations or clock may be in force: only grants that depend on
         // none of them until an owner confirms the state.
         if self.state.recovery && (grant.expires.is_some() || !grant.limits.is_empty()) {
@@ -866,19 +1054,29 @@ impl<S: Storage> Lock<S> {
     /// Verifies the holder's chain and signature. A refused but genuine chain whose holder
     /// signed this transcript is still attributed, so the denial receipt names who was
     /// turned away.
+    /// The chain is the session's, in the chain buffer; `held` names the owner and the
+    /// leading links verified before, for a chain rebuilt from held links.
     fn verify_proof(
         &self,
         tick: Tick,
-        th: &[u8; 32],
+        session: &Session,
         command: &[u8],
+        held: Option<(PublicKey, usize)>,
         proof: &Proof<'_>,
     ) -> core::result::Result<Grant, (Error, Option<Who>)> {
-        match self.state.verify_chain(proof.chain, self.trusted_now(tick)) {
+        let chain = self.chain.get(..session.chain).unwrap_or_default();
+        let now = self.trusted_now(tick);
+        let th = &session.th;
+        let checked = match held {
+            None => self.state.verify_chain(chain, now),
+            Some((owner, links)) => self.state.recheck_chain(chain, &owner, links, now),
+        };
+        match checked {
             Ok(grant) => match holder_signed(&grant.holder, th, command, proof) {
                 Ok(()) => Ok(grant),
                 Err(e) => Err((e, None)),
             },
-            Err(e) if signed_by_owner(e) => Err((e, attribute(th, command, proof))),
+            Err(e) if signed_by_owner(e) => Err((e, attribute(th, command, chain, proof))),
             Err(e) => Err((e, None)),
         }
     }
@@ -944,6 +1142,8 @@ impl<S: Storage> Lock<S> {
         if let Event::ClockReset(_) = event {
             self.anchor = None;
         }
+        // Held links were verified under the configuration this update replaced.
+        self.links.clear();
         Ok(Reply::ConfigApplied(version))
     }
 
@@ -1155,8 +1355,8 @@ fn holder_signed(key: &PublicKey, th: &[u8; 32], command: &[u8], proof: &Proof<'
 /// really signed this transcript (so a thief holding only the chain is not named). Out of
 /// line: only denials need it.
 #[inline(never)]
-fn attribute(th: &[u8; 32], command: &[u8], proof: &Proof<'_>) -> Option<Who> {
-    let leaf = UnverifiedChain::decode(proof.chain).ok()?.leaf();
+fn attribute(th: &[u8; 32], command: &[u8], chain: &[u8], proof: &Proof<'_>) -> Option<Who> {
+    let leaf = UnverifiedChain::decode(chain).ok()?.leaf();
     holder_signed(&leaf.subject, th, command, proof).ok()?;
     Some(Who {
         id: leaf.id,
@@ -1179,6 +1379,12 @@ fn signed_by_owner(e: Error) -> bool {
             | Error::Oversize
             | Error::Malformed
     )
+}
+
+/// Where a command leads: answered, or a retried open to serve in the open session.
+enum Step<'a> {
+    Done(Outcome),
+    Retry(&'a [u8]),
 }
 
 /// What the lock answers before sealing: a plain reply, or a receipt bundle built into the

@@ -157,13 +157,14 @@ impl Enrolment {
     }
 
     /// Decodes `chain` and verifies it in full; or, given the `owner` whose signature an
-    /// earlier verification found on its root, checks it again without signatures: every rule
-    /// of the verification, and [`Error::UnknownOwner`] once `owner` is no longer enrolled.
-    /// One body for both, so the lock carries one copy of the decoding and the verifier.
+    /// earlier verification found on its root and how many leading links that verification
+    /// covered, verifies only the signatures after them (none when it covered them all) and
+    /// checks every rule, with [`Error::UnknownOwner`] once `owner` is no longer enrolled.
+    /// One body for all, so the lock carries one copy of the decoding and the verifier.
     pub(crate) fn check_chain<R: Revocations + ?Sized>(
         &self,
         chain: &[u8],
-        owner: Option<&PublicKey>,
+        verified: Option<(&PublicKey, usize)>,
         now: Option<UnixTime>,
         revocations: &R,
     ) -> Result<Grant> {
@@ -176,9 +177,9 @@ impl Enrolment {
             now,
             tz: self.tz,
         };
-        match owner {
+        match verified {
             None => chain.verify(&v),
-            Some(owner) if self.is_owner(owner) => chain.check_rules(&v, *owner),
+            Some((owner, links)) if self.is_owner(owner) => chain.verify_after(&v, *owner, links),
             Some(_) => Err(Error::UnknownOwner),
         }
     }
@@ -592,15 +593,18 @@ impl LockState {
         self.enrolment.verify_chain(chain, now, self)
     }
 
-    /// Checks again, against this state and without its signatures, a chain that
-    /// [`LockState::verify_chain`] accepted earlier as signed by `owner`.
+    /// Checks, against this state, a chain whose first `verified` links were verified
+    /// earlier as signed by `owner` and its delegates: the signatures after them (none once
+    /// the whole chain was), then every rule, as [`LockState::verify_chain`] does.
     pub(crate) fn recheck_chain(
         &self,
         chain: &[u8],
         owner: &PublicKey,
+        verified: usize,
         now: Option<UnixTime>,
     ) -> Result<Grant> {
-        self.enrolment.check_chain(chain, Some(owner), now, self)
+        self.enrolment
+            .check_chain(chain, Some((owner, verified)), now, self)
     }
 
     /// Forgets every entry that can no longer matter at trusted time `now` (the high-water

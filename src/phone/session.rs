@@ -1,13 +1,13 @@
 use crate::Rng;
-use crate::credential::LockId;
+use crate::credential::{ChainRef, LockId, MAX_CHAIN_BYTES, UnverifiedChain};
 use crate::crypto::channel::{Ephemeral, SessionKeys, agree};
 use crate::crypto::{self, Signer, labels};
 use crate::error::{Error, Result};
 use crate::session::{
-    Challenge, Command, NONCE_LEN, OPEN_CLEAR_LEN, Proof, Reply, challenge_digest, split_sealed,
-    transcript, verify_challenge, write_sealed_header,
+    Challenge, Command, MAX_ADVERTISED, MAX_MESSAGE_BYTES, NONCE_LEN, OPEN_CLEAR_LEN, Proof, Reply,
+    challenge_digest, split_sealed, transcript, verify_challenge, write_sealed_header,
 };
-use crate::wire::{self, Kind};
+use crate::wire::{self, Bounded, Kind};
 
 use super::Credential;
 
@@ -21,6 +21,9 @@ pub struct ChallengeInfo {
     pub nonce: [u8; NONCE_LEN],
     /// Whether the lock trusts its clock; if not, fetch a time anchor for `nonce` first.
     pub clock_trusted: bool,
+    /// References to the verified links the lock holds: a chain whose links before its leaf
+    /// are named here goes in short form.
+    pub cached: Bounded<ChainRef, MAX_ADVERTISED>,
 }
 
 /// Checks a challenge's signature and that it comes from `lock`. Sends nothing.
@@ -34,12 +37,15 @@ pub fn inspect_challenge(challenge: &[u8], lock: &LockId) -> Result<ChallengeInf
         lock: *lock,
         nonce: c.body.nonce,
         clock_trusted: c.body.clock_trusted,
+        cached: c.body.cached,
     })
 }
 
 /// The phone's side of one session with one lock.
 pub struct PhoneSession {
     keys: SessionKeys,
+    /// The transcript hash, which a retried proof's signature covers.
+    th: [u8; 32],
     info: ChallengeInfo,
     sent: u32,
     next_reply: u32,
@@ -60,6 +66,9 @@ impl PhoneSession {
     /// Answers `challenge` as the holder of `credential`, asking for `command`. The
     /// challenge must be signed by a lock the credential names; nothing identifying is sent
     /// otherwise. Writes the open message into `out` and returns the session and its length.
+    /// When the challenge says the lock holds the credential's links before its leaf, only the
+    /// leaf goes, in short form; should the lock answer [`Reply::NeedChain`],
+    /// [`PhoneSession::retry`] sends the whole chain.
     ///
     /// ```
     /// use doorkey::Error;
@@ -188,6 +197,24 @@ impl PhoneSession {
         Ok(at + sealed)
     }
 
+    /// Answers [`Reply::NeedChain`] (the lock no longer held the links the open named): the
+    /// open's `command` again, with `credential`'s whole chain and a holder signature over
+    /// this session's transcript and `command`, as a [`Command::Retry`] written into `out`.
+    pub fn retry<S: Signer>(
+        &mut self,
+        credential: &Credential<'_, S>,
+        command: Command<'_>,
+        out: &mut [u8],
+    ) -> Result<usize> {
+        let mut plain = [0u8; MAX_MESSAGE_BYTES];
+        let proof = Some((credential.chain(), credential.signer() as &dyn Signer));
+        let n = write_request(&self.th, command, proof, &mut plain)?;
+        self.command(
+            Command::Retry(plain.get(..n).ok_or(Error::BufferTooSmall)?),
+            out,
+        )
+    }
+
     /// Reads a reply from the lock, decrypting `input` in place. Replies must come in order;
     /// a replayed or forged one is refused.
     ///
@@ -260,11 +287,47 @@ fn start<R: Rng + ?Sized>(
     let th = transcript(&challenge_digest(challenge), clear);
     let keys = SessionKeys::derive(agree(secret, &theirs)?, &th);
 
-    let n = wire::put(&command, payload)?;
-    let command_bytes = payload.get(..n).ok_or(Error::BufferTooSmall)?;
+    // The short form, when the lock advertises the chain's links before its leaf.
+    let mut short = [0u8; MAX_CHAIN_BYTES];
     let proof = match proof {
         Some((chain, signer)) => {
-            let sig = crypto::sign(signer, labels::HOLDER, &[&th, command_bytes])?;
+            let decoded = UnverifiedChain::decode(chain)?;
+            let held = decoded
+                .prefix()
+                .is_some_and(|(_, r)| info.cached.as_slice().contains(&r));
+            let sent = match decoded.short_form(&mut short) {
+                Some(len) if held => short.get(..len?).ok_or(Error::BufferTooSmall)?,
+                _ => chain,
+            };
+            Some((sent, signer))
+        }
+        None => None,
+    };
+    let n = write_request(&th, command, proof, payload)?;
+    let sealed = keys.phone_to_lock.seal(0, clear, payload, n)?;
+    let session = PhoneSession {
+        keys,
+        th,
+        info,
+        sent: 1,
+        next_reply: 0,
+    };
+    Ok((session, clear_end + sealed))
+}
+
+/// Writes the plaintext of an open (or of a retry): the command, then the proof (`chain` and
+/// the holder's signature over the transcript hash and the command as written), if any.
+fn write_request(
+    th: &[u8; 32],
+    command: Command<'_>,
+    proof: Option<(&[u8], &dyn Signer)>,
+    out: &mut [u8],
+) -> Result<usize> {
+    let n = wire::put(&command, out)?;
+    let command_bytes = out.get(..n).ok_or(Error::BufferTooSmall)?;
+    let proof = match proof {
+        Some((chain, signer)) => {
+            let sig = crypto::sign(signer, labels::HOLDER, &[th, command_bytes])?;
             Some(Proof {
                 chain,
                 signature: sig.0,
@@ -272,13 +335,6 @@ fn start<R: Rng + ?Sized>(
         }
         None => None,
     };
-    let m = wire::put(&proof, payload.get_mut(n..).ok_or(Error::BufferTooSmall)?)?;
-    let sealed = keys.phone_to_lock.seal(0, clear, payload, n + m)?;
-    let session = PhoneSession {
-        keys,
-        info,
-        sent: 1,
-        next_reply: 0,
-    };
-    Ok((session, clear_end + sealed))
+    let m = wire::put(&proof, out.get_mut(n..).ok_or(Error::BufferTooSmall)?)?;
+    Ok(n + m)
 }

@@ -10,11 +10,11 @@
 //! The lock speaks first and signs; the phone sends nothing identifying until that signature
 //! checks out against the lock its credential names, and then only under encryption.
 
-use crate::credential::LockId;
+use crate::credential::{ChainRef, LockId};
 use crate::crypto::{self, PublicKey, Signed, labels};
 use crate::error::{Error, Result};
 use crate::time::{Seconds, UnixTime};
-use crate::wire::{self, Kind};
+use crate::wire::{self, Bounded, Kind};
 use serde::{Deserialize, Serialize};
 
 /// Bytes of a challenge nonce (128 bits).
@@ -25,8 +25,10 @@ pub const DEFAULT_CHALLENGE_LIFETIME: u16 = 5;
 pub const MAX_CHALLENGE_LIFETIME: u16 = 60;
 /// Seconds a session stays open after the open message that started it.
 pub const SESSION_LIFETIME: Seconds = Seconds::from_secs(120);
-/// Largest encoded challenge.
-pub const MAX_CHALLENGE_BYTES: usize = 160;
+/// Most references to held links a challenge advertises (PROTOCOL 22.2).
+pub const MAX_ADVERTISED: usize = 4;
+/// Largest encoded challenge: one advertising [`MAX_ADVERTISED`] references.
+pub const MAX_CHALLENGE_BYTES: usize = 180;
 /// Largest session message (an open carrying the largest chain).
 pub const MAX_MESSAGE_BYTES: usize = 2400;
 /// Clear bytes at the front of an open: header, nonce, phone ephemeral key.
@@ -47,6 +49,9 @@ pub struct Challenge {
     pub ephemeral: [u8; 32],
     /// Whether the lock trusts its clock; if not, the phone should bring a time anchor.
     pub clock_trusted: bool,
+    /// References to the verified links the lock holds, most recently used first: a chain
+    /// whose links before its leaf are named here may be sent in short form.
+    pub cached: Bounded<ChainRef, MAX_ADVERTISED>,
 }
 
 impl Challenge {
@@ -91,6 +96,10 @@ pub enum Command<'a> {
     /// Deliver the owner's acknowledgement of receipts its server holds, so the lock drops
     /// them from its backlog.
     Ack(crate::receipt::Ack),
+    /// After [`Reply::NeedChain`]: the open's plaintext again (a command and a proof), its
+    /// proof now carrying the whole chain and its holder signature over this session's
+    /// transcript and that command.
+    Retry(#[serde(borrow)] &'a [u8]),
 }
 
 /// The holder's proof: its credential chain and its device signature over the transcript hash
@@ -169,6 +178,9 @@ pub enum Reply<'a> {
     Receipts(#[serde(borrow)] &'a [u8]),
     /// The lock dropped every backlog receipt up to this sequence number.
     Acked(u64),
+    /// The lock no longer holds the links the open's short-form chain names, and did nothing:
+    /// send the open's command again with the whole chain, as [`Command::Retry`].
+    NeedChain,
 }
 
 /// The transcript hash both sides bind the session to: the challenge message exactly as sent

@@ -47,6 +47,9 @@ pub enum Kind {
     Head = 0x31,
     /// A receipt bundle sealed to the owner's audit key.
     Sealed = 0x32,
+    /// A credential chain in short form: a reference to links the lock holds verified, then
+    /// the remaining links.
+    ChainRef = 0x02,
 }
 
 impl Kind {
@@ -62,6 +65,7 @@ impl Kind {
             0x30 => Kind::Receipt,
             0x31 => Kind::Head,
             0x32 => Kind::Sealed,
+            0x02 => Kind::ChainRef,
             _ => return Err(Error::UnexpectedKind),
         })
     }

@@ -2,7 +2,9 @@
 //!
 //! Replays phone messages precomputed on the host by `build.rs` (which ran the same lock code
 //! with the same RNG seed): a time anchor, a first-contact unlock carrying a two-link chain, a
-//! relock in the session and a receipt fetch. Every lock answer must match the host's byte for
+//! relock in the session and a receipt fetch; then the fast path (spec 22): a first visit of
+//! another company answering a challenge prepared while idle, and a repeat visit of the first
+//! company, whose link the lock holds, with the leaf alone. Every lock answer must match the host's byte for
 //! byte. Each step is timed in instructions (SysTick under `-icount shift=0`) and its peak stack
 //! measured by painting, beside the raw primitives on the same inputs. Exits through
 //! semihosting with status 0 only if every check passed.
@@ -177,6 +179,12 @@ mod workload {
         lock.challenge(tick, rng, out).ok()
     }
 
+    /// The lock signs its next challenge while idle.
+    #[inline(never)]
+    pub fn prepare(lock: &mut Lock<Mem>, tick: Tick, rng: &mut ChaCha20Rng) -> Option<()> {
+        lock.prepare_challenge(tick, rng).ok()
+    }
+
     /// One lock message: copied into the receive buffer (outside any timing), then handled.
     pub fn load(bufs: &mut Bufs, msg: &[u8]) -> usize {
         bufs.input[..msg.len()].copy_from_slice(msg);
@@ -259,11 +267,40 @@ mod workload {
             return false;
         }
         let n = load(bufs, v::RECEIPTS_CMD);
-        ok(
+        if !ok(
             handle(lock, bufs, v::TICK_RECEIPTS, n),
             Action::None,
             v::RECEIPTS_REPLY,
-        ) && boot(rebooted).is_some()
+        ) {
+            return false;
+        }
+        for (prepared, visit, expected, open, reply) in [
+            (
+                v::TICK_PREPARE_FIRST,
+                v::TICK_FIRST,
+                v::CHALLENGE_FIRST,
+                v::FIRST_OPEN,
+                v::FIRST_REPLY,
+            ),
+            (
+                v::TICK_PREPARE_REPEAT,
+                v::TICK_REPEAT,
+                v::CHALLENGE_REPEAT,
+                v::REPEAT_OPEN,
+                v::REPEAT_REPLY,
+            ),
+        ] {
+            if prepare(lock, prepared, &mut rng).is_none()
+                || challenge(lock, visit, &mut rng, &mut bufs.challenge) != Some(expected.len())
+            {
+                return false;
+            }
+            let n = load(bufs, open);
+            if !ok(handle(lock, bufs, visit, n), Action::Unlock, reply) {
+                return false;
+            }
+        }
+        boot(rebooted).is_some()
     }
 }
 

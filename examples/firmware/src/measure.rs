@@ -324,6 +324,61 @@ pub fn run() -> bool {
         &mut failures,
     );
     row("lock.handle command: receipts", receipts);
+
+    // The fast path: a first visit answering a prepared challenge, then a repeat visit.
+    let mut fast = [(Meas::default(), Meas::default(), Meas::default()); 2];
+    for (i, (prepared, visit, expected, msg, reply, name)) in [
+        (
+            v::TICK_PREPARE_FIRST,
+            v::TICK_FIRST,
+            v::CHALLENGE_FIRST,
+            v::FIRST_OPEN,
+            v::FIRST_REPLY,
+            "first visit",
+        ),
+        (
+            v::TICK_PREPARE_REPEAT,
+            v::TICK_REPEAT,
+            v::CHALLENGE_REPEAT,
+            v::REPEAT_OPEN,
+            v::REPEAT_REPLY,
+            "repeat visit",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (r, prepare) = measure(|| workload::prepare(lock, prepared, &mut rng));
+        check(name, r.is_some(), &mut failures);
+        let (r, hand_out) =
+            measure(|| workload::challenge(lock, visit, &mut rng, &mut bufs.challenge));
+        check(
+            "prepared challenge matches host",
+            r.map(|n| &bufs.challenge[..n]) == Some(expected),
+            &mut failures,
+        );
+        let open = step(
+            lock,
+            bufs,
+            visit,
+            msg,
+            Action::Unlock,
+            reply,
+            name,
+            &mut failures,
+        );
+        fast[i] = (prepare, hand_out, open);
+    }
+    let [
+        (prepare_first, handout_first, open_first),
+        (prepare_repeat, handout_repeat, open_repeat),
+    ] = fast;
+    row("lock.prepare_challenge (idle)", prepare_first);
+    row("lock.challenge (prepared: hand-out)", handout_first);
+    row("lock.handle open: new company, chain", open_first);
+    row("lock.prepare_challenge (idle, 2nd)", prepare_repeat);
+    row("lock.challenge (prepared, 2nd)", handout_repeat);
+    row("lock.handle open: held link, leaf", open_repeat);
     let (r, boot) = measure(|| workload::boot(rebooted));
     check(
         "reboot restores the state",
@@ -407,6 +462,35 @@ pub fn run() -> bool {
     );
     ratio("receipts fetch / (sign x bundle)", receipts, sign_receipts);
     ratio("relock / one verify_strict", relock, verify[0]);
+    let first_prepared = handout_first + open_first;
+    let repeat = handout_repeat + open_repeat;
+    let floor_repeat = verify[1] + verify[2] + agree;
+    ratio(
+        "first visit, prepared (hand-out + open) / first contact",
+        first_prepared,
+        first_contact,
+    );
+    ratio(
+        "  its floor (3 verify + agree) / first contact",
+        floor_open,
+        first_contact,
+    );
+    ratio(
+        "  first visit, prepared / its floor",
+        first_prepared,
+        floor_open,
+    );
+    ratio(
+        "repeat visit, prepared + held link / first contact",
+        repeat,
+        first_contact,
+    );
+    ratio(
+        "  its floor (2 verify + agree) / first contact",
+        floor_repeat,
+        first_contact,
+    );
+    ratio("  repeat visit / its floor", repeat, floor_repeat);
 
     let lock_steps = install
         + boot
@@ -416,7 +500,13 @@ pub fn run() -> bool {
         + challenge
         + open
         + relock
-        + receipts;
+        + receipts
+        + prepare_first
+        + handout_first
+        + open_first
+        + prepare_repeat
+        + handout_repeat
+        + open_repeat;
     let prims = sign_challenge + sign_receipts + keygen + agree + verify3 + verify[3];
     hprintln!();
     hprintln!(

@@ -692,6 +692,7 @@ static void test_errors(void) {
     size_t len = sizeof buf;
     EXPECT(doorkey_lock_challenge(r.lock, 0, buf, &len), DOORKEY_RESULT_STORAGE);
     CHECK(len == 0 && all_zero(buf, sizeof buf));
+    EXPECT(doorkey_lock_prepare_challenge(r.lock, 0), DOORKEY_RESULT_STORAGE);
     doorkey_outcome outcome;
     len = sizeof buf;
     EXPECT(doorkey_lock_handle(r.lock, 0, msg, sizeof msg, buf, &len, &outcome),
@@ -707,6 +708,7 @@ static void test_errors(void) {
     EXPECT(doorkey_lock_challenge(NULL, 0, buf, &len), DOORKEY_RESULT_NULL_ARGUMENT);
     EXPECT(doorkey_lock_challenge(r.lock, 0, NULL, &len), DOORKEY_RESULT_NULL_ARGUMENT);
     EXPECT(doorkey_lock_challenge(r.lock, 0, buf, NULL), DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_lock_prepare_challenge(NULL, 0), DOORKEY_RESULT_NULL_ARGUMENT);
     EXPECT(doorkey_lock_handle(NULL, 0, msg, 3, buf, &len, &outcome),
            DOORKEY_RESULT_NULL_ARGUMENT);
     EXPECT(doorkey_lock_handle(r.lock, 0, NULL, 3, buf, &len, &outcome),
@@ -737,11 +739,22 @@ static void test_errors(void) {
     memset(buf, 0xAA, sizeof buf);
     len = DOORKEY_MAX_CHALLENGE_LEN - 1;
     EXPECT(doorkey_lock_challenge(r.lock, 0, buf, &len), DOORKEY_RESULT_BUFFER_TOO_SMALL);
-    CHECK(len == 0 && all_zero(buf, DOORKEY_MAX_CHALLENGE_LEN - 1) && buf[159] == 0xAA);
+    CHECK(len == 0 && all_zero(buf, DOORKEY_MAX_CHALLENGE_LEN - 1) &&
+          buf[DOORKEY_MAX_CHALLENGE_LEN - 1] == 0xAA);
     uint8_t challenge[DOORKEY_MAX_CHALLENGE_LEN];
     size_t challenge_len = sizeof challenge;
     OK(doorkey_lock_challenge(r.lock, 0, challenge, &challenge_len));
     CHECK(challenge_len > 0 && challenge_len <= DOORKEY_MAX_CHALLENGE_LEN);
+
+    /* A challenge prepared while idle goes out at the connection without new randomness. */
+    OK(doorkey_lock_prepare_challenge(r.lock, 0));
+    r.lock_rng.n_drawn = 0;
+    challenge_len = sizeof challenge;
+    OK(doorkey_lock_challenge(r.lock, 1, challenge, &challenge_len));
+    CHECK(r.lock_rng.n_drawn == 0 && challenge_len > 0);
+    challenge_len = sizeof challenge;
+    OK(doorkey_lock_challenge(r.lock, 1, challenge, &challenge_len));
+    CHECK(r.lock_rng.n_drawn > 0); /* prepared once, handed out once */
     len = DOORKEY_MAX_MESSAGE_LEN - 1;
     EXPECT(doorkey_lock_handle(r.lock, 0, msg, 3, buf, &len, &outcome),
            DOORKEY_RESULT_BUFFER_TOO_SMALL);
@@ -848,6 +861,21 @@ static void test_errors(void) {
     len = sizeof buf;
     EXPECT(doorkey_phone_command(v.phone, &hello, NULL, &len), DOORKEY_RESULT_NULL_ARGUMENT);
     EXPECT(doorkey_phone_command(v.phone, &hello, buf, NULL), DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_phone_retry(NULL, chain, sizeof chain, COURIER_SEED, &hello, buf, &len),
+           DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_phone_retry(v.phone, NULL, 0, COURIER_SEED, &hello, buf, &len),
+           DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_phone_retry(v.phone, chain, sizeof chain, NULL, &hello, buf, &len),
+           DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_phone_retry(v.phone, chain, sizeof chain, COURIER_SEED, NULL, buf, &len),
+           DOORKEY_RESULT_NULL_ARGUMENT);
+    EXPECT(doorkey_phone_retry(v.phone, chain, sizeof chain, COURIER_SEED, &hello, NULL, &len),
+           DOORKEY_RESULT_NULL_ARGUMENT);
+    len = DOORKEY_MAX_MESSAGE_LEN - 1;
+    EXPECT(doorkey_phone_retry(v.phone, chain, sizeof chain, COURIER_SEED, &hello, buf, &len),
+           DOORKEY_RESULT_BUFFER_TOO_SMALL);
+    CHECK(len == 0);
+    len = sizeof buf;
     doorkey_phone_deinit(NULL);
     doorkey_reply answer;
     EXPECT(doorkey_phone_reply(NULL, buf, 10, &answer), DOORKEY_RESULT_NULL_ARGUMENT);
