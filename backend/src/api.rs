@@ -20,7 +20,7 @@ use sqlx::any::AnyRow;
 
 use crate::auth::{self, hex32};
 use crate::db::Db;
-use crate::ledger::{self, LockKeys};
+use crate::ledger::{self, LockKeys, Upload};
 use crate::page::{owner_page, page_link};
 use crate::words;
 
@@ -679,7 +679,7 @@ async fn upload_receipts(
         lock_key: key_col(&row, "lock_key")?,
         audit: AuditSecret::from_bytes(audit),
     };
-    let done = ledger::ingest(tx, lock, keys, body.to_vec()).await?;
+    let done = ledger::ingest(tx, lock, keys, Upload::Sealed(body.to_vec())).await?;
     Ok(Json(json!({
         "stored": done.stored,
         "findings": done.findings.iter().map(finding_json).collect::<Vec<_>>(),

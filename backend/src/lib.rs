@@ -14,7 +14,7 @@ pub mod auth;
 pub mod client;
 pub mod db;
 pub mod demo;
-mod ledger;
+pub mod ledger;
 mod page;
 mod words;
 
