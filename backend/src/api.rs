@@ -575,7 +575,11 @@ async fn mint_grant(
             "the order is booked for another courier's device",
         ));
     }
-    let lock = lock_hex(&hex::encode(row.try_get::<Vec<u8>, _>("lock_id")?))?;
+    let lock = LockId(
+        row.try_get::<Vec<u8>, _>("lock_id")?
+            .try_into()
+            .map_err(|_| ApiError::internal("stored lock id is not 16 bytes"))?,
+    );
     let seed: [u8; 32] = row
         .try_get::<Vec<u8>, _>("issuing_seed")?
         .try_into()
@@ -690,18 +694,9 @@ async fn upload_receipts(
 /// The newest acknowledgement for a lock, for any phone to carry to it.
 async fn latest_ack(State(state): State<AppState>, Path(lock): Path<String>) -> ApiResult {
     let lock = lock_hex(&lock)?;
-    let row = sqlx::query("SELECT first, seq, hash, token FROM acks WHERE lock_id = $1")
-        .bind(lock.0.to_vec())
-        .fetch_optional(&state.db.pool)
-        .await?;
-    let ack = row
-        .map(|r| -> Result<_, ApiError> {
-            let n = |c| -> Result<u64, ApiError> { Ok(u64::try_from(r.try_get::<i64, _>(c)?).unwrap_or(0)) };
-            let a = |c| -> Result<Vec<u8>, ApiError> { Ok(r.try_get::<Vec<u8>, _>(c)?) };
-            Ok(json!({ "first": n("first")?, "seq": n("seq")?, "hash": hex::encode(a("hash")?), "token": hex::encode(a("token")?) }))
-        })
-        .transpose()?;
-    Ok(Json(json!({ "ack": ack })))
+    let mut conn = state.db.pool.acquire().await?;
+    let ack = ledger::latest_ack(&mut conn, lock).await?;
+    Ok(Json(json!({ "ack": ack_json(ack) })))
 }
 
 /// The owner's timeline of one lock: visits and alerts, in words and in fields.

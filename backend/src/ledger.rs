@@ -438,6 +438,15 @@ pub async fn ingest(
         .map_err(|e| ApiError::internal(format!("ingest task: {e}")))?
 }
 
+/// The newest acknowledgement the log holds for `lock`, for any phone to carry to it.
+pub async fn latest_ack(conn: &mut AnyConnection, lock: LockId) -> Result<Option<Ack>, ApiError> {
+    let row = sqlx::query(ACK)
+        .bind(lock.0.to_vec())
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.as_ref().map(ack_from).transpose()?)
+}
+
 /// The owner's timeline for `lock`: its stored log read into memory and turned into visits
 /// and alerts by the core.
 pub async fn view(
