@@ -3,7 +3,7 @@
 //!
 //! [`Lock`] is a sans-IO state machine. Firmware calls [`Lock::challenge`] when a phone
 //! connects and [`Lock::handle`] with each message that arrives, passing its monotonic
-//! [`Tick`](crate::time::Tick) (seconds since boot, never the time of day: the lock trusts
+//! [`Tick`] (seconds since boot, never the time of day: the lock trusts
 //! only signed time) and a random number generator. It sends back the bytes the lock wrote
 //! and performs the returned [`Action`]. Anything the lock must remember is committed through
 //! [`Storage`] before an action is returned, so a power cut can never make it forget a use.
