@@ -17,7 +17,7 @@
 
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
-use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::scalar::{Scalar, clamp_integer};
 use sha2::{Digest, Sha512};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -130,9 +130,7 @@ pub(crate) fn sign(seed: &[u8; 32], public: &[u8; 32], message: &[u8]) -> Result
     let expanded = sha512(&[seed], &[]);
     let mut a = Zeroizing::new([0u8; 32]);
     a.copy_from_slice(&expanded[..32]);
-    a[0] &= 248;
-    a[31] &= 127;
-    a[31] |= 64;
+    *a = clamp_integer(*a);
     let r = Zeroizing::new(reduce(&sha512(&[&expanded[32..], message], &[])));
     let big_r = (ED25519_BASEPOINT_POINT * scalar(*r)).compress().to_bytes();
     let k = reduce(&sha512(&[&big_r, public, message], &[]));
@@ -317,9 +315,7 @@ mod tests {
         let expanded = sha512(&[&seed], &[]);
         let mut a = [0u8; 32];
         a.copy_from_slice(&expanded[..32]);
-        a[0] &= 248;
-        a[31] &= 127;
-        a[31] |= 64;
+        let a = clamp_integer(a);
         let k = reduce(&sha512(&[&IDENTITY, &public, b"m"], &[]));
         let s = mul_add(&k, &a, &[0; 32]);
         let mut sig = [0u8; 64];
