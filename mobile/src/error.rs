@@ -16,7 +16,7 @@ macro_rules! mirror_core_errors {
                 #[error("{}", doorkey::Error::$kind)]
                 $kind,
             )*
-            /// The app's [`crate::DeviceSigner`] failed to sign (the operation that needed the
+            /// The app's `DeviceSigner` failed to sign (the operation that needed the
             /// signature sent nothing).
             #[error("the device signer failed: {error}")]
             Signer {
@@ -125,7 +125,7 @@ mirror_core_errors! {
     Misuse,
 }
 
-/// What an app's [`crate::DeviceSigner`] reports when it cannot sign.
+/// What an app's `DeviceSigner` reports when it cannot sign.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum SignerError {
     /// The user declined or dismissed the authentication the key requires.

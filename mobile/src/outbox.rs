@@ -69,7 +69,7 @@ impl Outbox {
         Ok(())
     }
 
-    /// The `after` for the next [`crate::Command::Receipts`] to `lock_id`: the newest receipt
+    /// The `after` for the next `Command::Receipts` to `lock_id`: the newest receipt
     /// the owner's server acknowledged (0 before any acknowledgement).
     pub fn after(&self, lock_id: Vec<u8>) -> Result<u64> {
         Ok(self.inner().after(&lock(&lock_id)?))
@@ -92,7 +92,7 @@ impl Outbox {
         Ok(())
     }
 
-    /// The acknowledgement to deliver to `lock_id` with [`crate::Command::Ack`], if any.
+    /// The acknowledgement to deliver to `lock_id` with `Command::Ack`, if any.
     pub fn ack(&self, lock_id: Vec<u8>) -> Result<Option<Ack>> {
         Ok(self.inner().ack(&lock(&lock_id)?).map(Ack::from))
     }

@@ -202,14 +202,14 @@ pub enum Command {
         /// The signed update as the server sent it.
         update: Vec<u8>,
     },
-    /// Fetch the receipts after sequence number `after` ([`crate::Outbox::after`]).
+    /// Fetch the receipts after sequence number `after` (`Outbox::after`).
     Receipts {
         /// The newest receipt the owner's server acknowledged holding.
         after: u64,
     },
     /// Deliver the owner's acknowledgement, so the lock drops the receipts it covers.
     Ack {
-        /// The acknowledgement from the owner's server ([`crate::Outbox::ack`]).
+        /// The acknowledgement from the owner's server (`Outbox::ack`).
         ack: Ack,
     },
 }
@@ -298,7 +298,7 @@ pub enum Reply {
         /// Why.
         reason: DenyReason,
     },
-    /// A receipt bundle sealed to the owner's audit key: keep it in the [`crate::Outbox`].
+    /// A receipt bundle sealed to the owner's audit key: keep it in the `Outbox`.
     Receipts {
         /// The sealed bundle, unreadable to the phone.
         bundle: Vec<u8>,

@@ -65,7 +65,7 @@ pub struct LockResponse {
     /// What the lock drove the bolt to do.
     pub action: LockAction,
     /// Why a request was refused, in the detail the lock logs; the phone only learns the
-    /// coarse [`crate::DenyReason`].
+    /// coarse `DenyReason`.
     pub denied: Option<DoorkeyError>,
 }
 
@@ -88,7 +88,7 @@ pub struct UploadReport {
     /// The events of every receipt the server now holds, oldest first, by the core's names
     /// (`Unlocked`, `DoorOpened`, ...): for tests and display.
     pub events: Vec<String>,
-    /// The server's acknowledgement, for the phone's [`crate::Outbox::set_ack`].
+    /// The server's acknowledgement, for the phone's `Outbox::set_ack`.
     pub ack: Option<Ack>,
 }
 
@@ -306,7 +306,7 @@ impl LockSimulator {
         self.sim().bolt_open
     }
 
-    /// The owner's server receives an upload (an [`crate::Upload`]'s `bundles`), opens it with
+    /// The owner's server receives an upload (an `Upload`'s `bundles`), opens it with
     /// the audit key and verifies it against the lock's public key.
     pub fn upload(&self, bundles: Vec<u8>) -> Result<UploadReport> {
         let sim = &mut *self.sim();
