@@ -406,7 +406,7 @@ pub fn open_session(
 }
 
 /// Opens a session with the lock `lock_id` without a credential, to carry a time anchor, a
-/// configuration update or an acknowledgement, or to fetch receipts.
+/// configuration update or an acknowledgement (fetching receipts takes a credential).
 #[uniffi::export]
 pub fn open_anonymous_session(
     challenge: Vec<u8>,

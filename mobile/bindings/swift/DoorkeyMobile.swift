@@ -4009,7 +4009,7 @@ public func inspectChallenge(challenge: Data, lockId: Data)throws  -> ChallengeI
 }
 /**
  * Opens a session with the lock `lock_id` without a credential, to carry a time anchor, a
- * configuration update or an acknowledgement, or to fetch receipts.
+ * configuration update or an acknowledgement (fetching receipts takes a credential).
  */
 public func openAnonymousSession(challenge: Data, lockId: Data, command: Command)throws  -> OpenedSession  {
     return try  FfiConverterTypeOpenedSession_lift(try rustCallWithError(FfiConverterTypeDoorkeyError_lift) {
@@ -4058,7 +4058,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_doorkey_mobile_checksum_func_inspect_challenge() != 31750) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_doorkey_mobile_checksum_func_open_anonymous_session() != 40738) {
+    if (uniffi_doorkey_mobile_checksum_func_open_anonymous_session() != 40397) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_doorkey_mobile_checksum_func_open_session() != 8558) {

@@ -1017,7 +1017,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_doorkey_mobile_checksum_func_inspect_challenge() and 0xFFFF) != 31750) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_doorkey_mobile_checksum_func_open_anonymous_session() and 0xFFFF) != 40738) {
+    if ((lib.uniffi_doorkey_mobile_checksum_func_open_anonymous_session() and 0xFFFF) != 40397) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_doorkey_mobile_checksum_func_open_session() and 0xFFFF) != 8558) {
@@ -5852,7 +5852,7 @@ public object FfiConverterSequenceTypeUpload: FfiConverterRustBuffer<List<Upload
 
         /**
          * Opens a session with the lock `lock_id` without a credential, to carry a time anchor, a
-         * configuration update or an acknowledgement, or to fetch receipts.
+         * configuration update or an acknowledgement (fetching receipts takes a credential).
          */
     @Throws(DoorkeyException::class) fun `openAnonymousSession`(`challenge`: kotlin.ByteArray, `lockId`: kotlin.ByteArray, `command`: Command): OpenedSession {
             return FfiConverterTypeOpenedSession.lift(
