@@ -3,6 +3,8 @@
 //!
 //! This file is the one place that knows holder-key algorithms: a P-256 holder key is named
 //! but refused ([`DoorkeyError::UnsupportedAlgorithm`]) until the core verifies P-256 holders.
+//! Then [`holder_key`] accepts its 65-byte point, [`DeviceKey`] keeps the algorithm, and
+//! [`Signing`] turns the keystore's DER signature into the core's holder signature.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -32,6 +34,17 @@ pub trait DeviceSigner: Send + Sync {
     fn sign(&self, message: Vec<u8>) -> core::result::Result<Vec<u8>, SignerError>;
 }
 
+/// A holder's public key as the core takes it: [`DoorkeyError::InvalidDeviceKey`] for bytes
+/// that are not a key of `algorithm`.
+pub(crate) fn holder_key(algorithm: KeyAlgorithm, key: Vec<u8>) -> Result<PublicKey> {
+    match algorithm {
+        KeyAlgorithm::Ed25519 => Ok(PublicKey(
+            key.try_into().map_err(|_| DoorkeyError::InvalidDeviceKey)?,
+        )),
+        KeyAlgorithm::P256 => Err(DoorkeyError::UnsupportedAlgorithm { algorithm }),
+    }
+}
+
 /// A [`DeviceSigner`] whose algorithm and public key have been checked.
 #[derive(Clone)]
 pub(crate) struct DeviceKey {
@@ -42,19 +55,8 @@ pub(crate) struct DeviceKey {
 impl DeviceKey {
     /// Reads the signer's algorithm and public key once, refusing what the core cannot use.
     pub(crate) fn new(signer: Arc<dyn DeviceSigner>) -> Result<DeviceKey> {
-        match signer.algorithm() {
-            KeyAlgorithm::Ed25519 => {
-                let key: [u8; 32] = signer
-                    .public_key()
-                    .try_into()
-                    .map_err(|_| DoorkeyError::InvalidDeviceKey)?;
-                Ok(DeviceKey {
-                    signer,
-                    public: PublicKey(key),
-                })
-            }
-            algorithm @ KeyAlgorithm::P256 => Err(DoorkeyError::UnsupportedAlgorithm { algorithm }),
-        }
+        let public = holder_key(signer.algorithm(), signer.public_key())?;
+        Ok(DeviceKey { signer, public })
     }
 
     /// The key's algorithm.

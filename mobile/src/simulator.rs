@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use chacha20::ChaCha20Rng;
 use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
 use doorkey::credential::{Chain, Link, Rights};
-use doorkey::crypto::{PublicKey, SecretKey, Signer};
+use doorkey::crypto::{SecretKey, Signer};
 use doorkey::lock::{Action, DoorEvent, Lock, MAX_BUNDLE_BYTES, MemoryStorage};
 use doorkey::receipt::AuditSecret;
 use doorkey::server::{Delivery, Issuer, ReceiptLog};
@@ -15,7 +15,7 @@ use rand_core::SeedableRng;
 
 use crate::error::{DoorkeyError, Result};
 use crate::phone::Ack;
-use crate::signer::KeyAlgorithm;
+use crate::signer::{KeyAlgorithm, holder_key};
 
 /// The virtual clock starts here: 2026-06-01 12:00:00 UTC, at the lock's tick 1000.
 const START: UnixTime = UnixTime::from_secs(1_780_315_200);
@@ -234,10 +234,7 @@ impl LockSimulator {
         order_id: Vec<u8>,
         valid_for_seconds: u64,
     ) -> Result<Vec<u8>> {
-        if algorithm != KeyAlgorithm::Ed25519 {
-            return Err(DoorkeyError::UnsupportedAlgorithm { algorithm });
-        }
-        let device = PublicKey(device_key.try_into().map_err(|_| DoorkeyError::Misuse)?);
+        let device = holder_key(algorithm, device_key)?;
         let mut sim = self.sim();
         let now = sim.now();
         let order = Delivery {
