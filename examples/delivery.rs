@@ -12,7 +12,7 @@ use chacha20::ChaCha20Rng;
 use doorkey::Error;
 use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
 use doorkey::credential::{Chain, Link, Rights};
-use doorkey::crypto::{SecretKey, Signer};
+use doorkey::crypto::{HolderSigner, SecretKey, Signer};
 use doorkey::lock::{Action, DoorEvent, Lock, MemoryStorage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::receipt::AuditSecret;
@@ -409,15 +409,15 @@ fn main() -> Result<(), Error> {
 
 /// A device that claims someone else's public key.
 struct Thief {
-    claims: doorkey::crypto::PublicKey,
+    claims: doorkey::crypto::SubjectKey,
     key: SecretKey,
 }
 
-impl Signer for Thief {
-    fn public_key(&self) -> doorkey::crypto::PublicKey {
+impl HolderSigner for Thief {
+    fn holder_key(&self) -> doorkey::crypto::SubjectKey {
         self.claims
     }
-    fn sign(&self, message: &[u8]) -> Result<doorkey::crypto::Signature, Error> {
+    fn sign_holder(&self, message: &[u8]) -> Result<doorkey::crypto::Signature, Error> {
         self.key.sign(message)
     }
 }

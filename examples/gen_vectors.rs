@@ -51,7 +51,7 @@ fn expect(
 ) -> Value {
     match lock.verify_chain(chain, now, revoked) {
         Ok(g) => {
-            json!({"result": "ok", "holder": hex(&g.holder.0), "owner": hex(&g.owner.0), "rights": g.rights.bits()})
+            json!({"result": "ok", "holder": hex(g.holder.as_bytes()), "owner": hex(&g.owner.0), "rights": g.rights.bits()})
         }
         Err(e) => json!({"result": format!("{e:?}")}),
     }
@@ -71,7 +71,7 @@ fn credential_vectors() -> Value {
 
     let depot = key(5);
     let mut depot_link = company_link;
-    depot_link.subject = depot.public_key();
+    depot_link.subject = depot.public_key().into();
     depot_link.scope = Scope::Inherit;
     depot_link.depth = 0;
     depot_link.id.0 = [0xd0; 16];
@@ -978,7 +978,7 @@ fn negative_vectors() -> Value {
     // A delegate whose key is the identity point, and a child "signed" by it with R = identity
     // and S = 0: [S]B = R + [k]A holds for every k, so a non-strict verifier accepts it.
     let mut small_order_link = w.company_link();
-    small_order_link.subject = doorkey::crypto::PublicKey(identity);
+    small_order_link.subject = doorkey::crypto::PublicKey(identity).into();
     let mut zero_sig = [0u8; 64];
     zero_sig[..32].copy_from_slice(&identity);
     let courier_link = w.courier_link();
@@ -1024,11 +1024,12 @@ fn negative_vectors() -> Value {
     let mut version_two = courier.clone();
     version_two[0] = 2;
     let trailing = [&courier[..], &[0]].concat();
-    // The root body starts at 7: subject (32 bytes), the scope's variant index at 39, its count
-    // at 40 and lock id at 41..57, rights at 57, then not_before (a varint) and the lifetime's
-    // option tag. Decoding refuses these before any signature is looked at.
-    const SCOPE: usize = 39;
-    const RIGHTS: usize = 57;
+    // The root body starts at 7: subject (its tag 0 at 7, then 32 bytes), the scope's variant
+    // index at 40, its count at 41 and lock id at 42..58, rights at 58, then not_before (a
+    // varint) and the lifetime's option tag. Decoding refuses these before any signature is
+    // looked at.
+    const SCOPE: usize = 40;
+    const RIGHTS: usize = 58;
     let mut unknown_scope = courier.clone();
     unknown_scope[SCOPE] = 2;
     let overlong_index = [&courier[..SCOPE], &[0x81, 0x00], &courier[SCOPE + 1..]].concat();
@@ -1256,7 +1257,7 @@ fn link(
         .id(CredentialId([id; 16]))
         .build(&mut doorkey::FillBytes(|_: &mut [u8]| {}))
         .expect("a valid base link");
-    l.subject = subject;
+    l.subject = subject.into();
     l.scope = scope;
     l.rights = rights;
     set_window(&mut l, not_before, lifetime);
