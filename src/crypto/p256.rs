@@ -210,6 +210,18 @@ impl super::HolderSigner for P256DeviceKey {
     }
 }
 
+/// A borrowed key signs too, so one device key backs several credentials.
+#[cfg(feature = "p256")]
+impl super::HolderSigner for &P256DeviceKey {
+    fn holder_key(&self) -> super::SubjectKey {
+        (**self).holder_key()
+    }
+
+    fn sign_holder(&self, message: &[u8]) -> Result<Signature> {
+        (**self).sign_holder(message)
+    }
+}
+
 #[cfg(feature = "p256")]
 impl fmt::Debug for P256DeviceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
