@@ -1328,3 +1328,63 @@ fn the_small_order_holder_signature_passes_a_permissive_verifier() {
     ed25519_dalek::Verifier::verify(&holder, &message, &signature)
         .expect("a permissive verifier accepts the forgery");
 }
+
+/// The P-256 holder scenarios of 9.5 (3.8, 12.5), decoded by hand: the genuine signature and
+/// its high-S twin both pass ECDSA P-256 with SHA-256 as the `p256` crate checks it, and the
+/// lock accepts only the low-S one; a leaf point off the curve is `WeakKey`.
+#[test]
+#[cfg(feature = "p256")]
+fn the_p256_holder_scenarios_follow_the_spec() {
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    use p256::ecdsa::{Signature, VerifyingKey};
+    use sha2::{Digest, Sha256};
+    // floor(n / 2) of the P-256 group.
+    let half_n = unhex("7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8");
+    let v = load("behaviour.json");
+    let secret = bytes(&v["p256_courier_secret"]);
+    let public = bytes(&v["p256_courier_public"]);
+    let key = p256::ecdsa::SigningKey::from_slice(&secret).unwrap();
+    assert_eq!(
+        key.verifying_key().to_sec1_point(true).as_bytes(),
+        &public[..]
+    );
+    let scenario = |name: &str| {
+        v["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"].as_str().unwrap().starts_with(name))
+            .unwrap()
+    };
+    for (name, denied, high) in [
+        ("P-256 holder signature genuine", None, false),
+        (
+            "P-256 holder signature with S replaced",
+            Some("Crypto"),
+            true,
+        ),
+    ] {
+        let scenario = scenario(name);
+        let open = &scenario["messages"][1];
+        assert_eq!(open["message"], "Open");
+        assert_eq!(open["expect"]["denied"].as_str(), denied, "{name}");
+        let plain = bytes(&open["plaintext"]);
+        let (chain, _) = doorkey::wire::take::<&[u8]>(&plain[2..]).unwrap();
+        // The one link's subject: tag 01, then the 33-byte compressed point.
+        assert_eq!(chain[7], 1, "{name}");
+        assert_eq!(chain[8..41], public[..], "{name}");
+        let signature = &plain[plain.len() - 64..];
+        assert_eq!(signature[32..] > half_n[..], high, "{name}");
+        let th = bytes(&scenario["sessions"][0]["transcript_hash"]);
+        let message = [&b"doorkey/v1/holder\0"[..], &th, &plain[..1]].concat();
+        VerifyingKey::from_sec1_bytes(&public)
+            .unwrap()
+            .verify_prehash(
+                &Sha256::digest(&message),
+                &Signature::from_slice(signature).unwrap(),
+            )
+            .expect("valid ECDSA either way");
+    }
+    let off_curve = scenario("P-256 holder key whose x is not on the curve");
+    assert_eq!(off_curve["messages"][1]["expect"]["denied"], "WeakKey");
+}
