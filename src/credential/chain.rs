@@ -168,7 +168,8 @@ fn check_link<R: Revocations + ?Sized>(l: &Link, v: &Verifier<'_, R>) -> Result<
 pub trait Revocations {
     /// Whether this credential id is revoked.
     fn id_revoked(&self, id: &CredentialId) -> bool;
-    /// Whether this delegate or holder key is revoked.
+    /// Whether this delegate or holder key is revoked: a subject is asked by its id
+    /// ([`SubjectKey::key_id`]), so a P-256 holder key by its 32-byte digest.
     fn key_revoked(&self, key: &PublicKey) -> bool;
 }
 
