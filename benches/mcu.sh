@@ -9,6 +9,9 @@
 #   bash benches/mcu.sh            # both settings
 #   SETTINGS=default bash benches/mcu.sh
 #
+# Each setting is also built with doorkey's `p256` feature (P-256 holder keys): the report gives
+# the lock-only flash with and without it, and a P-256 holder verification beside an Ed25519 one.
+#
 # Installs what it needs (rustup target and llvm-tools, qemu-system-arm from apt). Builds one
 # at a time. Exits non-zero if the firmware fails a check or a build fails.
 set -euo pipefail
@@ -117,7 +120,7 @@ largest_doorkey() { # elf count
 
 status=0
 for setting in $SETTINGS; do
-    for variant in full lockonly baseline; do
+    for variant in full lockonly baseline p256 lockonly,p256; do
         build "$setting" "$variant"
     done
     log "running $setting under QEMU"
@@ -126,6 +129,12 @@ for setting in $SETTINGS; do
     fi
     if run_qemu "$OUT/$setting-lockonly.elf" > "$OUT/$setting-lockonly.txt" 2>&1; then :; else
         log "lockonly firmware ($setting) failed"; status=1
+    fi
+    if run_qemu "$OUT/$setting-lockonly,p256.elf" > "$OUT/$setting-lockonly-p256.txt" 2>&1; then :; else
+        log "lockonly firmware with p256 ($setting) failed"; status=1
+    fi
+    if run_qemu "$OUT/$setting-p256.elf" > "$OUT/$setting-p256-run.txt" 2>&1; then :; else
+        log "firmware with p256 ($setting) exited with status $?"; status=1
     fi
 done
 
@@ -151,6 +160,8 @@ for setting in $SETTINGS; do
     printf "  %-58s %7d\n" "baseline firmware (runtime, platform RNG, exit; no doorkey)" "$btot"
     printf "  %-58s %7d  = %d.%d KiB  [target <= 64 KiB]\n" "lock role share = lock-only - baseline - phone msgs ($pb B)" \
         "$share" $((share / 1024)) $(((share % 1024) * 10 / 1024))
+    read -r _ _ ptot <<<"$(flash_of "$OUT/$setting-lockonly,p256.elf")"
+    printf "  %-58s %7d  (+%d for the p256 feature)\n" "lock-only firmware with the p256 feature (P-256 holders)" "$ptot" $((ptot - ltot))
     printf "  %-58s %7d\n" "RAM of the measuring firmware (.data+.bss, statics)" "$(ram_of "$OUT/$setting-full.elf")"
     echo "-- lock-only image by crate (text + rodata of symbols, bytes)"
     by_crate "$OUT/$setting-lockonly.elf" | sed 's/^/  /'
@@ -158,6 +169,8 @@ for setting in $SETTINGS; do
     largest_doorkey "$OUT/$setting-lockonly.elf" 15 | sed 's/^/  /'
     echo "-- firmware run (instructions = SysTick ticks x 40; stack by painting)"
     sed 's/^/  /' "$OUT/$setting-run.txt"
+    echo "-- with the p256 feature: a holder verification by each algorithm (instructions, stack)"
+    grep -E 'holder verify|P-256|RESULT' "$OUT/$setting-p256-run.txt" | sed 's/^/  /' || true
 done
 
 if [ "$HAVE_PY" = 1 ]; then

@@ -5,14 +5,15 @@
 //! phone answers the lock's challenge, unlocks, and relocks in the same session. Then the
 //! attacks, each refused with its reason.
 //!
-//! Run with `cargo run --example delivery`. Keys come from a fixed seed so the output is
-//! reproducible; time is a virtual clock (the lock's tick, in seconds since boot).
+//! Run with `cargo run --example delivery`; with `-- --p256` the couriers' device keys are P-256
+//! keys, as a phone's Secure Enclave or StrongBox holds them. Keys come from a fixed seed so the
+//! output is reproducible; time is a virtual clock (the lock's tick, in seconds since boot).
 
 use chacha20::ChaCha20Rng;
 use doorkey::Error;
 use doorkey::config::{Change, ConfigUpdate, TimeAnchor};
 use doorkey::credential::{Chain, Link, Rights};
-use doorkey::crypto::{SecretKey, Signer};
+use doorkey::crypto::{HolderSigner, P256DeviceKey, SecretKey, Signer};
 use doorkey::lock::{Action, DoorEvent, Lock, MemoryStorage};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::receipt::AuditSecret;
@@ -28,6 +29,7 @@ type Storage = MemoryStorage<4096>;
 const NOON: UnixTime = UnixTime::from_secs(1_780_315_200);
 
 fn main() -> Result<(), Error> {
+    let p256 = std::env::args().any(|a| a == "--p256");
     let mut rng = ChaCha20Rng::from_seed([42; 32]);
     let mut reply_buf = [0u8; 4096];
 
@@ -115,7 +117,8 @@ fn main() -> Result<(), Error> {
     );
 
     println!("\n== 12:00 The courier scans the package; the server mints a one-off grant");
-    let courier = SecretKey::generate(&mut rng);
+    let courier = DeviceKey::generate(p256, &mut rng);
+    println!("the courier's device key: {}", courier.kind());
     let order = Delivery {
         order_id: b"order-2026-0601-0042",
         lock: lock.id(),
@@ -124,7 +127,7 @@ fn main() -> Result<(), Error> {
     };
     let grant = company.mint_delivery(
         &order,
-        courier.public_key(),
+        courier.holder_key(),
         NOON,
         Seconds::from_mins(10),
         &mut rng,
@@ -144,7 +147,7 @@ fn main() -> Result<(), Error> {
             company
                 .mint_delivery(
                     &late,
-                    courier.public_key(),
+                    courier.holder_key(),
                     NOON,
                     Seconds::from_mins(10),
                     &mut rng
@@ -360,7 +363,7 @@ fn main() -> Result<(), Error> {
     println!("\n== 12:20 A second delivery by the same company: the fast path");
     // While idle the lock signs its next challenge, so a connecting phone gets it at once.
     lock.prepare_challenge(Tick::from_secs(2180), &mut rng)?;
-    let courier = SecretKey::generate(&mut rng);
+    let courier = DeviceKey::generate(p256, &mut rng);
     let order = Delivery {
         order_id: b"order-2026-0601-0057",
         slot_start: NOON,
@@ -369,7 +372,7 @@ fn main() -> Result<(), Error> {
     };
     let grant = company.mint_delivery(
         &order,
-        courier.public_key(),
+        courier.holder_key(),
         NOON + Seconds::from_mins(19),
         Seconds::from_mins(10),
         &mut rng,
@@ -407,17 +410,56 @@ fn main() -> Result<(), Error> {
     Ok(())
 }
 
+/// A courier's device key: Ed25519, or P-256 (`--p256`) as secure phone hardware holds it.
+enum DeviceKey {
+    Ed25519(SecretKey),
+    P256(P256DeviceKey),
+}
+
+impl DeviceKey {
+    fn generate(p256: bool, rng: &mut ChaCha20Rng) -> DeviceKey {
+        if p256 {
+            DeviceKey::P256(P256DeviceKey::generate(rng))
+        } else {
+            DeviceKey::Ed25519(SecretKey::generate(rng))
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            DeviceKey::Ed25519(_) => "Ed25519",
+            DeviceKey::P256(_) => "P-256 (ECDSA, low S)",
+        }
+    }
+}
+
+impl HolderSigner for DeviceKey {
+    fn holder_key(&self) -> doorkey::crypto::SubjectKey {
+        match self {
+            DeviceKey::Ed25519(k) => k.holder_key(),
+            DeviceKey::P256(k) => k.holder_key(),
+        }
+    }
+
+    fn sign_holder(&self, message: &[u8]) -> Result<doorkey::crypto::Signature, Error> {
+        match self {
+            DeviceKey::Ed25519(k) => k.sign_holder(message),
+            DeviceKey::P256(k) => k.sign_holder(message),
+        }
+    }
+}
+
 /// A device that claims someone else's public key.
 struct Thief {
-    claims: doorkey::crypto::PublicKey,
+    claims: doorkey::crypto::SubjectKey,
     key: SecretKey,
 }
 
-impl Signer for Thief {
-    fn public_key(&self) -> doorkey::crypto::PublicKey {
+impl HolderSigner for Thief {
+    fn holder_key(&self) -> doorkey::crypto::SubjectKey {
         self.claims
     }
-    fn sign(&self, message: &[u8]) -> Result<doorkey::crypto::Signature, Error> {
+    fn sign_holder(&self, message: &[u8]) -> Result<doorkey::crypto::Signature, Error> {
         self.key.sign(message)
     }
 }

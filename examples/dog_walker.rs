@@ -121,7 +121,7 @@ fn main() -> Result<()> {
             .and_then(|s| s.receipt.time)
             .map_or("?".into(), |t| home.local(t));
         let who = match v.who {
-            Some(w) if w.holder == walker.device_key() => "walker's phone",
+            Some(w) if w.holder == walker.device_key().key_id() => "walker's phone",
             Some(_) => "another device",
             None => "no verified holder",
         };

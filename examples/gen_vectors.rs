@@ -27,7 +27,9 @@ use chacha20::ChaCha20Rng;
 use common::*;
 use doorkey::config::{Change, Forget, TimeAnchor};
 use doorkey::credential::{Chain, CredentialId, Link, LockId, Revocations, Rights, Scope};
-use doorkey::crypto::{PublicKey, SecretKey, Signer, labels};
+use doorkey::crypto::{
+    HolderSigner, P256DeviceKey, P256PublicKey, PublicKey, SecretKey, Signer, SubjectKey, labels,
+};
 use doorkey::lock::{DoorEvent, Enrolment, Lock};
 use doorkey::phone::{Credential, PhoneSession, inspect_challenge};
 use doorkey::receipt::{Head, Parsed, Receipt};
@@ -51,7 +53,7 @@ fn expect(
 ) -> Value {
     match lock.verify_chain(chain, now, revoked) {
         Ok(g) => {
-            json!({"result": "ok", "holder": hex(&g.holder.0), "owner": hex(&g.owner.0), "rights": g.rights.bits()})
+            json!({"result": "ok", "holder": hex(g.holder.as_bytes()), "owner": hex(&g.owner.0), "rights": g.rights.bits()})
         }
         Err(e) => json!({"result": format!("{e:?}")}),
     }
@@ -71,7 +73,7 @@ fn credential_vectors() -> Value {
 
     let depot = key(5);
     let mut depot_link = company_link;
-    depot_link.subject = depot.public_key();
+    depot_link.subject = depot.public_key().into();
     depot_link.scope = Scope::Inherit;
     depot_link.depth = 0;
     depot_link.id.0 = [0xd0; 16];
@@ -113,6 +115,9 @@ fn credential_vectors() -> Value {
     let mut trailing = courier.as_bytes().to_vec();
     trailing.push(0);
     let truncated = &courier.as_bytes()[..courier.as_bytes().len() - 1];
+    let mut p256_link = courier_link;
+    p256_link.subject = p256_courier().holder_key();
+    let p256 = company.extend(&w.company, &p256_link).expect("P-256 leaf");
 
     // 2026-06-01 is a Monday; 12:00 CEST = 10:00Z.
     let noon = T0 - Seconds::from_hours(2);
@@ -121,6 +126,11 @@ fn credential_vectors() -> Value {
         (
             "two links, one-off courier grant",
             courier.as_bytes(),
+            Some(T0 + secs(1)),
+        ),
+        (
+            "two links, one-off grant to a P-256 courier key",
+            p256.as_bytes(),
             Some(T0 + secs(1)),
         ),
         (
@@ -178,7 +188,7 @@ fn credential_vectors() -> Value {
         .map(|(name, chain, now)| json!({"name": name, "chain": hex(chain), "now": now, "expect": expect(&w.lock, chain, now, &())}))
         .collect();
     json!({
-        "description": "doorkey credential chains (docs/PROTOCOL.md). Keys are RFC 8032 seeds of 32 repeated bytes. A lock with `lock_seed`, owner `owner_public` enrolled, epoch 0, time zone `time_zone_rule` (the encoded `TzRule`; `time_zone` is the same rule as a POSIX TZ string), verifying `chain` at UTC second `now` (null: clock untrusted) must give `expect.result`: ok, or the error named.",
+        "description": "doorkey credential chains (docs/PROTOCOL.md). Keys are RFC 8032 seeds of 32 repeated bytes; the P-256 courier key (3.8) is the big-endian scalar `p256_courier_secret`, `p256_courier_public` its compressed point. A lock with `lock_seed`, owner `owner_public` enrolled, epoch 0, time zone `time_zone_rule` (the encoded `TzRule`; `time_zone` is the same rule as a POSIX TZ string), verifying `chain` at UTC second `now` (null: clock untrusted) must give `expect.result`: ok, or the error named.",
         "owner_seed": hex(&[1; 32]),
         "owner_public": hex(&owner.0),
         "lock_seed": hex(&[2; 32]),
@@ -186,6 +196,8 @@ fn credential_vectors() -> Value {
         "lock_id": hex(&w.lock_id().0),
         "company_public": hex(&w.company.public_key().0),
         "courier_public": hex(&w.courier.public_key().0),
+        "p256_courier_secret": hex(&P256_COURIER),
+        "p256_courier_public": hex(&p256_courier().public_key().0),
         "time_zone": TZ,
         "time_zone_rule": hex(&tz_bytes[..tz_len]),
         "cases": cases,
@@ -978,7 +990,7 @@ fn negative_vectors() -> Value {
     // A delegate whose key is the identity point, and a child "signed" by it with R = identity
     // and S = 0: [S]B = R + [k]A holds for every k, so a non-strict verifier accepts it.
     let mut small_order_link = w.company_link();
-    small_order_link.subject = doorkey::crypto::PublicKey(identity);
+    small_order_link.subject = doorkey::crypto::PublicKey(identity).into();
     let mut zero_sig = [0u8; 64];
     zero_sig[..32].copy_from_slice(&identity);
     let courier_link = w.courier_link();
@@ -1024,11 +1036,12 @@ fn negative_vectors() -> Value {
     let mut version_two = courier.clone();
     version_two[0] = 2;
     let trailing = [&courier[..], &[0]].concat();
-    // The root body starts at 7: subject (32 bytes), the scope's variant index at 39, its count
-    // at 40 and lock id at 41..57, rights at 57, then not_before (a varint) and the lifetime's
-    // option tag. Decoding refuses these before any signature is looked at.
-    const SCOPE: usize = 39;
-    const RIGHTS: usize = 57;
+    // The root body starts at 7: subject (its tag 0 at 7, then 32 bytes), the scope's variant
+    // index at 40, its count at 41 and lock id at 42..58, rights at 58, then not_before (a
+    // varint) and the lifetime's option tag. Decoding refuses these before any signature is
+    // looked at.
+    const SCOPE: usize = 40;
+    const RIGHTS: usize = 58;
     let mut unknown_scope = courier.clone();
     unknown_scope[SCOPE] = 2;
     let overlong_index = [&courier[..SCOPE], &[0x81, 0x00], &courier[SCOPE + 1..]].concat();
@@ -1044,6 +1057,38 @@ fn negative_vectors() -> Value {
     .concat();
     let mut not_before = [0u8; 10];
     let tag = RIGHTS + 1 + doorkey::wire::put(&(T0 - DAY), &mut not_before).expect("varint");
+
+    // P-256 subjects (3.8): only on the last link, only with depth 0, only a compressed point.
+    let p256: SubjectKey = p256_courier().holder_key();
+    let (company_link, ed_leaf) = (w.company_link(), w.courier_link());
+    let mut p256_company = company_link;
+    p256_company.subject = p256;
+    let p256_delegates = raw_chain(&owner, &[(&w.owner as &dyn Signer, p256_company)]);
+    p256_company.depth = 0;
+    let p256_not_last = raw_chain(
+        &owner,
+        &[
+            (&w.owner as &dyn Signer, p256_company),
+            (&w.company, ed_leaf),
+        ],
+    );
+    let mut p256_leaf = ed_leaf;
+    p256_leaf.subject = p256;
+    let p256_chain = raw_chain(
+        &owner,
+        &[
+            (&w.owner as &dyn Signer, company_link),
+            (&w.company, p256_leaf),
+        ],
+    );
+    // The leaf's subject: tag 01 at its start, then the point's prefix byte.
+    let leaf_at =
+        p256_chain.len() - 64 - doorkey::wire::put(&p256_leaf, &mut [0u8; 400]).expect("leaf");
+    assert_eq!(p256_chain[leaf_at], 1);
+    let mut uncompressed_prefix = p256_chain.clone();
+    uncompressed_prefix[leaf_at + 1] = 0x04;
+    let mut subject_tag_two = p256_chain.clone();
+    subject_tag_two[leaf_at] = 2;
     let mut bad_option = courier.clone();
     assert_eq!(bad_option[tag], 1, "the root link has a lifetime");
     bad_option[tag] = 2;
@@ -1104,6 +1149,30 @@ fn negative_vectors() -> Value {
             "root lifetime option tag 02",
             "1.2",
             bad_option,
+            "Malformed",
+        ),
+        (
+            "P-256 subject with depth 1 (a P-256 key may not delegate)",
+            "3.8, 5.3",
+            p256_delegates,
+            "Malformed",
+        ),
+        (
+            "P-256 subject on a link that is not the last",
+            "3.8, 7.2 D5.4",
+            p256_not_last,
+            "Malformed",
+        ),
+        (
+            "P-256 leaf subject with prefix 04 (not a compressed point)",
+            "3.8",
+            uncompressed_prefix,
+            "Malformed",
+        ),
+        (
+            "leaf subject tag 02",
+            "3.8, 1.2",
+            subject_tag_two,
             "Malformed",
         ),
     ];
@@ -1238,7 +1307,7 @@ impl Revocations for Revoked {
 /// `Link`.
 #[allow(clippy::too_many_arguments)]
 fn link(
-    subject: PublicKey,
+    subject: impl Into<SubjectKey>,
     scope: Scope,
     rights: Rights,
     not_before: u64,
@@ -1256,7 +1325,7 @@ fn link(
         .id(CredentialId([id; 16]))
         .build(&mut doorkey::FillBytes(|_: &mut [u8]| {}))
         .expect("a valid base link");
-    l.subject = subject;
+    l.subject = subject.into();
     l.scope = scope;
     l.rights = rights;
     set_window(&mut l, not_before, lifetime);
@@ -2235,7 +2304,7 @@ impl Script {
 
     /// Answers `challenge` at `tick` with `command`, with the proof of `credential` if given;
     /// returns the phone's session and the reply it read (`None`: refused without reply).
-    fn open<K: Signer>(
+    fn open<K: HolderSigner>(
         &mut self,
         tick: u64,
         challenge: &Issued,
@@ -2272,7 +2341,7 @@ impl Script {
     }
 
     /// A holder's open at `tick` answering a challenge issued at the same tick.
-    fn visit<K: Signer>(
+    fn visit<K: HolderSigner>(
         &mut self,
         tick: u64,
         credential: &Credential<'_, K>,
@@ -2294,7 +2363,7 @@ impl Script {
     }
 
     /// The phone's answer to `NeedChain`: `command` again with `credential`'s whole chain.
-    fn retry<K: Signer>(
+    fn retry<K: HolderSigner>(
         &mut self,
         tick: u64,
         phone: &mut PhoneSession,
@@ -2445,6 +2514,53 @@ fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
+/// The P-256 courier's secret scalar (big-endian), for the P-256 vectors.
+const P256_COURIER: [u8; 32] = [0x44; 32];
+
+/// x = 1 with prefix 02: 1 - 3 + b is not a square mod p, so no point has it.
+const P256_OFF_CURVE: [u8; 33] = {
+    let mut b = [0u8; 33];
+    b[0] = 0x02;
+    b[32] = 1;
+    b
+};
+
+fn p256_courier() -> P256DeviceKey {
+    P256DeviceKey::from_bytes(&P256_COURIER).expect("a scalar below n")
+}
+
+/// The order n of the P-256 group, big-endian.
+const P256_N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// A P-256 holder that claims `claims` and signs with `key`, optionally with S made n - S.
+struct AlteredP256<'a> {
+    key: &'a P256DeviceKey,
+    claims: P256PublicKey,
+    high_s: bool,
+}
+
+impl HolderSigner for AlteredP256<'_> {
+    fn holder_key(&self) -> SubjectKey {
+        self.claims.into()
+    }
+
+    fn sign_holder(&self, message: &[u8]) -> doorkey::Result<doorkey::crypto::Signature> {
+        let mut sig = self.key.sign_holder(message)?;
+        if self.high_s {
+            let mut borrow = 0i16;
+            for i in (0..32).rev() {
+                let d = i16::from(P256_N[i]) - i16::from(sig.0[32 + i]) - borrow;
+                borrow = i16::from(d < 0);
+                sig.0[32 + i] = (d + 256 * borrow) as u8;
+            }
+        }
+        Ok(sig)
+    }
+}
+
 /// The holder's device key with each signature altered after signing.
 struct Altered(SecretKey, fn(&mut [u8; 64]));
 
@@ -2482,7 +2598,7 @@ fn behaviour_vectors() -> Value {
     let this = || Scope::Locks(Bounded::from_slice(&[lock_id]).expect("one"));
     let two_rights = Rights::UNLOCK.union(Rights::LOCK);
     // A permanent grant from the owner straight to a holder key: no clock needed.
-    let permanent = |holder: PublicKey, id: u8| {
+    let permanent = |holder: SubjectKey, id: u8| {
         raw_chain(
             &owner.public_key(),
             &[(
@@ -2503,8 +2619,11 @@ fn behaviour_vectors() -> Value {
             )],
         )
     };
-    let courier_chain = permanent(key(4).public_key(), 0xb1);
-    let identity_chain = permanent(PublicKey(IDENTITY), 0xb2);
+    let courier_chain = permanent(key(4).public_key().into(), 0xb1);
+    let identity_chain = permanent(PublicKey(IDENTITY).into(), 0xb2);
+    let p256_courier = p256_courier();
+    let p256_chain = permanent(p256_courier.holder_key(), 0xb3);
+    let off_curve_chain = permanent(P256PublicKey(P256_OFF_CURVE).into(), 0xb4);
     let mut zero_sig = [0u8; 64];
     zero_sig[..32].copy_from_slice(&IDENTITY);
     let mut scenarios = Vec::new();
@@ -2573,6 +2692,60 @@ fn behaviour_vectors() -> Value {
         "Denied(NotAuthorized)",
     ));
 
+    // 3.8 and 12.5: a P-256 holder's signature, ECDSA with low S, over the same bytes.
+    let p256_holder = |signer: &dyn Fn(&mut Script) -> Option<String>, name: &str, expect: &str| {
+        let mut s = Script::new();
+        let reply = signer(&mut s);
+        assert_eq!(reply.as_deref(), Some(expect), "{name}");
+        s.json(name, "3.8, 12.5, 13.4 O9")
+    };
+    scenarios.push(p256_holder(
+        &|s| {
+            s.visit(
+                100,
+                &Credential::new(&p256_chain, &p256_courier).expect("c"),
+                Command::Unlock,
+            )
+            .1
+        },
+        "P-256 holder signature genuine (the control for the two below)",
+        "Unlocked",
+    ));
+    scenarios.push(p256_holder(
+        &|s| {
+            let high = AlteredP256 {
+                key: &p256_courier,
+                claims: p256_courier.public_key(),
+                high_s: true,
+            };
+            s.visit(
+                100,
+                &Credential::new(&p256_chain, high).expect("c"),
+                Command::Unlock,
+            )
+            .1
+        },
+        "P-256 holder signature with S replaced by n - S (valid ECDSA, high S)",
+        "Denied(NotAuthorized)",
+    ));
+    scenarios.push(p256_holder(
+        &|s| {
+            let claims = AlteredP256 {
+                key: &p256_courier,
+                claims: P256PublicKey(P256_OFF_CURVE),
+                high_s: false,
+            };
+            s.visit(
+                100,
+                &Credential::new(&off_curve_chain, claims).expect("c"),
+                Command::Unlock,
+            )
+            .1
+        },
+        "P-256 holder key whose x is not on the curve",
+        "Denied(NotAuthorized)",
+    ));
+
     scenarios.push(update_scenario());
     scenarios.push(anchor_scenario());
     scenarios.push(denial_scenario(&courier_chain));
@@ -2589,6 +2762,8 @@ fn behaviour_vectors() -> Value {
         "owner_public": hex(&owner.public_key().0),
         "courier_seed": hex(&[4; 32]),
         "courier_public": hex(&key(4).public_key().0),
+        "p256_courier_secret": hex(&P256_COURIER),
+        "p256_courier_public": hex(&p256_courier.public_key().0),
         "lock_rng_seed": hex(&[LOCK_RNG_SEED; 32]),
         "phone_rng_seed": hex(&[PHONE_RNG_SEED; 32]),
         "audit_secret": hex(&[11; 32]),

@@ -7,7 +7,7 @@
 mod common;
 
 use doorkey::credential::Chain;
-use doorkey::crypto::Signer;
+use doorkey::crypto::{P256DeviceKey, Signer};
 use doorkey::lock::DoorEvent;
 use doorkey::phone::{Credential, PhoneSession};
 use doorkey::receipt::{Event, Head, Parsed, Receipt};
@@ -170,4 +170,63 @@ fn main() {
         "size unlock_request_repeat_over_ble_write {}",
         o.saturating_sub(BLE_WRITE)
     );
+
+    // The same delivery to a courier whose device key is P-256 (a Secure Enclave or StrongBox
+    // key): one byte more in the leaf, the holder signature the same size.
+    let phone = P256DeviceKey::from_bytes(&[44; 32]).expect("p256 key");
+    let mint_p256 = |order: &'static [u8], at: u64, rng: &mut _| -> Chain {
+        issuer
+            .mint_delivery(
+                &Delivery {
+                    order_id: order,
+                    ..delivery
+                },
+                phone.public_key(),
+                common::T0 + Seconds::from_secs(at),
+                Seconds::from_secs(600),
+                rng,
+            )
+            .expect("mint")
+    };
+    let p256_chain = mint_p256(b"order-2026-0601-0044", 70, &mut w.rng);
+    println!(
+        "size credential_link_purpose_p256 {}",
+        p256_chain.as_bytes().len() - company_chain.as_bytes().len()
+    );
+    println!(
+        "size credential_chain_2_purpose_p256 {}",
+        p256_chain.as_bytes().len()
+    );
+    let mut fresh = common::install(&w);
+    let c = fresh
+        .challenge(Tick::BOOT, &mut w.rng, &mut challenge)
+        .expect("challenge");
+    let cred = Credential::new(p256_chain.as_bytes(), &phone).expect("credential");
+    let (_, o) = PhoneSession::open(
+        &challenge[..c],
+        &cred,
+        Command::Unlock,
+        &mut w.rng,
+        &mut open,
+    )
+    .expect("open");
+    println!("size unlock_request_chain_2_p256 {o}");
+    let repeat = mint_p256(b"order-2026-0601-0045", 80, &mut w.rng);
+    let cred = Credential::new(repeat.as_bytes(), &phone).expect("credential");
+    let c = lock
+        .challenge(Tick::from_secs(160), &mut w.rng, &mut challenge)
+        .expect("challenge");
+    let (_, o) = PhoneSession::open(
+        &challenge[..c],
+        &cred,
+        Command::Unlock,
+        &mut w.rng,
+        &mut open,
+    )
+    .expect("open");
+    let outcome = lock
+        .handle(Tick::from_secs(160), &mut open[..o], &mut [0u8; 64])
+        .expect("handle");
+    assert_eq!(outcome.action, doorkey::lock::Action::Unlock);
+    println!("size unlock_request_repeat_p256 {o}");
 }

@@ -33,6 +33,9 @@ pub enum Error {
     WeakKey,
     /// A signature, MAC or key agreement failed. Deliberately says nothing more.
     Crypto,
+    /// A key's algorithm is not verified by this build: a P-256 holder key at a lock built
+    /// without the `p256` feature.
+    UnsupportedAlgorithm,
 
     // -- credentials -----------------------------------------------------------------------
     /// The chain's root is not signed by an owner key enrolled in this lock.
@@ -105,6 +108,7 @@ impl fmt::Display for Error {
             Error::BufferTooSmall => "output buffer too small",
             Error::WeakKey => "weak, non-canonical or torsioned public key",
             Error::Crypto => "cryptographic verification failed",
+            Error::UnsupportedAlgorithm => "key algorithm not supported by this build",
             Error::UnknownOwner => "credential not rooted in an enrolled owner key",
             Error::ChainLength => "credential chain length out of range",
             Error::WrongLock => "credential does not name this lock",

@@ -45,7 +45,7 @@ fn chains_of_one_to_four_links_verify_and_five_are_refused() {
     for (i, seed) in [20u8, 21, 22].into_iter().enumerate() {
         let next = key(seed);
         let mut child = link;
-        child.subject = next.public_key();
+        child.subject = next.public_key().into();
         child.scope = Scope::Inherit;
         child.depth = link.depth - 1 - i as u8;
         child.id = CredentialId([seed; 16]);
@@ -58,7 +58,7 @@ fn chains_of_one_to_four_links_verify_and_five_are_refused() {
     }
     assert_eq!(chain.decode().unwrap().links().count(), 4);
     let mut fifth = link;
-    fifth.subject = key(23).public_key();
+    fifth.subject = key(23).public_key().into();
     fifth.scope = Scope::Inherit;
     fifth.depth = 0;
     assert_eq!(chain.extend(&signer, &fifth), Err(Error::ChainLength));
@@ -488,10 +488,10 @@ fn out_of_range_values_are_refused_by_the_decoder() {
             "{name}"
         );
     }
-    // Unknown rights bits: patch the rights byte of an encoded link (after the 32-byte subject
-    // and the scope: tag 1, count 1, one 16-byte id).
+    // Unknown rights bits: patch the rights byte of an encoded link (after the subject, tag 0
+    // and 32 bytes, and the scope: tag 1, count 1, one 16-byte id).
     let raw = raw_chain(&owner, &[(&w.owner, base)]);
-    let rights_at = 7 + 32 + 2 + 16;
+    let rights_at = 7 + 1 + 32 + 2 + 16;
     assert_eq!(raw[rights_at], base.rights.bits());
     let mut bad = raw.clone();
     bad[rights_at] = 0x80 | base.rights.bits();
@@ -530,7 +530,7 @@ fn decode_then_encode_is_the_identity() {
 fn issuance_refuses_weak_subjects_and_foreign_signers() {
     let mut w = World::new();
     let mut link = w.company_link();
-    link.subject = PublicKey([0; 32]);
+    link.subject = PublicKey([0; 32]).into();
     assert_eq!(Chain::root(&w.owner, &link).unwrap_err(), Error::WeakKey);
     let chain = w.company_chain();
     let courier = w.courier_link();

@@ -249,7 +249,7 @@ fn configure_n<const N: usize>(lock: &mut Lock<Mem, N>, tick: Tick, version: u64
 /// own): the same bytes every time.
 fn root_link(w: &mut World, company: &SecretKey) -> Link {
     let mut root = w.company_link();
-    root.subject = company.public_key();
+    root.subject = company.public_key().into();
     root.id = CredentialId(company.public_key().0[..16].try_into().unwrap());
     root
 }

@@ -50,6 +50,11 @@ fn chain_verify_corpus_never_accepts_a_forgery() {
 }
 
 #[test]
+fn p256_der_corpus_accepts_only_minimal_der() {
+    replay("p256_der", checks::p256_der);
+}
+
+#[test]
 fn admin_decode_corpus_round_trips() {
     replay("admin_decode", checks::admin_decode);
 }

@@ -468,7 +468,7 @@ fn a_holder_refused_outside_their_window_is_named_in_the_denial() {
     // A forger's chain (a link its signer could not issue) is never attributed, even though
     // the forger holds the leaf's key and signs the transcript: no owner issued that leaf.
     let mut forged = w.courier_link();
-    forged.subject = key(66).public_key();
+    forged.subject = key(66).public_key().into();
     let company_link = w.company_link();
     let links: [(&dyn Signer, _); 2] = [(&w.owner, company_link), (&key(66), forged)];
     let chain = raw_chain(&w.owner.public_key(), &links);

@@ -881,7 +881,7 @@ fn a_permanent_use_limited_grant_works_without_a_trusted_clock() {
     link.lifetime = None;
     link.depth = 0;
     link.uses = Some(2);
-    link.subject = key(4).public_key();
+    link.subject = key(4).public_key().into();
     let chain = Chain::root(&w.owner, &link).unwrap();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
     assert_eq!(lock.trusted_now(tick(1)), None);
@@ -941,7 +941,7 @@ fn in_session(
 /// A root link from the owner (key 1) straight to the holder (key 4) for `w`'s lock.
 fn direct_link(w: &mut World) -> doorkey::credential::Link {
     let mut link = w.company_link();
-    link.subject = key(4).public_key();
+    link.subject = key(4).public_key().into();
     link.depth = 0;
     link.rights = Rights::UNLOCK.union(Rights::LOCK);
     link
@@ -1039,7 +1039,7 @@ fn a_revocation_applied_during_a_session_stops_its_unlocks() {
     // An owner removed during the session no longer vouches for the chains it signed.
     let owner2 = key(8);
     let mut link = direct_link(&mut w);
-    link.subject = key(4).public_key();
+    link.subject = key(4).public_key().into();
     let chain = Chain::root(&owner2, &link).unwrap();
     let cred = Credential::new(chain.as_bytes(), key(4)).unwrap();
     let add = owner_update(lock.id(), 1, Change::AddOwner(owner2.public_key()));
@@ -1491,7 +1491,7 @@ fn an_owner_resets_a_clock_sent_into_the_future_without_losing_state() {
 /// A presence check that answers as told and remembers the holders it was asked about.
 struct Touch {
     present: bool,
-    asked: Vec<doorkey::crypto::PublicKey>,
+    asked: Vec<doorkey::crypto::SubjectKey>,
 }
 
 impl doorkey::lock::Presence for Touch {

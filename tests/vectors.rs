@@ -71,7 +71,7 @@ fn credential_vectors_hold() {
                 assert_eq!(expect["rights"].as_u64().unwrap(), rights, "{name}");
                 assert_eq!(
                     expect["holder"].as_str().unwrap(),
-                    hex(&grant.holder.0),
+                    hex(grant.holder.as_bytes()),
                     "{name}"
                 );
                 assert_eq!(
@@ -334,7 +334,7 @@ fn session_vectors_follow_the_key_schedule() {
     // The proof carries the recorded chain, after the command byte, the option tag and the
     // chain's varint length.
     let chain = bytes(&v["chain"]);
-    assert_eq!(plain[1..4], [0x01, 0xb9, 0x02]);
+    assert_eq!(plain[1..4], [0x01, 0xbb, 0x02]);
     assert_eq!(plain[4..4 + chain.len()], chain[..]);
 }
 
@@ -775,7 +775,7 @@ fn the_small_order_vector_passes_a_permissive_verifier() {
     let signature: [u8; 64] = after.try_into().unwrap();
     let anchor: [u8; 32] = sha512_32(&[labels::PARENT, parent]);
     let message = [labels::LINK, &[1], &anchor, child].concat();
-    let subject = VerifyingKey::from_bytes(&root.subject.0).unwrap();
+    let subject = VerifyingKey::from_bytes(&root.subject.ed25519().unwrap().0).unwrap();
     let signature = Signature::from_bytes(&signature);
     assert!(subject.verify_strict(&message, &signature).is_err());
     ed25519_dalek::Verifier::verify(&subject, &message, &signature)
@@ -835,7 +835,7 @@ fn verdict(lock_key: PublicKey, case: &Value) -> Result<(), String> {
         &revoked,
     ) {
         Ok(g) => {
-            serde_json::json!({"result": "ok", "holder": hex(&g.holder.0), "owner": hex(&g.owner.0), "rights": g.rights.bits()})
+            serde_json::json!({"result": "ok", "holder": hex(g.holder.as_bytes()), "owner": hex(&g.owner.0), "rights": g.rights.bits()})
         }
         Err(e) => serde_json::json!({"result": format!("{e:?}")}),
     };
@@ -1323,8 +1323,68 @@ fn the_small_order_holder_signature_passes_a_permissive_verifier() {
     let signature = Signature::from_slice(&plain[plain.len() - 64..]).unwrap();
     let th = bytes(&scenario["sessions"][0]["transcript_hash"]);
     let message = [&b"doorkey/v1/holder\0"[..], &th, &plain[..1]].concat();
-    let holder = VerifyingKey::from_bytes(&root.subject.0).unwrap();
+    let holder = VerifyingKey::from_bytes(&root.subject.ed25519().unwrap().0).unwrap();
     assert!(holder.verify_strict(&message, &signature).is_err());
     ed25519_dalek::Verifier::verify(&holder, &message, &signature)
         .expect("a permissive verifier accepts the forgery");
+}
+
+/// The P-256 holder scenarios of 9.5 (3.8, 12.5), decoded by hand: the genuine signature and
+/// its high-S twin both pass ECDSA P-256 with SHA-256 as the `p256` crate checks it, and the
+/// lock accepts only the low-S one; a leaf point off the curve is `WeakKey`.
+#[test]
+#[cfg(feature = "p256")]
+fn the_p256_holder_scenarios_follow_the_spec() {
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    use p256::ecdsa::{Signature, VerifyingKey};
+    use sha2::{Digest, Sha256};
+    // floor(n / 2) of the P-256 group.
+    let half_n = unhex("7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8");
+    let v = load("behaviour.json");
+    let secret = bytes(&v["p256_courier_secret"]);
+    let public = bytes(&v["p256_courier_public"]);
+    let key = p256::ecdsa::SigningKey::from_slice(&secret).unwrap();
+    assert_eq!(
+        key.verifying_key().to_sec1_point(true).as_bytes(),
+        &public[..]
+    );
+    let scenario = |name: &str| {
+        v["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"].as_str().unwrap().starts_with(name))
+            .unwrap()
+    };
+    for (name, denied, high) in [
+        ("P-256 holder signature genuine", None, false),
+        (
+            "P-256 holder signature with S replaced",
+            Some("Crypto"),
+            true,
+        ),
+    ] {
+        let scenario = scenario(name);
+        let open = &scenario["messages"][1];
+        assert_eq!(open["message"], "Open");
+        assert_eq!(open["expect"]["denied"].as_str(), denied, "{name}");
+        let plain = bytes(&open["plaintext"]);
+        let (chain, _) = doorkey::wire::take::<&[u8]>(&plain[2..]).unwrap();
+        // The one link's subject: tag 01, then the 33-byte compressed point.
+        assert_eq!(chain[7], 1, "{name}");
+        assert_eq!(chain[8..41], public[..], "{name}");
+        let signature = &plain[plain.len() - 64..];
+        assert_eq!(signature[32..] > half_n[..], high, "{name}");
+        let th = bytes(&scenario["sessions"][0]["transcript_hash"]);
+        let message = [&b"doorkey/v1/holder\0"[..], &th, &plain[..1]].concat();
+        VerifyingKey::from_sec1_bytes(&public)
+            .unwrap()
+            .verify_prehash(
+                &Sha256::digest(&message),
+                &Signature::from_slice(signature).unwrap(),
+            )
+            .expect("valid ECDSA either way");
+    }
+    let off_curve = scenario("P-256 holder key whose x is not on the curve");
+    assert_eq!(off_curve["messages"][1]["expect"]["denied"], "WeakKey");
 }

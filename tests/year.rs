@@ -79,7 +79,7 @@ impl Model {
         let revoked = links.iter().any(|l| {
             l.epoch < self.epoch
                 || self.revoked_ids.contains(&l.id)
-                || self.revoked_keys.contains(&l.subject.0)
+                || self.revoked_keys.contains(&l.subject.key_id().0)
         });
         let used_up = links
             .iter()

@@ -382,7 +382,7 @@ async fn store_delegation(
     let chain = Chain::from_bytes(&bytes_hex(&input.chain, "chain")?)?;
     let decoded = chain.decode()?;
     let leaf = decoded.leaf();
-    if !leaf.subject.ct_eq(&issuing) {
+    if !leaf.subject.ct_eq(&issuing.into()) {
         return Err(ApiError::bad(
             "the chain does not end at the company's issuing key",
         ));

@@ -340,7 +340,7 @@ fn generate(dir: &Path) {
     // to the lock, the chain whole.
     let company_b = SecretKey::from_seed(&COMPANY_B_SEED);
     let mut root_b = company_link;
-    root_b.subject = company_b.public_key();
+    root_b.subject = company_b.public_key().into();
     root_b.id = doorkey::credential::CredentialId([0xb0; 16]);
     let leaf = |id: u8| {
         let mut l = courier_link;
@@ -441,6 +441,13 @@ fn generate(dir: &Path) {
         "VERIFY_SIG",
         &verifies.iter().map(|v| v.2.clone()).collect::<Vec<_>>(),
     );
+    // The holder's message signed with a P-256 device key instead (spec 12.5): what a lock
+    // built with the `p256` feature verifies for a Secure Enclave or StrongBox holder.
+    let p256 = doorkey::crypto::P256DeviceKey::from_bytes(&[0x44; 32]).expect("p256 key");
+    let holder_msg = &verifies[2].1;
+    let p256_sig = doorkey::crypto::HolderSigner::sign_holder(&p256, holder_msg).expect("sign");
+    o.blob("P256_KEY", &p256.public_key().0);
+    o.blob("P256_SIG", &p256_sig.0);
     o.blob("CHALLENGE_SIGN_MSG", &challenge_sign_msg);
     o.list("RECEIPT_SIGN_MSG", &sign_msgs);
     writeln!(o.rs, "pub const PHONE_BYTES: usize = {};", o.phone_bytes).unwrap();

@@ -51,8 +51,8 @@
 
 // What a call did: `DOORKEY_RESULT_OK` (0) on success, else why it failed.
 //
-// Codes 1 to 199 are the core library's errors, one to one and in its order (new ones are
-// appended); codes from 200 are failures only a C caller can cause. Values never change
+// Codes 1 to 199 are the core library's errors, one to one and in the order they were added
+// (new ones are appended); codes from 200 are failures only a C caller can cause. Values never change
 // between releases. `doorkey_result_name` gives each code's name.
 enum doorkey_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -125,6 +125,8 @@ enum doorkey_result
     DOORKEY_RESULT_ROLLED_BACK = 31,
     // The API was used incorrectly by the calling code (never caused by peer bytes).
     DOORKEY_RESULT_MISUSE = 32,
+    // Key algorithm not supported by this build: a P-256 holder key at a lock built without the `p256` feature.
+    DOORKEY_RESULT_UNSUPPORTED_ALGORITHM = 33,
     // A pointer argument that must not be NULL was NULL.
     DOORKEY_RESULT_NULL_ARGUMENT = 200,
     // An argument is out of range: memory too small or misaligned, an unknown enum value, overlapping buffers, a missing callback or a flash region too small.
@@ -348,8 +350,11 @@ typedef void (*doorkey_random_fn)(void *context, uint8_t *buf, size_t len);
 typedef struct {
     // The owner key the credential chain is rooted in.
     uint8_t owner[32];
-    // The holder's device key.
-    uint8_t holder[32];
+    // The algorithm of the holder's device key: 0 Ed25519, 1 P-256.
+    uint8_t holder_algorithm;
+    // The holder's device key: 32 bytes for Ed25519 (then a zero byte), the 33-byte
+    // compressed point for P-256.
+    uint8_t holder[33];
     // The credential id of the chain's last link.
     uint8_t id[16];
     // Rights of the last link: bit 0 unlock, bit 1 lock, bit 2 delegate.

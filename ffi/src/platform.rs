@@ -4,6 +4,7 @@
 use crate::result::doorkey_result;
 use core::ffi::{c_char, c_int, c_void};
 use doorkey::credential::Grant;
+use doorkey::crypto::SubjectKey;
 use doorkey::lock::{Flash, MAX_STATE_BYTES, Presence, Region, STORAGE_HEADER_LEN};
 
 /// Smallest flash region the lock accepts: one record (a 32-byte header and the largest
@@ -115,8 +116,11 @@ pub struct doorkey_platform {
 pub struct doorkey_grant {
     /// The owner key the credential chain is rooted in.
     pub owner: [u8; 32],
-    /// The holder's device key.
-    pub holder: [u8; 32],
+    /// The algorithm of the holder's device key: 0 Ed25519, 1 P-256.
+    pub holder_algorithm: u8,
+    /// The holder's device key: 32 bytes for Ed25519 (then a zero byte), the 33-byte
+    /// compressed point for P-256.
+    pub holder: [u8; 33],
     /// The credential id of the chain's last link.
     pub id: [u8; 16],
     /// Rights of the last link: bit 0 unlock, bit 1 lock, bit 2 delegate.
@@ -273,6 +277,15 @@ pub(crate) struct PlatformPresence {
     confirm: doorkey_presence_fn,
 }
 
+/// The holder key's bytes, zero-padded to the widest algorithm's.
+fn holder_bytes(key: &SubjectKey) -> [u8; 33] {
+    let mut out = [0; 33];
+    for (o, b) in out.iter_mut().zip(key.as_bytes()) {
+        *o = *b;
+    }
+    out
+}
+
 impl Presence for PlatformPresence {
     fn confirm(&mut self, grant: &Grant) -> bool {
         let Some(confirm) = self.confirm else {
@@ -280,7 +293,11 @@ impl Presence for PlatformPresence {
         };
         let info = doorkey_grant {
             owner: grant.owner.0,
-            holder: grant.holder.0,
+            holder_algorithm: match grant.holder {
+                SubjectKey::Ed25519(_) => 0,
+                SubjectKey::P256(_) => 1,
+            },
+            holder: holder_bytes(&grant.holder),
             id: grant.id.0,
             rights: grant.rights.bits(),
             has_expiry: grant.expires.is_some(),

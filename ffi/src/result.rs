@@ -5,8 +5,8 @@ use doorkey::Error;
 
 /// What a call did: `DOORKEY_RESULT_OK` (0) on success, else why it failed.
 ///
-/// Codes 1 to 199 are the core library's errors, one to one and in its order (new ones are
-/// appended); codes from 200 are failures only a C caller can cause. Values never change
+/// Codes 1 to 199 are the core library's errors, one to one and in the order they were added
+/// (new ones are appended); codes from 200 are failures only a C caller can cause. Values never change
 /// between releases. `doorkey_result_name` gives each code's name.
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +77,8 @@ pub enum doorkey_result {
     RolledBack = 31,
     /// The API was used incorrectly by the calling code (never caused by peer bytes).
     Misuse = 32,
+    /// Key algorithm not supported by this build: a P-256 holder key at a lock built without the `p256` feature.
+    UnsupportedAlgorithm = 33,
     /// A pointer argument that must not be NULL was NULL.
     NullArgument = 200,
     /// An argument is out of range: memory too small or misaligned, an unknown enum value, overlapping buffers, a missing callback or a flash region too small.
@@ -122,6 +124,7 @@ impl From<Error> for doorkey_result {
             Error::AlreadyProvisioned => doorkey_result::AlreadyProvisioned,
             Error::RolledBack => doorkey_result::RolledBack,
             Error::Misuse => doorkey_result::Misuse,
+            Error::UnsupportedAlgorithm => doorkey_result::UnsupportedAlgorithm,
             // `Error` is non-exhaustive: a variant this crate does not know yet.
             _ => doorkey_result::Other,
         }
@@ -130,7 +133,7 @@ impl From<Error> for doorkey_result {
 
 impl doorkey_result {
     /// Every code, in order (for the name lookup and the tests).
-    pub(crate) const ALL: [doorkey_result; 37] = [
+    pub(crate) const ALL: [doorkey_result; 38] = [
         doorkey_result::Ok,
         doorkey_result::Truncated,
         doorkey_result::TrailingBytes,
@@ -164,6 +167,7 @@ impl doorkey_result {
         doorkey_result::AlreadyProvisioned,
         doorkey_result::RolledBack,
         doorkey_result::Misuse,
+        doorkey_result::UnsupportedAlgorithm,
         doorkey_result::NullArgument,
         doorkey_result::InvalidArgument,
         doorkey_result::Panic,
@@ -206,6 +210,7 @@ impl doorkey_result {
             doorkey_result::AlreadyProvisioned => c"DOORKEY_RESULT_ALREADY_PROVISIONED",
             doorkey_result::RolledBack => c"DOORKEY_RESULT_ROLLED_BACK",
             doorkey_result::Misuse => c"DOORKEY_RESULT_MISUSE",
+            doorkey_result::UnsupportedAlgorithm => c"DOORKEY_RESULT_UNSUPPORTED_ALGORITHM",
             doorkey_result::NullArgument => c"DOORKEY_RESULT_NULL_ARGUMENT",
             doorkey_result::InvalidArgument => c"DOORKEY_RESULT_INVALID_ARGUMENT",
             doorkey_result::Panic => c"DOORKEY_RESULT_PANIC",
@@ -231,7 +236,7 @@ mod tests {
     use super::*;
     use core::ffi::CStr;
 
-    /// The core's errors map one to one onto codes 1 to 32, in the core's order.
+    /// The core's errors map one to one onto codes 1 to 33, in the order they were added.
     #[test]
     fn errors_map_one_to_one_in_order() {
         let errors = [
@@ -267,6 +272,7 @@ mod tests {
             Error::AlreadyProvisioned,
             Error::RolledBack,
             Error::Misuse,
+            Error::UnsupportedAlgorithm,
         ];
         for (i, e) in errors.into_iter().enumerate() {
             assert_eq!(doorkey_result::from(e) as usize, i + 1, "{e:?}");

@@ -372,6 +372,58 @@ pub fn chain_verify(data: &[u8]) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// p256_der
+// ---------------------------------------------------------------------------------------------
+
+/// The order n of the P-256 group, big-endian.
+const P256_N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// n - s, big-endian.
+fn p256_negate(s: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = i16::from(P256_N[i]) - i16::from(s[i]) - borrow;
+        borrow = i16::from(d < 0);
+        out[i] = (d + 256 * borrow) as u8;
+    }
+    out
+}
+
+/// The minimal DER of `SEQUENCE { INTEGER r, INTEGER s }` (X.690), written independently of
+/// the decoder under test.
+fn p256_der_of(r: &[u8], s: &[u8]) -> Vec<u8> {
+    let int = |v: &[u8]| {
+        let mut v: Vec<u8> = v.iter().copied().skip_while(|b| *b == 0).collect();
+        if v.is_empty() || v[0] & 0x80 != 0 {
+            v.insert(0, 0);
+        }
+        [vec![0x02, v.len() as u8], v].concat()
+    };
+    let body = [int(r), int(s)].concat();
+    [vec![0x30, body.len() as u8], body].concat()
+}
+
+/// Any bytes as a keystore's DER signature: conversion never panics; what it accepts is the
+/// minimal DER of the returned r and s, or of r and n - s (a high S it made low), and the
+/// returned s is never above n / 2.
+pub fn p256_der(data: &[u8]) {
+    let Ok(sig) = doorkey::crypto::p256_signature_from_der(data) else {
+        return;
+    };
+    let (r, s) = sig.0.split_at(32);
+    let high = p256_negate(s);
+    assert!(s <= &high[..], "a high S returned");
+    assert!(
+        data == p256_der_of(r, s) || data == p256_der_of(r, &high),
+        "accepted DER that is not minimal"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // admin_decode
 // ---------------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-use crate::crypto::{self, PublicKey, Signature, labels};
+use crate::crypto::{self, PublicKey, Signature, SubjectKey, labels};
 use crate::error::{Error, Result};
 use crate::time::{TzRule, UnixTime};
 use crate::wire::{self, Bounded, Kind, VERSION};
@@ -109,12 +109,13 @@ pub struct UnverifiedChain<'a> {
     root_names_locks: bool,
 }
 
-/// Where one link sits in the chain's bytes, and its subject: what the signature walk needs.
+/// Where one link sits in the chain's bytes, and its subject as an issuer: what the signature
+/// walk needs. Only an Ed25519 subject issues; the leaf's, never an issuer, is left zero.
 #[derive(Clone, Copy, Debug, Default)]
 struct Span {
     start: u16,
     body_end: u16,
-    subject: PublicKey,
+    issuer: PublicKey,
 }
 
 /// The links of a chain, root first, parsed as they are reached.
@@ -126,7 +127,7 @@ pub(crate) struct Links<'a> {
 
 /// What the signature walk needs of a link.
 struct Signed<'a> {
-    subject: PublicKey,
+    issuer: PublicKey,
     body: &'a [u8],
     whole: &'a [u8],
     sig: Signature,
@@ -148,7 +149,9 @@ impl<'a> Iterator for Links<'a> {
 /// apart from the chain walk it is called from, it compiles smaller.
 #[inline(never)]
 fn check_link<R: Revocations + ?Sized>(l: &Link, v: &Verifier<'_, R>) -> Result<()> {
-    if l.epoch < v.epoch || v.revocations.id_revoked(&l.id) || v.revocations.key_revoked(&l.subject)
+    if l.epoch < v.epoch
+        || v.revocations.id_revoked(&l.id)
+        || v.revocations.key_revoked(&l.subject.key_id())
     {
         return Err(Error::Revoked);
     }
@@ -165,7 +168,8 @@ fn check_link<R: Revocations + ?Sized>(l: &Link, v: &Verifier<'_, R>) -> Result<
 pub trait Revocations {
     /// Whether this credential id is revoked.
     fn id_revoked(&self, id: &CredentialId) -> bool;
-    /// Whether this delegate or holder key is revoked.
+    /// Whether this delegate or holder key is revoked: a subject is asked by its id
+    /// ([`SubjectKey::key_id`]), so a P-256 holder key by its 32-byte digest.
     fn key_revoked(&self, key: &PublicKey) -> bool;
 }
 
@@ -229,7 +233,7 @@ pub struct Grant {
     /// The owner key the chain is rooted in.
     pub owner: PublicKey,
     /// The holder's device key (the last link's subject).
-    pub holder: PublicKey,
+    pub holder: SubjectKey,
     /// The last link's id.
     pub id: CredentialId,
     /// Rights of the last link (each link's rights are within its parent's).
@@ -274,10 +278,16 @@ impl<'a> UnverifiedChain<'a> {
                 root_names_locks = matches!(p.link.scope, Scope::Locks(_));
             }
             let offset = |n: usize| u16::try_from(n).map_err(|_| Error::Oversize);
+            // Every link but the last signs the next one, so its subject must be Ed25519.
+            let issuer = match p.link.subject.ed25519() {
+                Some(key) => key,
+                None if i + 1 == usize::from(count) => PublicKey::default(),
+                None => return Err(Error::Malformed),
+            };
             *span = Span {
                 start: offset(at)?,
                 body_end: offset(at + p.body.len())?,
-                subject: p.link.subject,
+                issuer,
             };
             at += p.whole.len();
         }
@@ -301,7 +311,7 @@ impl<'a> UnverifiedChain<'a> {
             .split_at_checked(end - start)
             .ok_or(Error::Truncated)?;
         Ok(Signed {
-            subject: span.subject,
+            issuer: span.issuer,
             body,
             whole,
             sig: Signature(sig.try_into().map_err(|_| Error::Truncated)?),
@@ -326,7 +336,7 @@ impl<'a> UnverifiedChain<'a> {
     /// The last link (the holder's), unverified.
     pub fn leaf(&self) -> Link {
         // A decoded chain has at least one link; the fallback grants nothing.
-        let none = Link::unchecked(PublicKey([0; 32]), Rights::default());
+        let none = Link::unchecked(SubjectKey::default(), Rights::default());
         self.links().last().unwrap_or(none)
     }
 
@@ -520,7 +530,7 @@ impl<'a> UnverifiedChain<'a> {
             let (parent, child) = (self.signed(parent)?, self.signed(child)?);
             let anchor = parent_anchor(parent.whole);
             crypto::verify(
-                &parent.subject,
+                &parent.issuer,
                 labels::LINK,
                 &[&version, &anchor, child.body],
                 &child.sig,

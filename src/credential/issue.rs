@@ -1,6 +1,6 @@
 use alloc::vec::Vec;
 
-use crate::crypto::{self, Signer, labels};
+use crate::crypto::{self, Signer, SubjectKey, labels};
 use crate::error::{Error, Result};
 use crate::wire::{self, Kind, VERSION};
 
@@ -112,7 +112,7 @@ impl Chain {
     /// assert!(matches!(delegation.extend(&company, &wider), Err(Error::Widened)));
     /// // So is a second delegation level the owner did not allow.
     /// let mut courier_friend = leaf;
-    /// courier_friend.subject = SecretKey::from_seed(&[5; 32]).public_key();
+    /// courier_friend.subject = SecretKey::from_seed(&[5; 32]).public_key().into();
     /// assert!(matches!(grant.extend(&courier, &courier_friend), Err(Error::Widened)));
     /// # Ok(())
     /// # }
@@ -125,7 +125,7 @@ impl Chain {
             return Err(Error::ChainLength);
         }
         let (parent, mut locks) = parsed.narrowed(|_| ())?;
-        if !issuer.public_key().ct_eq(&parent.link.subject) {
+        if !SubjectKey::from(issuer.public_key()).ct_eq(&parent.link.subject) {
             return Err(Error::Misuse);
         }
         link.check_within(&parent.link, &mut locks)?;

@@ -1,5 +1,5 @@
 use crate::Rng;
-use crate::crypto::{PublicKey, hash, labels};
+use crate::crypto::{PublicKey, SubjectKey, hash, labels};
 use crate::error::{Error, Result};
 use crate::time::{Schedule, TzRule};
 use crate::time::{Seconds, UnixTime};
@@ -97,8 +97,9 @@ pub enum Scope {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Link {
-    /// The key this link grants to: a delegate's issuing key, or the holder's device key.
-    pub subject: PublicKey,
+    /// The key this link grants to: a delegate's issuing key (Ed25519), or the holder's
+    /// device key (Ed25519 or P-256; a P-256 subject may not delegate, so it ends a chain).
+    pub subject: SubjectKey,
     /// Which locks.
     pub scope: Scope,
     /// What the subject may do.
@@ -159,9 +160,9 @@ impl Link {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn builder(subject: PublicKey, rights: Rights) -> LinkBuilder {
+    pub fn builder(subject: impl Into<SubjectKey>, rights: Rights) -> LinkBuilder {
         LinkBuilder {
-            link: Link::unchecked(subject, rights),
+            link: Link::unchecked(subject.into(), rights),
             id: None,
             until: None,
             too_many_locks: false,
@@ -169,7 +170,7 @@ impl Link {
     }
 
     /// The builder's defaults, unvalidated: what a decoded chain's links replace.
-    pub(super) const fn unchecked(subject: PublicKey, rights: Rights) -> Link {
+    pub(super) const fn unchecked(subject: SubjectKey, rights: Rights) -> Link {
         Link {
             subject,
             scope: Scope::Inherit,
@@ -218,7 +219,14 @@ impl Link {
                         .all(|(i, a)| !l.iter().skip(i + 1).any(|b| a == b))
             }
         };
-        if !rights_ok || !scope_ok || self.lifetime == Some(Seconds::ZERO) || self.uses == Some(0) {
+        // Only an Ed25519 subject may sign a further link (PROTOCOL 5.3).
+        let depth_ok = self.depth == 0 || matches!(self.subject, SubjectKey::Ed25519(_));
+        if !rights_ok
+            || !scope_ok
+            || !depth_ok
+            || self.lifetime == Some(Seconds::ZERO)
+            || self.uses == Some(0)
+        {
             return Err(Error::Malformed);
         }
         if let Some(s) = &self.schedule {
@@ -378,8 +386,9 @@ impl LinkBuilder {
     /// The link, with a fresh random id from `rng` unless [`Self::id`] gave one. Refused
     /// with [`Error::Misuse`] if a lock would refuse the link on its own: no or unknown
     /// rights, a zero lifetime or use count, an end not after the start, too many or
-    /// duplicate locks, an invalid schedule; with [`Error::WeakKey`] for a subject key a lock
-    /// would refuse.
+    /// duplicate locks, an invalid schedule, a depth above 0 for a P-256 subject; with
+    /// [`Error::WeakKey`] for a subject key a lock would refuse (and
+    /// [`Error::UnsupportedAlgorithm`] for a P-256 one without the `p256` feature).
     pub fn build<R: Rng + ?Sized>(self, rng: &mut R) -> Result<Link> {
         let mut link = self.link;
         if let Some(end) = self.until {

@@ -10,7 +10,7 @@
 //! shared secret is a hash of both public keys. Key validation, key derivation from seeds,
 //! the key schedule and the AEAD stay real.
 
-use super::{PublicKey, Signature};
+use super::Signature;
 use crate::error::{Error, Result};
 use core::sync::atomic::{AtomicBool, Ordering};
 use subtle::ConstantTimeEq;
@@ -31,12 +31,12 @@ pub(crate) fn active() -> bool {
 }
 
 /// The stand-in signature of `msg` by the key whose public half is `key`.
-pub(crate) fn sign(key: &PublicKey, msg: &[u8]) -> Signature {
-    Signature(super::hash(&[LABEL, &key.0, msg]))
+pub(crate) fn sign(key: &[u8], msg: &[u8]) -> Signature {
+    Signature(super::hash(&[LABEL, key, msg]))
 }
 
 /// Checks a stand-in signature (`Crypto` if it is not the one [`sign`] gives).
-pub(crate) fn verify(key: &PublicKey, msg: &[u8], sig: &Signature) -> Result<()> {
+pub(crate) fn verify(key: &[u8], msg: &[u8], sig: &Signature) -> Result<()> {
     if bool::from(sign(key, msg).0.ct_eq(&sig.0)) {
         Ok(())
     } else {

@@ -1,3 +1,4 @@
+use super::P256PublicKey;
 use crate::Rng;
 use crate::error::{Error, Result};
 use core::fmt;
@@ -30,7 +31,7 @@ impl PublicKey {
     pub fn verify_strict(&self, msg: &[u8], sig: &Signature) -> Result<()> {
         #[cfg(fuzzing)]
         if super::fuzzing::active() {
-            return super::fuzzing::verify(self, msg, sig);
+            return super::fuzzing::verify(&self.0, msg, sig);
         }
         super::ed25519::verify(&self.0, msg, &[], &sig.0)
     }
@@ -77,6 +78,121 @@ impl fmt::Debug for PublicKey {
             write!(f, "{b:02x}")?;
         }
         write!(f, "..)")
+    }
+}
+
+/// The key a credential link grants to (its `subject`): an Ed25519 key, which may issue
+/// further links or hold the credential, or a P-256 key, which may only hold it (a phone's
+/// Secure Enclave or StrongBox key, named by a chain's last link).
+///
+/// On the wire a postcard enum (PROTOCOL 5.1): tag 0 then the 32-byte Ed25519 key, or tag 1
+/// then the 33-byte compressed P-256 point. Variant order is the wire tag: append only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SubjectKey {
+    /// An Ed25519 key.
+    Ed25519(PublicKey),
+    /// A P-256 ECDSA key, allowed only as a holder's device key.
+    P256(P256PublicKey),
+}
+
+impl SubjectKey {
+    /// The Ed25519 key, if it is one: only such a subject may sign a further link.
+    pub fn ed25519(&self) -> Option<PublicKey> {
+        match self {
+            SubjectKey::Ed25519(k) => Some(*k),
+            SubjectKey::P256(_) => None,
+        }
+    }
+
+    /// The key's 32-byte id, what receipts name as the holder and what key revocation
+    /// matches (PROTOCOL 5.2): an Ed25519 key itself; for a P-256 key the first 32 bytes of
+    /// SHA-512 over its label and the compressed point. Only an Ed25519 id is a key.
+    pub fn key_id(&self) -> PublicKey {
+        match self {
+            SubjectKey::Ed25519(k) => *k,
+            SubjectKey::P256(k) => PublicKey(super::hash(&[super::labels::P256_KEY_ID, &k.0])),
+        }
+    }
+
+    /// The key's bytes without the algorithm tag (32 for Ed25519, 33 for P-256).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            SubjectKey::Ed25519(k) => &k.0,
+            SubjectKey::P256(k) => &k.0,
+        }
+    }
+
+    /// Refuses a key a lock would not accept: for Ed25519 as [`PublicKey::validate`], for
+    /// P-256 a point not on the curve ([`Error::WeakKey`]); [`Error::UnsupportedAlgorithm`]
+    /// for P-256 in a build without the `p256` feature.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            SubjectKey::Ed25519(k) => k.validate(),
+            #[cfg(feature = "p256")]
+            SubjectKey::P256(k) => k.validate(),
+            #[cfg(not(feature = "p256"))]
+            SubjectKey::P256(_) => Err(Error::UnsupportedAlgorithm),
+        }
+    }
+
+    /// Verifies a holder signature by this key over `label || parts...` (PROTOCOL 12.5):
+    /// strict Ed25519, or ECDSA P-256 with SHA-256 and low S. A P-256 key in a build without
+    /// the `p256` feature is refused with [`Error::UnsupportedAlgorithm`].
+    pub fn verify(&self, label: &[u8], parts: &[&[u8]], sig: &Signature) -> Result<()> {
+        match self {
+            SubjectKey::Ed25519(k) => super::verify(k, label, parts, sig),
+            SubjectKey::P256(k) => {
+                #[cfg(fuzzing)]
+                if super::fuzzing::active() {
+                    let mut buf = [0u8; super::MAX_SIGNED];
+                    let msg = super::signed_message(&mut buf, label, parts)?;
+                    return super::fuzzing::verify(&k.0, msg, sig);
+                }
+                #[cfg(feature = "p256")]
+                return k.verify(label, parts, sig);
+                #[cfg(not(feature = "p256"))]
+                {
+                    let _ = (k, label, parts, sig);
+                    Err(Error::UnsupportedAlgorithm)
+                }
+            }
+        }
+    }
+
+    /// Constant-time equality, for comparisons that gate trust.
+    pub fn ct_eq(&self, other: &SubjectKey) -> bool {
+        match (self, other) {
+            (SubjectKey::Ed25519(a), SubjectKey::Ed25519(b)) => a.ct_eq(b),
+            (SubjectKey::P256(a), SubjectKey::P256(b)) => a.0.ct_eq(&b.0).into(),
+            _ => false,
+        }
+    }
+}
+
+/// An Ed25519 key stands for itself wherever a subject is expected.
+impl From<PublicKey> for SubjectKey {
+    fn from(key: PublicKey) -> SubjectKey {
+        SubjectKey::Ed25519(key)
+    }
+}
+
+impl From<P256PublicKey> for SubjectKey {
+    fn from(key: P256PublicKey) -> SubjectKey {
+        SubjectKey::P256(key)
+    }
+}
+
+/// What a decoded link's placeholder holds before it is filled.
+impl Default for SubjectKey {
+    fn default() -> SubjectKey {
+        SubjectKey::Ed25519(PublicKey::default())
+    }
+}
+
+/// A subject equals an Ed25519 key when it is that key.
+impl PartialEq<PublicKey> for SubjectKey {
+    fn eq(&self, other: &PublicKey) -> bool {
+        *self == SubjectKey::Ed25519(*other)
     }
 }
 
@@ -148,6 +264,31 @@ impl<T: Signer + ?Sized> Signer for alloc::sync::Arc<T> {
     }
 }
 
+/// Something that signs as a credential's holder (PROTOCOL 12.5): with an Ed25519 key (every
+/// [`Signer`] is one) or a P-256 key, such as a phone keystore's or a
+/// [`P256DeviceKey`](super::P256DeviceKey).
+///
+/// A P-256 signer returns r || s, 32 bytes each, big-endian, with low S: a keystore's DER
+/// signature goes through [`p256_signature_from_der`](super::p256_signature_from_der).
+pub trait HolderSigner {
+    /// The device key a credential's last link must name.
+    fn holder_key(&self) -> SubjectKey;
+    /// Signs exactly `message` (for P-256: ECDSA over its SHA-256). Errors are reported as
+    /// [`Error::Crypto`].
+    fn sign_holder(&self, message: &[u8]) -> Result<Signature>;
+}
+
+/// Every Ed25519 signer holds credentials unchanged.
+impl<T: Signer + ?Sized> HolderSigner for T {
+    fn holder_key(&self) -> SubjectKey {
+        SubjectKey::Ed25519(self.public_key())
+    }
+
+    fn sign_holder(&self, message: &[u8]) -> Result<Signature> {
+        self.sign(message)
+    }
+}
+
 /// An Ed25519 secret key held in memory: zeroized on drop, never printed, compared in
 /// constant time.
 pub struct SecretKey {
@@ -190,7 +331,7 @@ impl Signer for SecretKey {
     fn sign(&self, message: &[u8]) -> Result<Signature> {
         #[cfg(fuzzing)]
         if super::fuzzing::active() {
-            return Ok(super::fuzzing::sign(&self.public, message));
+            return Ok(super::fuzzing::sign(&self.public.0, message));
         }
         super::ed25519::sign(&self.seed, &self.public.0, message).map(Signature)
     }

@@ -40,3 +40,5 @@ pub const SEAL_EPHEMERAL: &[u8] = b"doorkey/v1/seal-ephemeral\0";
 pub const ACK: &[u8] = b"doorkey/v1/ack\0";
 /// The reference naming the verified links a lock keeps: a hash of their bytes.
 pub const CHAIN_REF: &[u8] = b"doorkey/v1/chain-ref\0";
+/// The 32-byte id of a P-256 holder key: what receipts name and key revocation matches.
+pub const P256_KEY_ID: &[u8] = b"doorkey/v1/p256-key-id\0";

@@ -1,8 +1,9 @@
 //! Keys, signatures, hashing and the domain-separation labels every signature uses.
 //!
 //! Ed25519 is the identity and signature scheme for every role (owner, lock, issuer, holder
-//! device); X25519 is used only for ephemeral session keys; SHA-512 is the one hash (Ed25519
-//! needs it anyway, so a lock links a single hash implementation).
+//! device); a holder's device key may instead be P-256 ECDSA (with the `p256` feature, which
+//! brings SHA-256 for it alone); X25519 is used only for ephemeral session keys; SHA-512 is
+//! the one hash of everything else.
 
 pub mod channel;
 mod ed25519;
@@ -10,8 +11,13 @@ mod ed25519;
 pub mod fuzzing;
 mod keys;
 pub mod labels;
+mod p256;
 
-pub use keys::{PublicKey, SecretKey, Signature, Signer};
+pub use keys::{HolderSigner, PublicKey, SecretKey, Signature, Signer, SubjectKey};
+pub use p256::P256PublicKey;
+#[cfg(feature = "p256")]
+#[cfg_attr(docsrs, doc(cfg(feature = "p256")))]
+pub use p256::{P256DeviceKey, p256_signature_from_der};
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha512};
@@ -63,6 +69,17 @@ pub fn verify(key: &PublicKey, label: &[u8], parts: &[&[u8]], sig: &Signature) -
         return key.verify_strict(signed_message(&mut buf, label, parts)?, sig);
     }
     ed25519::verify(&key.0, label, parts, &sig.0)
+}
+
+/// Signs `label || parts...` as a credential's holder (Ed25519 or P-256).
+pub fn sign_holder<S: HolderSigner + ?Sized>(
+    signer: &S,
+    label: &[u8],
+    parts: &[&[u8]],
+) -> Result<Signature> {
+    let mut buf = [0u8; MAX_SIGNED];
+    let msg = signed_message(&mut buf, label, parts)?;
+    signer.sign_holder(msg)
 }
 
 /// Signs `label || parts...` with `signer`.

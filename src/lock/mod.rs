@@ -88,7 +88,7 @@ use crate::credential::{
     UnverifiedChain, UseLimit,
 };
 use crate::crypto::channel::{Ephemeral, SessionKeys, agree};
-use crate::crypto::{self, PublicKey, SecretKey, Signer, encode_signed, labels};
+use crate::crypto::{self, PublicKey, SecretKey, Signer, SubjectKey, encode_signed, labels};
 use crate::error::{Error, Result};
 use crate::receipt::{Ack, Event, Head, SEALED_PREFIX, SESSION_ID_LEN, Who, seal};
 use crate::session::{
@@ -1346,9 +1346,9 @@ impl<S: Storage, const N: usize> Lock<S, N> {
 }
 
 /// Checks the holder's signature over the transcript hash and the first command.
-fn holder_signed(key: &PublicKey, th: &[u8; 32], command: &[u8], proof: &Proof<'_>) -> Result<()> {
+fn holder_signed(key: &SubjectKey, th: &[u8; 32], command: &[u8], proof: &Proof<'_>) -> Result<()> {
     let sig = crypto::Signature(proof.signature);
-    crypto::verify(key, labels::HOLDER, &[th, command], &sig)
+    key.verify(labels::HOLDER, &[th, command], &sig)
 }
 
 /// Who presented a chain the owner signed but the lock refused: its holder, if the holder
@@ -1360,7 +1360,7 @@ fn attribute(th: &[u8; 32], command: &[u8], chain: &[u8], proof: &Proof<'_>) -> 
     holder_signed(&leaf.subject, th, command, proof).ok()?;
     Some(Who {
         id: leaf.id,
-        holder: leaf.subject,
+        holder: leaf.subject.key_id(),
     })
 }
 
@@ -1400,7 +1400,7 @@ impl Session {
     fn who(&self) -> Option<Who> {
         let verified = self.grant.as_ref().map(|g| Who {
             id: g.id,
-            holder: g.holder,
+            holder: g.holder.key_id(),
         });
         verified.or(self.claimed)
     }

@@ -72,27 +72,27 @@ pub use outbox::Outbox;
 pub use session::{ChallengeInfo, PhoneSession, inspect_challenge};
 
 use crate::credential::{Link, LockId, UnverifiedChain};
-use crate::crypto::{PublicKey, Signer};
+use crate::crypto::{HolderSigner, SubjectKey};
 use crate::error::{Error, Result};
 
 /// A credential chain as the holder keeps it, checked to end at the holder's own key.
-pub struct Credential<'a, S: Signer> {
+pub struct Credential<'a, S: HolderSigner> {
     chain: &'a [u8],
     device: S,
     leaf: Link,
 }
 
 /// Shows the device's public key and the holder's link; the signer itself never.
-impl<S: Signer> core::fmt::Debug for Credential<'_, S> {
+impl<S: HolderSigner> core::fmt::Debug for Credential<'_, S> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Credential")
-            .field("device_key", &self.device.public_key())
+            .field("device_key", &self.device.holder_key())
             .field("leaf", &self.leaf)
             .finish_non_exhaustive()
     }
 }
 
-impl<'a, S: Signer> Credential<'a, S> {
+impl<'a, S: HolderSigner> Credential<'a, S> {
     /// Pairs received chain bytes with the device key, refusing a chain issued to another key.
     ///
     /// ```
@@ -125,7 +125,7 @@ impl<'a, S: Signer> Credential<'a, S> {
     /// ```
     pub fn new(chain: &'a [u8], device: S) -> Result<Self> {
         let leaf = UnverifiedChain::decode(chain)?.leaf();
-        if !leaf.subject.ct_eq(&device.public_key()) {
+        if !leaf.subject.ct_eq(&device.holder_key()) {
             return Err(Error::Misuse);
         }
         Ok(Credential {
@@ -151,8 +151,8 @@ impl<'a, S: Signer> Credential<'a, S> {
     }
 
     /// The device key this credential is bound to.
-    pub fn device_key(&self) -> PublicKey {
-        self.device.public_key()
+    pub fn device_key(&self) -> SubjectKey {
+        self.device.holder_key()
     }
 
     /// Whether this credential names `lock` (as the root scope says; the lock decides).

@@ -1,7 +1,7 @@
 use crate::Rng;
 use crate::credential::{ChainRef, LockId, MAX_CHAIN_BYTES, UnverifiedChain};
 use crate::crypto::channel::{Ephemeral, SessionKeys, agree};
-use crate::crypto::{self, Signer, labels};
+use crate::crypto::{self, HolderSigner, labels};
 use crate::error::{Error, Result};
 use crate::session::{
     Challenge, Command, MAX_ADVERTISED, MAX_MESSAGE_BYTES, NONCE_LEN, OPEN_CLEAR_LEN, Proof, Reply,
@@ -110,7 +110,7 @@ impl PhoneSession {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn open<S: Signer, R: Rng + ?Sized>(
+    pub fn open<S: HolderSigner, R: Rng + ?Sized>(
         challenge: &[u8],
         credential: &Credential<'_, S>,
         command: Command<'_>,
@@ -200,14 +200,14 @@ impl PhoneSession {
     /// Answers [`Reply::NeedChain`] (the lock no longer held the links the open named): the
     /// open's `command` again, with `credential`'s whole chain and a holder signature over
     /// this session's transcript and `command`, as a [`Command::Retry`] written into `out`.
-    pub fn retry<S: Signer>(
+    pub fn retry<S: HolderSigner>(
         &mut self,
         credential: &Credential<'_, S>,
         command: Command<'_>,
         out: &mut [u8],
     ) -> Result<usize> {
         let mut plain = [0u8; MAX_MESSAGE_BYTES];
-        let proof = Some((credential.chain(), credential.signer() as &dyn Signer));
+        let proof = Some((credential.chain(), credential.signer() as &dyn HolderSigner));
         let n = write_request(&self.th, command, proof, &mut plain)?;
         self.command(
             Command::Retry(plain.get(..n).ok_or(Error::BufferTooSmall)?),
@@ -269,7 +269,7 @@ impl PhoneSession {
 fn start<R: Rng + ?Sized>(
     challenge: &[u8],
     lock: &LockId,
-    proof: Option<(&[u8], &dyn Signer)>,
+    proof: Option<(&[u8], &dyn HolderSigner)>,
     command: Command<'_>,
     rng: &mut R,
     out: &mut [u8],
@@ -320,14 +320,14 @@ fn start<R: Rng + ?Sized>(
 fn write_request(
     th: &[u8; 32],
     command: Command<'_>,
-    proof: Option<(&[u8], &dyn Signer)>,
+    proof: Option<(&[u8], &dyn HolderSigner)>,
     out: &mut [u8],
 ) -> Result<usize> {
     let n = wire::put(&command, out)?;
     let command_bytes = out.get(..n).ok_or(Error::BufferTooSmall)?;
     let proof = match proof {
         Some((chain, signer)) => {
-            let sig = crypto::sign(signer, labels::HOLDER, &[th, command_bytes])?;
+            let sig = crypto::sign_holder(signer, labels::HOLDER, &[th, command_bytes])?;
             Some(Proof {
                 chain,
                 signature: sig.0,

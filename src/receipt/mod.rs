@@ -110,7 +110,8 @@ pub enum Event {
 pub struct Who {
     /// The holder link's credential id.
     pub id: CredentialId,
-    /// The holder's device key.
+    /// The holder's device key by its id ([`SubjectKey::key_id`](crate::crypto::SubjectKey::key_id)):
+    /// an Ed25519 key itself, a digest of a P-256 one.
     pub holder: PublicKey,
 }
 

@@ -319,7 +319,7 @@ impl<L: LogStore> ReceiptLog<L> {
     ///
     /// let (visits, alerts) = timeline(&log)?;
     /// assert_eq!(visits.len(), 1);
-    /// assert_eq!(visits[0].who.map(|w| w.holder), Some(credential.device_key()));
+    /// assert_eq!(visits[0].who.map(|w| w.holder), Some(credential.device_key().key_id()));
     /// assert_eq!(alerts, []);
     ///
     /// // A bundle altered on the way is reported, not filed.

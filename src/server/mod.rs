@@ -64,7 +64,7 @@ pub use timeline::{Alert, Visit, timeline};
 
 use crate::Rng;
 use crate::credential::{Chain, Link, LockId, Rights};
-use crate::crypto::{PublicKey, Signer, hash, labels};
+use crate::crypto::{Signer, SubjectKey, hash, labels};
 use crate::error::{Error, Result};
 use crate::time::TzRule;
 use crate::time::{Seconds, UnixTime};
@@ -143,7 +143,7 @@ impl<S: Signer> Issuer<S> {
     /// # }
     /// ```
     pub fn new(signer: S, chain: Chain) -> Result<Issuer<S>> {
-        if !chain.leaf()?.subject.ct_eq(&signer.public_key()) {
+        if !chain.leaf()?.subject.ct_eq(&signer.public_key().into()) {
             return Err(Error::Misuse);
         }
         Ok(Issuer {
@@ -233,7 +233,7 @@ impl<S: Signer> Issuer<S> {
     pub fn mint_delivery<R: Rng + ?Sized>(
         &self,
         delivery: &Delivery<'_>,
-        device: PublicKey,
+        device: impl Into<SubjectKey>,
         now: UnixTime,
         valid_for: Seconds,
         rng: &mut R,

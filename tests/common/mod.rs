@@ -145,7 +145,7 @@ pub fn exchange<S: Storage>(
 
 /// Opens a session as `credential`'s holder with `command`; returns the session, the open
 /// message as sent, and the lock's outcome and reply.
-pub fn visit<S: Storage, K: Signer>(
+pub fn visit<S: Storage, K: doorkey::crypto::HolderSigner>(
     lock: &mut Lock<S>,
     tick: Tick,
     credential: &Credential<'_, K>,

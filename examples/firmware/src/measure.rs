@@ -433,6 +433,24 @@ pub fn run() -> bool {
     row("ed25519 verify_strict (holder)", verify[2]);
     row("ed25519 verify_strict x3", verify3);
     row("ed25519 verify_strict (anchor)", verify[3]);
+    // A holder signature through doorkey's own check, by an Ed25519 and by a P-256 key.
+    #[cfg(feature = "p256")]
+    {
+        use doorkey::crypto::{P256PublicKey, PublicKey, Signature as Sig, SubjectKey};
+        let holder = |key: SubjectKey, sig: &[u8]| {
+            let sig = Sig(sig.try_into().unwrap_or([0; 64]));
+            measure(|| key.verify(b"", &[v::VERIFY_MSG[2]], &sig).is_ok())
+        };
+        let ed = SubjectKey::Ed25519(PublicKey(v::VERIFY_KEY[2].try_into().unwrap_or([0; 32])));
+        let (ok, ed) = holder(ed, v::VERIFY_SIG[2]);
+        check("Ed25519 holder signature verifies", ok, &mut failures);
+        let p = SubjectKey::P256(P256PublicKey(v::P256_KEY.try_into().unwrap_or([0; 33])));
+        let (ok, p) = holder(p, v::P256_SIG);
+        check("P-256 holder signature verifies", ok, &mut failures);
+        row("holder verify, Ed25519 (doorkey)", ed);
+        row("holder verify, P-256 ECDSA SHA-256 (doorkey)", p);
+        ratio("P-256 / Ed25519 holder verify", p, ed);
+    }
 
     // ---- ratios ----
     hprintln!();

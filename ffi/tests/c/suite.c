@@ -489,6 +489,7 @@ static void test_delivery(FILE *transcript) {
     CHECK(r.presence.calls == 1);
     uint8_t courier[32];
     OK(doorkey_test_public_key(COURIER_SEED, courier));
+    CHECK(r.presence.last.holder_algorithm == 0);
     CHECK(memcmp(r.presence.last.holder, courier, 32) == 0);
     CHECK(r.presence.last.has_expiry && r.presence.last.expires <= NOON + 60 + 600);
     CHECK(r.presence.last.has_purpose && (r.presence.last.rights & 1));
