@@ -1,8 +1,5 @@
 //! Typed errors for the app: each of the core's [`doorkey::Error`] kinds by name, and the
-//! failures only a binding has (the device signer, its key's algorithm, the system's random
-//! source).
-
-use crate::signer::KeyAlgorithm;
+//! failures only a binding has (the device signer and its key, the system's random source).
 
 /// Declares [`DoorkeyError`] with one variant per core error kind (same name, same message)
 /// and the conversion from [`doorkey::Error`], so the two lists cannot drift apart.
@@ -23,18 +20,13 @@ macro_rules! mirror_core_errors {
                 /// What the signer reported.
                 error: SignerError,
             },
-            /// The device signer's public key does not have the length its algorithm needs.
+            /// The device signer's public key is not a key of its algorithm (wrong length, or not
+            /// a point on P-256).
             #[error("the device signer's public key is not a key of its algorithm")]
             InvalidDeviceKey,
             /// The device signer returned a signature that is not one of its algorithm's.
             #[error("the device signer returned a malformed signature")]
             InvalidDeviceSignature,
-            /// Holder keys of this algorithm are not supported by this build.
-            #[error("holder keys of algorithm {algorithm:?} are not supported")]
-            UnsupportedAlgorithm {
-                /// The algorithm the device signer named.
-                algorithm: KeyAlgorithm,
-            },
             /// The operating system's random source failed.
             #[error("the system random source failed")]
             Randomness,
@@ -77,6 +69,9 @@ mirror_core_errors! {
     WeakKey,
     /// A signature, MAC or key agreement failed (a forged or altered message).
     Crypto,
+    /// A key's algorithm is not verified by this build: a P-256 holder key at a lock built
+    /// without the `p256` feature.
+    UnsupportedAlgorithm,
     /// The chain's root is not signed by an owner key the lock trusts.
     UnknownOwner,
     /// The chain has no links or too many.

@@ -1,15 +1,16 @@
 //! The device key: implemented by the app over its platform keystore, so the key never enters
-//! Rust memory, and adapted here to the core's [`doorkey::crypto::Signer`].
+//! Rust memory, and adapted here to the core's [`doorkey::crypto::HolderSigner`].
 //!
-//! This file is the one place that knows holder-key algorithms: a P-256 holder key is named
-//! but refused ([`DoorkeyError::UnsupportedAlgorithm`]) until the core verifies P-256 holders.
-//! Then [`holder_key`] accepts its 65-byte point, [`DeviceKey`] keeps the algorithm, and
-//! [`Signing`] turns the keystore's DER signature into the core's holder signature.
+//! This file is the one place that knows holder-key algorithms: [`holder_key`] reads the
+//! public key the app gives, and [`Signing`] turns the keystore's signature into the core's
+//! holder signature (for P-256, DER to r || s with low S).
 
 use std::cell::Cell;
 use std::sync::Arc;
 
-use doorkey::crypto::{PublicKey, Signature, Signer};
+use doorkey::crypto::{
+    HolderSigner, P256PublicKey, PublicKey, Signature, SubjectKey, p256_signature_from_der,
+};
 
 use crate::error::{DoorkeyError, Result, SignerError};
 
@@ -19,7 +20,8 @@ pub enum KeyAlgorithm {
     /// Ed25519: a 32-byte public key, 64-byte signatures (RFC 8032).
     Ed25519,
     /// ECDSA on P-256 with SHA-256, as the Secure Enclave and StrongBox hold: the public key in
-    /// X9.62 uncompressed form (65 bytes), DER (X9.62) signatures, as both keystores return.
+    /// X9.62 form (65 bytes uncompressed, as both keystores export it, or 33 compressed), DER
+    /// (X9.62) signatures of either S, as both keystores return them.
     P256,
 }
 
@@ -36,40 +38,54 @@ pub trait DeviceSigner: Send + Sync {
 
 /// A holder's public key as the core takes it: [`DoorkeyError::InvalidDeviceKey`] for bytes
 /// that are not a key of `algorithm`.
-pub(crate) fn holder_key(algorithm: KeyAlgorithm, key: Vec<u8>) -> Result<PublicKey> {
-    match algorithm {
-        KeyAlgorithm::Ed25519 => Ok(PublicKey(
-            key.try_into().map_err(|_| DoorkeyError::InvalidDeviceKey)?,
-        )),
-        KeyAlgorithm::P256 => Err(DoorkeyError::UnsupportedAlgorithm { algorithm }),
-    }
+pub(crate) fn holder_key(algorithm: KeyAlgorithm, key: &[u8]) -> Result<SubjectKey> {
+    let key = match algorithm {
+        KeyAlgorithm::Ed25519 => key
+            .try_into()
+            .ok()
+            .map(|k| SubjectKey::Ed25519(PublicKey(k))),
+        KeyAlgorithm::P256 => P256PublicKey::from_sec1_bytes(key)
+            .ok()
+            .map(SubjectKey::P256),
+    };
+    key.ok_or(DoorkeyError::InvalidDeviceKey)
 }
 
 /// A [`DeviceSigner`] whose algorithm and public key have been checked.
 #[derive(Clone)]
 pub(crate) struct DeviceKey {
     signer: Arc<dyn DeviceSigner>,
-    public: PublicKey,
+    public: SubjectKey,
+    /// The public key as the app's signer gave it (for P-256 possibly uncompressed).
+    given: Vec<u8>,
 }
 
 impl DeviceKey {
     /// Reads the signer's algorithm and public key once, refusing what the core cannot use.
     pub(crate) fn new(signer: Arc<dyn DeviceSigner>) -> Result<DeviceKey> {
-        let public = holder_key(signer.algorithm(), signer.public_key())?;
-        Ok(DeviceKey { signer, public })
+        let given = signer.public_key();
+        let public = holder_key(signer.algorithm(), &given)?;
+        Ok(DeviceKey {
+            signer,
+            public,
+            given,
+        })
     }
 
     /// The key's algorithm.
     pub(crate) fn algorithm(&self) -> KeyAlgorithm {
-        KeyAlgorithm::Ed25519
+        match self.public {
+            SubjectKey::Ed25519(_) => KeyAlgorithm::Ed25519,
+            SubjectKey::P256(_) => KeyAlgorithm::P256,
+        }
     }
 
     /// The public key as the app's signer gave it.
     pub(crate) fn public_bytes(&self) -> Vec<u8> {
-        self.public.0.to_vec()
+        self.given.clone()
     }
 
-    /// The key as the core's [`Signer`], for one operation.
+    /// The key as the core's [`HolderSigner`], for one operation.
     pub(crate) fn signing(&self) -> Signing<'_> {
         Signing {
             key: self,
@@ -94,21 +110,25 @@ impl Signing<'_> {
     }
 }
 
-impl Signer for Signing<'_> {
-    fn public_key(&self) -> PublicKey {
+impl HolderSigner for Signing<'_> {
+    fn holder_key(&self) -> SubjectKey {
         self.key.public
     }
 
-    fn sign(&self, message: &[u8]) -> doorkey::Result<Signature> {
+    fn sign_holder(&self, message: &[u8]) -> doorkey::Result<Signature> {
         let signed = self
             .key
             .signer
             .sign(message.to_vec())
             .map_err(|error| DoorkeyError::Signer { error })
             .and_then(|s| {
-                <[u8; 64]>::try_from(s).map_err(|_| DoorkeyError::InvalidDeviceSignature)
+                let signature = match self.key.public {
+                    SubjectKey::Ed25519(_) => <[u8; 64]>::try_from(s).ok().map(Signature),
+                    SubjectKey::P256(_) => p256_signature_from_der(&s).ok(),
+                };
+                signature.ok_or(DoorkeyError::InvalidDeviceSignature)
             });
-        signed.map(Signature).map_err(|e| {
+        signed.map_err(|e| {
             self.failure.set(Some(e));
             doorkey::Error::Crypto
         })

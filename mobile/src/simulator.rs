@@ -234,7 +234,7 @@ impl LockSimulator {
         order_id: Vec<u8>,
         valid_for_seconds: u64,
     ) -> Result<Vec<u8>> {
-        let device = holder_key(algorithm, device_key)?;
+        let device = holder_key(algorithm, &device_key)?;
         let mut sim = self.sim();
         let now = sim.now();
         let order = Delivery {

@@ -4,6 +4,7 @@ against the Rust lock of `LockSimulator`: its device key is a `DeviceSigner` wri
 over the platform keystore. Run by tests/python.rs with the bindings on PYTHONPATH."""
 
 import hashlib
+import secrets
 import sys
 
 from doorkey_mobile import (
@@ -96,6 +97,76 @@ assert ed25519_sign(_SEED, b"").hex() == (
 )
 
 
+
+# -- ECDSA on P-256 with SHA-256 (FIPS 186-5), signing only, DER out as keystores return it ----
+P256_P = 2**256 - 2**224 + 2**192 + 2**96 - 1
+P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+P256_G = (
+    0x6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296,
+    0x4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5,
+)
+
+
+def _p256_add(a, b):
+    """Affine point addition; None is the point at infinity."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if a[0] == b[0] and (a[1] + b[1]) % P256_P == 0:
+        return None
+    if a == b:
+        slope = (3 * a[0] * a[0] - 3) * pow(2 * a[1], -1, P256_P)
+    else:
+        slope = (b[1] - a[1]) * pow(b[0] - a[0], -1, P256_P)
+    x = (slope * slope - a[0] - b[0]) % P256_P
+    return (x, (slope * (a[0] - x) - a[1]) % P256_P)
+
+
+def _p256_mul(k, point):
+    acc = None
+    while k:
+        if k & 1:
+            acc = _p256_add(acc, point)
+        point = _p256_add(point, point)
+        k >>= 1
+    return acc
+
+
+def _der_integer(value):
+    body = value.to_bytes((value.bit_length() + 8) // 8, "big")  # a leading 0 keeps it positive
+    return b"\x02" + bytes([len(body)]) + body
+
+
+def p256_public(secret):
+    x, y = _p256_mul(secret, P256_G)
+    return b"\x04" + x.to_bytes(32, "big") + y.to_bytes(32, "big")
+
+
+def p256_sign(secret, message, high_s=False):
+    """A randomized signature, as the Secure Enclave and StrongBox make; with `high_s` its S is
+    the upper of the two valid values, which keystores also return."""
+    z = int.from_bytes(hashlib.sha256(message).digest(), "big")
+    while True:
+        k = secrets.randbelow(P256_N - 1) + 1
+        r = _p256_mul(k, P256_G)[0] % P256_N
+        s = pow(k, -1, P256_N) * (z + r * secret) % P256_N
+        if r and s:
+            break
+    if (s > P256_N // 2) != high_s:
+        s = P256_N - s
+    body = _der_integer(r) + _der_integer(s)
+    return b"\x30" + bytes([len(body)]) + body
+
+
+# RFC 6979 A.2.5: the P-256 point arithmetic is right before any lock sees it.
+_D = 0xC9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721
+assert p256_public(_D).hex() == (
+    "0460fed4ba255a9d31c961eb74c6356d68c049b8923b61fa6ce669622e60f29fb6"
+    "7903fe1008b8bc99a41ae9e95628bc64f2f1b20c2d7e9f5177a3c294d4462299"
+)
+
+
 # -- device signers as an app implements them --------------------------------------------------
 class PhoneKey(DeviceSigner):
     """A phone's device key (in a real app: a keystore handle; the key never leaves it)."""
@@ -125,7 +196,7 @@ class CopiedOnto(DeviceSigner):
         self._own = own
 
     def algorithm(self):
-        return KeyAlgorithm.ED25519
+        return self._own.algorithm()
 
     def public_key(self):
         return self._claimed
@@ -142,16 +213,37 @@ class Declined(PhoneKey):
 
 
 class SecureEnclaveKey(DeviceSigner):
-    """A P-256 key, as the Secure Enclave or StrongBox would hold."""
+    """A P-256 key, as the Secure Enclave or StrongBox holds it: the public key exported
+    uncompressed, DER signatures, and (as keystores do) not always the low S a lock takes."""
+
+    def __init__(self, secret, high_s=True):
+        self._secret = secret
+        self._high_s = high_s
+        self.signatures = 0
 
     def algorithm(self):
         return KeyAlgorithm.P256
 
     def public_key(self):
-        return b"\x04" + bytes(64)
+        return p256_public(self._secret)
 
     def sign(self, message):
-        raise SignerError.KeyUnavailable()
+        self.signatures += 1
+        return p256_sign(self._secret, message, self._high_s)
+
+
+class NotOnCurve(SecureEnclaveKey):
+    """A keystore export that is not a point on P-256."""
+
+    def public_key(self):
+        return b"\x04" + bytes(63) + b"\x01"
+
+
+class NotDer(SecureEnclaveKey):
+    """A keystore that returns raw r || s where DER is expected."""
+
+    def sign(self, message):
+        return bytes(64)
 
 
 def expect_error(kind, call):
@@ -284,8 +376,42 @@ step("replay, second use and the copied grant refused; the courier's own phone o
 declined = Credential(fresh, Declined(bytes([4] * 32)))
 error = expect_error(DoorkeyError.Signer, lambda: open_session(sim.challenge(), declined, Command.UNLOCK()))
 assert isinstance(error.error, SignerError.Cancelled), error
-error = expect_error(DoorkeyError.UnsupportedAlgorithm, lambda: Credential(fresh, SecureEnclaveKey()))
-assert error.algorithm == KeyAlgorithm.P256
-step("signer failures typed: Cancelled, and P-256 keys not yet supported")
+step("signer failures typed: Cancelled")
+
+# -- a courier whose device key is in the phone's secure hardware (P-256) --------------------------
+enclave = SecureEnclaveKey(int.from_bytes(hashlib.sha256(b"courier enclave").digest(), "big") % P256_N)
+grant = sim.issue_delivery_grant(KeyAlgorithm.P256, enclave.public_key(), order, 600)
+credential = Credential(grant, enclave)
+info = credential.info()
+assert info.algorithm == KeyAlgorithm.P256 and info.device_key == enclave.public_key(), info
+challenge = sim.challenge()
+inspect_challenge(challenge, lock_id)
+opened = open_session(challenge, credential, Command.UNLOCK())
+answer = sim.handle(opened.message)
+assert answer.action == LockAction.UNLOCK and sim.bolt_open(), answer.denied
+assert opened.session.read_reply(answer.reply) == Reply.UNLOCKED() and enclave.signatures == 1
+assert opened.session.read_reply(sim.handle(opened.session.command(Command.LOCK())).reply) == Reply.LOCKED()
+expect_error(DoorkeyError.Replay, lambda: sim.handle(opened.message))
+step(f"P-256 courier (high-S DER from the keystore, sent low-S) unlocked: open message {len(opened.message)} bytes")
+
+# The P-256 grant copied to another phone whose own key signs: refused by the lock.
+sim.advance(60)
+grant = sim.issue_delivery_grant(KeyAlgorithm.P256, enclave.public_key(), order, 600)
+thief = SecureEnclaveKey(secrets.randbelow(P256_N - 1) + 1, high_s=False)
+expect_error(DoorkeyError.Misuse, lambda: Credential(grant, thief))
+copied = Credential(grant, CopiedOnto(enclave.public_key(), thief))
+opened = open_session(sim.challenge(), copied, Command.UNLOCK())
+answer = sim.handle(opened.message)
+assert answer.action == LockAction.NONE and not sim.bolt_open()
+assert isinstance(answer.denied, DoorkeyError.Crypto), answer.denied
+assert opened.session.read_reply(answer.reply) == Reply.DENIED(reason=DenyReason.NOT_AUTHORIZED)
+
+# What the keystore hands over is checked before anything is sent.
+expect_error(DoorkeyError.InvalidDeviceKey, lambda: Credential(grant, NotOnCurve(1)))
+error = expect_error(
+    DoorkeyError.InvalidDeviceSignature,
+    lambda: open_session(sim.challenge(), Credential(grant, NotDer(enclave._secret)), Command.UNLOCK()),
+)
+step("the copied P-256 grant refused; a key off the curve and a non-DER signature typed")
 print("delivery.py: ok")
 sys.exit(0)

@@ -2951,6 +2951,11 @@ enum DoorkeyError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      */
     case Crypto
     /**
+     * A key's algorithm is not verified by this build: a P-256 holder key at a lock built
+     * without the `p256` feature.
+     */
+    case UnsupportedAlgorithm
+    /**
      * The chain's root is not signed by an owner key the lock trusts.
      */
     case UnknownOwner
@@ -3052,21 +3057,14 @@ enum DoorkeyError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */error: SignerError
     )
     /**
-     * The device signer's public key does not have the length its algorithm needs.
+     * The device signer's public key is not a key of its algorithm (wrong length, or not
+     * a point on P-256).
      */
     case InvalidDeviceKey
     /**
      * The device signer returned a signature that is not one of its algorithm's.
      */
     case InvalidDeviceSignature
-    /**
-     * Holder keys of this algorithm are not supported by this build.
-     */
-    case UnsupportedAlgorithm(
-        /**
-         * The algorithm the device signer named.
-         */algorithm: KeyAlgorithm
-    )
     /**
      * The operating system's random source failed.
      */
@@ -3118,37 +3116,35 @@ public struct FfiConverterTypeDoorkeyError: FfiConverterRustBuffer {
         case 7: return .BufferTooSmall
         case 8: return .WeakKey
         case 9: return .Crypto
-        case 10: return .UnknownOwner
-        case 11: return .ChainLength
-        case 12: return .WrongLock
-        case 13: return .Widened
-        case 14: return .NotPermitted
-        case 15: return .NotYetValid
-        case 16: return .Expired
-        case 17: return .OutsideSchedule
-        case 18: return .Revoked
-        case 19: return .UsedUp
-        case 20: return .ClockUntrusted
-        case 21: return .OutsideSlot
-        case 22: return .AmbiguousLocalTime
-        case 23: return .Replay
-        case 24: return .UnexpectedMessage
-        case 25: return .StorageFull
-        case 26: return .Storage
-        case 27: return .Stale
-        case 28: return .ChainBroken
-        case 29: return .NotProvisioned
-        case 30: return .AlreadyProvisioned
-        case 31: return .RolledBack
-        case 32: return .Misuse
-        case 33: return .Signer(
+        case 10: return .UnsupportedAlgorithm
+        case 11: return .UnknownOwner
+        case 12: return .ChainLength
+        case 13: return .WrongLock
+        case 14: return .Widened
+        case 15: return .NotPermitted
+        case 16: return .NotYetValid
+        case 17: return .Expired
+        case 18: return .OutsideSchedule
+        case 19: return .Revoked
+        case 20: return .UsedUp
+        case 21: return .ClockUntrusted
+        case 22: return .OutsideSlot
+        case 23: return .AmbiguousLocalTime
+        case 24: return .Replay
+        case 25: return .UnexpectedMessage
+        case 26: return .StorageFull
+        case 27: return .Storage
+        case 28: return .Stale
+        case 29: return .ChainBroken
+        case 30: return .NotProvisioned
+        case 31: return .AlreadyProvisioned
+        case 32: return .RolledBack
+        case 33: return .Misuse
+        case 34: return .Signer(
             error: try FfiConverterTypeSignerError.read(from: &buf)
             )
-        case 34: return .InvalidDeviceKey
-        case 35: return .InvalidDeviceSignature
-        case 36: return .UnsupportedAlgorithm(
-            algorithm: try FfiConverterTypeKeyAlgorithm.read(from: &buf)
-            )
+        case 35: return .InvalidDeviceKey
+        case 36: return .InvalidDeviceSignature
         case 37: return .Randomness
         case 38: return .Unrecognized(
             message: try FfiConverterString.read(from: &buf)
@@ -3201,115 +3197,114 @@ public struct FfiConverterTypeDoorkeyError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(9))
         
         
-        case .UnknownOwner:
+        case .UnsupportedAlgorithm:
             writeInt(&buf, Int32(10))
         
         
-        case .ChainLength:
+        case .UnknownOwner:
             writeInt(&buf, Int32(11))
         
         
-        case .WrongLock:
+        case .ChainLength:
             writeInt(&buf, Int32(12))
         
         
-        case .Widened:
+        case .WrongLock:
             writeInt(&buf, Int32(13))
         
         
-        case .NotPermitted:
+        case .Widened:
             writeInt(&buf, Int32(14))
         
         
-        case .NotYetValid:
+        case .NotPermitted:
             writeInt(&buf, Int32(15))
         
         
-        case .Expired:
+        case .NotYetValid:
             writeInt(&buf, Int32(16))
         
         
-        case .OutsideSchedule:
+        case .Expired:
             writeInt(&buf, Int32(17))
         
         
-        case .Revoked:
+        case .OutsideSchedule:
             writeInt(&buf, Int32(18))
         
         
-        case .UsedUp:
+        case .Revoked:
             writeInt(&buf, Int32(19))
         
         
-        case .ClockUntrusted:
+        case .UsedUp:
             writeInt(&buf, Int32(20))
         
         
-        case .OutsideSlot:
+        case .ClockUntrusted:
             writeInt(&buf, Int32(21))
         
         
-        case .AmbiguousLocalTime:
+        case .OutsideSlot:
             writeInt(&buf, Int32(22))
         
         
-        case .Replay:
+        case .AmbiguousLocalTime:
             writeInt(&buf, Int32(23))
         
         
-        case .UnexpectedMessage:
+        case .Replay:
             writeInt(&buf, Int32(24))
         
         
-        case .StorageFull:
+        case .UnexpectedMessage:
             writeInt(&buf, Int32(25))
         
         
-        case .Storage:
+        case .StorageFull:
             writeInt(&buf, Int32(26))
         
         
-        case .Stale:
+        case .Storage:
             writeInt(&buf, Int32(27))
         
         
-        case .ChainBroken:
+        case .Stale:
             writeInt(&buf, Int32(28))
         
         
-        case .NotProvisioned:
+        case .ChainBroken:
             writeInt(&buf, Int32(29))
         
         
-        case .AlreadyProvisioned:
+        case .NotProvisioned:
             writeInt(&buf, Int32(30))
         
         
-        case .RolledBack:
+        case .AlreadyProvisioned:
             writeInt(&buf, Int32(31))
         
         
-        case .Misuse:
+        case .RolledBack:
             writeInt(&buf, Int32(32))
         
         
-        case let .Signer(error):
+        case .Misuse:
             writeInt(&buf, Int32(33))
+        
+        
+        case let .Signer(error):
+            writeInt(&buf, Int32(34))
             FfiConverterTypeSignerError.write(error, into: &buf)
             
         
         case .InvalidDeviceKey:
-            writeInt(&buf, Int32(34))
-        
-        
-        case .InvalidDeviceSignature:
             writeInt(&buf, Int32(35))
         
         
-        case let .UnsupportedAlgorithm(algorithm):
+        case .InvalidDeviceSignature:
             writeInt(&buf, Int32(36))
-            FfiConverterTypeKeyAlgorithm.write(algorithm, into: &buf)
-            
+        
         
         case .Randomness:
             writeInt(&buf, Int32(37))
@@ -3351,7 +3346,8 @@ public enum KeyAlgorithm: Equatable, Hashable {
     case ed25519
     /**
      * ECDSA on P-256 with SHA-256, as the Secure Enclave and StrongBox hold: the public key in
-     * X9.62 uncompressed form (65 bytes), DER (X9.62) signatures, as both keystores return.
+     * X9.62 form (65 bytes uncompressed, as both keystores export it, or 33 compressed), DER
+     * (X9.62) signatures of either S, as both keystores return them.
      */
     case p256
 

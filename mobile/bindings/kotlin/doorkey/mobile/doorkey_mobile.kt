@@ -4436,6 +4436,16 @@ sealed class DoorkeyException: kotlin.Exception() {
     }
     
     /**
+     * A key's algorithm is not verified by this build: a P-256 holder key at a lock built
+     * without the `p256` feature.
+     */
+    class UnsupportedAlgorithm(
+        ) : DoorkeyException() {
+        override val message
+            get() = ""
+    }
+    
+    /**
      * The chain's root is not signed by an owner key the lock trusts.
      */
     class UnknownOwner(
@@ -4658,7 +4668,8 @@ sealed class DoorkeyException: kotlin.Exception() {
     }
     
     /**
-     * The device signer's public key does not have the length its algorithm needs.
+     * The device signer's public key is not a key of its algorithm (wrong length, or not
+     * a point on P-256).
      */
     class InvalidDeviceKey(
         ) : DoorkeyException() {
@@ -4673,20 +4684,6 @@ sealed class DoorkeyException: kotlin.Exception() {
         ) : DoorkeyException() {
         override val message
             get() = ""
-    }
-    
-    /**
-     * Holder keys of this algorithm are not supported by this build.
-     */
-    class UnsupportedAlgorithm(
-        
-        /**
-         * The algorithm the device signer named.
-         */
-        val `algorithm`: KeyAlgorithm
-        ) : DoorkeyException() {
-        override val message
-            get() = "algorithm=${ `algorithm` }"
     }
     
     /**
@@ -4741,37 +4738,35 @@ public object FfiConverterTypeDoorkeyError : FfiConverterRustBuffer<DoorkeyExcep
             7 -> DoorkeyException.BufferTooSmall()
             8 -> DoorkeyException.WeakKey()
             9 -> DoorkeyException.Crypto()
-            10 -> DoorkeyException.UnknownOwner()
-            11 -> DoorkeyException.ChainLength()
-            12 -> DoorkeyException.WrongLock()
-            13 -> DoorkeyException.Widened()
-            14 -> DoorkeyException.NotPermitted()
-            15 -> DoorkeyException.NotYetValid()
-            16 -> DoorkeyException.Expired()
-            17 -> DoorkeyException.OutsideSchedule()
-            18 -> DoorkeyException.Revoked()
-            19 -> DoorkeyException.UsedUp()
-            20 -> DoorkeyException.ClockUntrusted()
-            21 -> DoorkeyException.OutsideSlot()
-            22 -> DoorkeyException.AmbiguousLocalTime()
-            23 -> DoorkeyException.Replay()
-            24 -> DoorkeyException.UnexpectedMessage()
-            25 -> DoorkeyException.StorageFull()
-            26 -> DoorkeyException.Storage()
-            27 -> DoorkeyException.Stale()
-            28 -> DoorkeyException.ChainBroken()
-            29 -> DoorkeyException.NotProvisioned()
-            30 -> DoorkeyException.AlreadyProvisioned()
-            31 -> DoorkeyException.RolledBack()
-            32 -> DoorkeyException.Misuse()
-            33 -> DoorkeyException.Signer(
+            10 -> DoorkeyException.UnsupportedAlgorithm()
+            11 -> DoorkeyException.UnknownOwner()
+            12 -> DoorkeyException.ChainLength()
+            13 -> DoorkeyException.WrongLock()
+            14 -> DoorkeyException.Widened()
+            15 -> DoorkeyException.NotPermitted()
+            16 -> DoorkeyException.NotYetValid()
+            17 -> DoorkeyException.Expired()
+            18 -> DoorkeyException.OutsideSchedule()
+            19 -> DoorkeyException.Revoked()
+            20 -> DoorkeyException.UsedUp()
+            21 -> DoorkeyException.ClockUntrusted()
+            22 -> DoorkeyException.OutsideSlot()
+            23 -> DoorkeyException.AmbiguousLocalTime()
+            24 -> DoorkeyException.Replay()
+            25 -> DoorkeyException.UnexpectedMessage()
+            26 -> DoorkeyException.StorageFull()
+            27 -> DoorkeyException.Storage()
+            28 -> DoorkeyException.Stale()
+            29 -> DoorkeyException.ChainBroken()
+            30 -> DoorkeyException.NotProvisioned()
+            31 -> DoorkeyException.AlreadyProvisioned()
+            32 -> DoorkeyException.RolledBack()
+            33 -> DoorkeyException.Misuse()
+            34 -> DoorkeyException.Signer(
                 FfiConverterTypeSignerError.read(buf),
                 )
-            34 -> DoorkeyException.InvalidDeviceKey()
-            35 -> DoorkeyException.InvalidDeviceSignature()
-            36 -> DoorkeyException.UnsupportedAlgorithm(
-                FfiConverterTypeKeyAlgorithm.read(buf),
-                )
+            35 -> DoorkeyException.InvalidDeviceKey()
+            36 -> DoorkeyException.InvalidDeviceSignature()
             37 -> DoorkeyException.Randomness()
             38 -> DoorkeyException.Unrecognized(
                 FfiConverterString.read(buf),
@@ -4815,6 +4810,10 @@ public object FfiConverterTypeDoorkeyError : FfiConverterRustBuffer<DoorkeyExcep
                 4UL
             )
             is DoorkeyException.Crypto -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+            )
+            is DoorkeyException.UnsupportedAlgorithm -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
             )
@@ -4923,11 +4922,6 @@ public object FfiConverterTypeDoorkeyError : FfiConverterRustBuffer<DoorkeyExcep
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
             )
-            is DoorkeyException.UnsupportedAlgorithm -> (
-                // Add the size for the Int that specifies the variant plus the size needed for all fields
-                4UL
-                + FfiConverterTypeKeyAlgorithm.allocationSize(value.`algorithm`)
-            )
             is DoorkeyException.Randomness -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
@@ -4978,114 +4972,113 @@ public object FfiConverterTypeDoorkeyError : FfiConverterRustBuffer<DoorkeyExcep
                 buf.putInt(9)
                 Unit
             }
-            is DoorkeyException.UnknownOwner -> {
+            is DoorkeyException.UnsupportedAlgorithm -> {
                 buf.putInt(10)
                 Unit
             }
-            is DoorkeyException.ChainLength -> {
+            is DoorkeyException.UnknownOwner -> {
                 buf.putInt(11)
                 Unit
             }
-            is DoorkeyException.WrongLock -> {
+            is DoorkeyException.ChainLength -> {
                 buf.putInt(12)
                 Unit
             }
-            is DoorkeyException.Widened -> {
+            is DoorkeyException.WrongLock -> {
                 buf.putInt(13)
                 Unit
             }
-            is DoorkeyException.NotPermitted -> {
+            is DoorkeyException.Widened -> {
                 buf.putInt(14)
                 Unit
             }
-            is DoorkeyException.NotYetValid -> {
+            is DoorkeyException.NotPermitted -> {
                 buf.putInt(15)
                 Unit
             }
-            is DoorkeyException.Expired -> {
+            is DoorkeyException.NotYetValid -> {
                 buf.putInt(16)
                 Unit
             }
-            is DoorkeyException.OutsideSchedule -> {
+            is DoorkeyException.Expired -> {
                 buf.putInt(17)
                 Unit
             }
-            is DoorkeyException.Revoked -> {
+            is DoorkeyException.OutsideSchedule -> {
                 buf.putInt(18)
                 Unit
             }
-            is DoorkeyException.UsedUp -> {
+            is DoorkeyException.Revoked -> {
                 buf.putInt(19)
                 Unit
             }
-            is DoorkeyException.ClockUntrusted -> {
+            is DoorkeyException.UsedUp -> {
                 buf.putInt(20)
                 Unit
             }
-            is DoorkeyException.OutsideSlot -> {
+            is DoorkeyException.ClockUntrusted -> {
                 buf.putInt(21)
                 Unit
             }
-            is DoorkeyException.AmbiguousLocalTime -> {
+            is DoorkeyException.OutsideSlot -> {
                 buf.putInt(22)
                 Unit
             }
-            is DoorkeyException.Replay -> {
+            is DoorkeyException.AmbiguousLocalTime -> {
                 buf.putInt(23)
                 Unit
             }
-            is DoorkeyException.UnexpectedMessage -> {
+            is DoorkeyException.Replay -> {
                 buf.putInt(24)
                 Unit
             }
-            is DoorkeyException.StorageFull -> {
+            is DoorkeyException.UnexpectedMessage -> {
                 buf.putInt(25)
                 Unit
             }
-            is DoorkeyException.Storage -> {
+            is DoorkeyException.StorageFull -> {
                 buf.putInt(26)
                 Unit
             }
-            is DoorkeyException.Stale -> {
+            is DoorkeyException.Storage -> {
                 buf.putInt(27)
                 Unit
             }
-            is DoorkeyException.ChainBroken -> {
+            is DoorkeyException.Stale -> {
                 buf.putInt(28)
                 Unit
             }
-            is DoorkeyException.NotProvisioned -> {
+            is DoorkeyException.ChainBroken -> {
                 buf.putInt(29)
                 Unit
             }
-            is DoorkeyException.AlreadyProvisioned -> {
+            is DoorkeyException.NotProvisioned -> {
                 buf.putInt(30)
                 Unit
             }
-            is DoorkeyException.RolledBack -> {
+            is DoorkeyException.AlreadyProvisioned -> {
                 buf.putInt(31)
                 Unit
             }
-            is DoorkeyException.Misuse -> {
+            is DoorkeyException.RolledBack -> {
                 buf.putInt(32)
                 Unit
             }
-            is DoorkeyException.Signer -> {
+            is DoorkeyException.Misuse -> {
                 buf.putInt(33)
+                Unit
+            }
+            is DoorkeyException.Signer -> {
+                buf.putInt(34)
                 FfiConverterTypeSignerError.write(value.`error`, buf)
                 Unit
             }
             is DoorkeyException.InvalidDeviceKey -> {
-                buf.putInt(34)
-                Unit
-            }
-            is DoorkeyException.InvalidDeviceSignature -> {
                 buf.putInt(35)
                 Unit
             }
-            is DoorkeyException.UnsupportedAlgorithm -> {
+            is DoorkeyException.InvalidDeviceSignature -> {
                 buf.putInt(36)
-                FfiConverterTypeKeyAlgorithm.write(value.`algorithm`, buf)
                 Unit
             }
             is DoorkeyException.Randomness -> {
@@ -5116,7 +5109,8 @@ enum class KeyAlgorithm {
     ED25519,
     /**
      * ECDSA on P-256 with SHA-256, as the Secure Enclave and StrongBox hold: the public key in
-     * X9.62 uncompressed form (65 bytes), DER (X9.62) signatures, as both keystores return.
+     * X9.62 form (65 bytes uncompressed, as both keystores export it, or 33 compressed), DER
+     * (X9.62) signatures of either S, as both keystores return them.
      */
     P256;
 
