@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use doorkey::credential::{Chain, Link, LockId, Rights};
 use doorkey::crypto::{PublicKey, SecretKey, Signer};
 use doorkey::lock::MAX_BACKLOG;
-use doorkey::phone::Credential;
+use doorkey::phone::{Credential, PhoneSession};
 use doorkey::receipt::{AuditSecret, Parsed, Receipt};
 use doorkey::session::Command;
 use doorkey_backend::api::{AppState, Limits, now, router};
@@ -96,9 +96,9 @@ fn options() -> Result<Options, Fail> {
 }
 
 /// A lock installed for a fresh owner, visited by the owner's phone until its chain holds at
-/// least `receipts` receipts. The phone fetches the sealed bundle of the receipts after the
-/// last one it fetched whenever another visit could push an unfetched receipt out of the
-/// lock's backlog (a visit adds two: unlock and relock), and once at the end.
+/// least `receipts` receipts. In each visit's session the phone unlocks and relocks the door
+/// as often as the lock's backlog has room for (two receipts each time), then fetches the
+/// sealed bundle of the receipts after the last one it fetched.
 fn make_lock(receipts: u64, rng: &mut chacha20::ChaCha20Rng) -> Result<Made, Fail> {
     let owner = SecretKey::generate(rng);
     let mut audit_bytes = [0u8; 32];
@@ -114,29 +114,34 @@ fn make_lock(receipts: u64, rng: &mut chacha20::ChaCha20Rng) -> Result<Made, Fai
     let credential = Credential::new(chain.as_bytes(), &phone)?;
     let (mut bundles, mut counts, mut after) = (Vec::new(), Vec::new(), 0);
     let mut msg = [0u8; 64];
+    let mut send = |door: &mut Door, session: &mut PhoneSession, command| -> Result<_, Fail> {
+        let k = session.command(command, &mut msg)?;
+        let tick = door.tick();
+        door.exchange(tick, session, &mut msg[..k])
+    };
     while door.lock.state().receipts.seq < receipts {
         let (opened, mut session) = door.visit(Some(&credential), Command::Unlock)?;
         if opened.reply != "Unlocked" {
             return Err(format!("the lock answered {}", opened.reply).into());
         }
-        let k = session.command(Command::Lock, &mut msg)?;
-        let tick = door.tick();
-        door.exchange(tick, &mut session, &mut msg[..k])?;
-        let seq = door.lock.state().receipts.seq;
-        if seq - after + 2 > MAX_BACKLOG as u64 && seq < receipts {
-            let k = session.command(Command::Receipts { after }, &mut msg)?;
-            let tick = door.tick();
-            let fetched = door.exchange(tick, &mut session, &mut msg[..k])?;
-            bundles.push(fetched.bundle.ok_or("no receipt bundle")?);
-            counts.push(seq - after);
-            after = seq;
+        send(&mut door, &mut session, Command::Lock)?;
+        // More unlocks and relocks in the same session while the backlog has room for them.
+        loop {
+            let seq = door.lock.state().receipts.seq;
+            if seq >= receipts || seq - after + 2 > MAX_BACKLOG as u64 {
+                break;
+            }
+            let again = send(&mut door, &mut session, Command::Unlock)?;
+            if again.reply != "Unlocked" {
+                return Err(format!("the lock answered {}", again.reply).into());
+            }
+            send(&mut door, &mut session, Command::Lock)?;
         }
-    }
-    let seq = door.lock.state().receipts.seq;
-    if seq > after {
-        let (fetched, _) = door.visit(Some(&credential), Command::Receipts { after })?;
+        let seq = door.lock.state().receipts.seq;
+        let fetched = send(&mut door, &mut session, Command::Receipts { after })?;
         bundles.push(fetched.bundle.ok_or("no receipt bundle")?);
         counts.push(seq - after);
+        after = seq;
     }
     let head = door.lock.state().receipts;
     Ok(Made {
