@@ -517,14 +517,17 @@ pub async fn ingest(
             });
         };
         rt.block_on(async {
+            // Only an upload with a configuration receipt can raise the applied version.
             let version = int(store.config_version.get())?;
-            sqlx::query(
-                "UPDATE locks SET config_version = $2 WHERE lock_id = $1 AND config_version < $2",
-            )
-            .bind(lock.0.to_vec())
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
+            if version > 0 {
+                sqlx::query(
+                    "UPDATE locks SET config_version = $2 WHERE lock_id = $1 AND config_version < $2",
+                )
+                .bind(lock.0.to_vec())
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
             Ok::<_, ApiError>(())
         })?;
