@@ -20,7 +20,7 @@ use sqlx::any::AnyRow;
 
 use crate::auth::{self, hex32};
 use crate::db::Db;
-use crate::ledger::{self, LockKeys, Upload};
+use crate::ledger::{self, LockKeys, Rate, Upload};
 use crate::page::{owner_page, page_link};
 use crate::words;
 
@@ -53,6 +53,15 @@ impl ApiError {
     }
     fn conflict(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::CONFLICT, message)
+    }
+    pub(crate) fn no_such_lock() -> ApiError {
+        ApiError::not_found("no such lock")
+    }
+    pub(crate) fn rate_limited() -> ApiError {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many uploads for this lock this minute",
+        )
     }
 }
 
@@ -655,25 +664,23 @@ async fn upload_receipts(
     body: Bytes,
 ) -> ApiResult {
     let lock = lock_hex(&lock)?;
-    let window = int(now() / 60)?;
-    let mut tx = state.db.pool.begin().await?;
-    // Takes the lock's row first: uploads for one lock are filed one after another.
+    let rate = Rate {
+        window: int(now() / 60)?,
+        per_minute: state.limits.uploads_per_minute,
+    };
+    // A plain read: the upload is counted, and the lock's row taken, once its signatures
+    // have been checked (`ledger::ingest`). One already over the rate is not checked at all.
     let row = sqlx::query(
-        "UPDATE locks SET rate_count = CASE WHEN rate_window = $2 THEN rate_count + 1 ELSE 1 END, \
-         rate_window = $2 WHERE lock_id = $1 RETURNING rate_count, lock_key, audit_secret",
+        "SELECT rate_window, rate_count, lock_key, audit_secret FROM locks WHERE lock_id = $1",
     )
     .bind(lock.0.to_vec())
-    .bind(window)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&state.db.pool)
     .await?
-    .ok_or_else(|| ApiError::not_found("no such lock"))?;
-    let count: i64 = row.try_get("rate_count")?;
-    if count > state.limits.uploads_per_minute {
-        tx.commit().await?;
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too many uploads for this lock this minute",
-        ));
+    .ok_or_else(ApiError::no_such_lock)?;
+    if row.try_get::<i64, _>("rate_window")? == rate.window
+        && row.try_get::<i64, _>("rate_count")? >= rate.per_minute
+    {
+        return Err(ApiError::rate_limited());
     }
     let audit: [u8; 32] = row
         .try_get::<Vec<u8>, _>("audit_secret")?
@@ -683,7 +690,7 @@ async fn upload_receipts(
         lock_key: key_col(&row, "lock_key")?,
         audit: AuditSecret::from_bytes(audit),
     };
-    let done = ledger::ingest(tx, lock, keys, Upload::Sealed(body.to_vec())).await?;
+    let done = ledger::ingest(&state.db, lock, keys, Upload::Sealed(body.to_vec()), rate).await?;
     Ok(Json(json!({
         "stored": done.stored,
         "findings": done.findings.iter().map(finding_json).collect::<Vec<_>>(),

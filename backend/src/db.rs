@@ -2,7 +2,10 @@
 //! `postgres://` URL), and the migrations applied at start.
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use std::sync::Arc;
+
 use sqlx::{AnyPool, Row};
+use tokio::sync::Mutex;
 
 /// Which engine a URL names: the SQL is the same (`$1` placeholders, `ON CONFLICT`,
 /// `RETURNING`), only the migrations differ.
@@ -28,6 +31,10 @@ pub struct Db {
     pub pool: AnyPool,
     /// The engine behind it.
     pub dialect: Dialect,
+    /// SQLite lets one transaction write at a time, and one that finds the file locked
+    /// sleeps and retries; receipt uploads queue here for their turn instead. (PostgreSQL
+    /// locks rows: uploads for different locks are filed at once.)
+    pub(crate) sqlite_writer: Arc<Mutex<()>>,
 }
 
 impl Db {
@@ -54,7 +61,11 @@ impl Db {
                 .execute(&pool)
                 .await?;
         }
-        let db = Db { pool, dialect };
+        let db = Db {
+            pool,
+            dialect,
+            sqlite_writer: Arc::default(),
+        };
         db.migrate().await?;
         Ok(db)
     }

@@ -1,7 +1,7 @@
-//! The receipt ledger: the core's [`ReceiptLog`] over database tables. An upload is verified
-//! and filed inside one transaction that first takes the lock's row, so uploads for one lock
-//! run one after another (never forking the stored chain) and a phone is acknowledged only
-//! after the commit.
+//! The receipt ledger: the core's [`ReceiptLog`] over database tables. An upload's
+//! signatures are checked before the database is touched; it is then filed inside one
+//! transaction that first takes the lock's row, so uploads for one lock run one after another
+//! (never forking the stored chain), and a phone is acknowledged only after the commit.
 
 use doorkey::credential::LockId;
 use doorkey::crypto::PublicKey;
@@ -11,12 +11,15 @@ use doorkey::server::{
 };
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, Row, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Row, Transaction};
 use tokio::runtime::Handle;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::api::ApiError;
+use crate::db::{Db, Dialect};
 
 /// A finding as stored: its kind and up to two numbers.
 fn finding_columns(f: &Finding) -> (&'static str, u64, u64) {
@@ -88,20 +91,39 @@ impl<T> Default for Window<T> {
 /// Sequence numbers read from the database at once: a bundle's receipts cost one query,
 /// not one each.
 const WINDOW: u64 = 1024;
-/// Rows per `INSERT` (four parameters each, under every engine's limit).
-const ROWS_PER_INSERT: usize = 200;
+/// Rows per SQLite `INSERT`: a 1024-receipt bundle's receipts are one statement (four
+/// parameters a row, under SQLite's limit of 32,766).
+const ROWS_PER_INSERT: usize = 1025;
 
-/// The core's [`LogStore`] on one lock's rows, inside an open transaction that holds the
-/// lock's row (so what it reads cannot change under it). The trait is synchronous: each
-/// call blocks on its query, which is why ingestion runs on a blocking thread. Reads come a
-/// window at a time and writes are sent in batches before the commit. A database failure is
-/// kept here (the core sees [`doorkey::Error::Storage`]) so the caller answers 5xx with
-/// what went wrong.
+/// How many uploads one lock may make in a minute.
+#[derive(Clone, Copy, Debug)]
+pub struct Rate {
+    /// The minute (UNIX seconds / 60) this upload counts in.
+    pub window: i64,
+    /// Uploads allowed per lock in one minute.
+    pub per_minute: i64,
+}
+
+/// The core's [`LogStore`] on one lock's rows. The core checks an upload's signatures
+/// before it reads or writes anything, so the transaction begins at the first call (taking
+/// the lock's row and counting the upload against the rate), and the signatures of one
+/// upload are checked while others hold the database. Inside the transaction nothing it
+/// reads can change under it. The trait is synchronous: each call blocks on its query,
+/// which is why ingestion runs on a blocking thread. Reads come a window at a time and
+/// writes are sent in batches before the commit. A failure is kept here (the core sees
+/// [`doorkey::Error::Storage`]) so the caller answers with what went wrong.
 struct DbLog {
-    tx: RefCell<Transaction<'static, Any>>,
+    pool: AnyPool,
+    dialect: Dialect,
+    rate: Rate,
+    sqlite_writer: Arc<Mutex<()>>,
+    /// Declared before `turn`, so a transaction given up is dropped (rolled back) first.
+    tx: RefCell<Option<Transaction<'static, Any>>>,
+    /// On SQLite, this upload's turn to write, held until the commit.
+    turn: RefCell<Option<OwnedMutexGuard<()>>>,
     lock: Vec<u8>,
     rt: Handle,
-    failure: RefCell<Option<sqlx::Error>>,
+    failure: RefCell<Option<ApiError>>,
     stored: Cell<usize>,
     config_version: Cell<u64>,
     receipts: RefCell<Window<Stored>>,
@@ -149,7 +171,9 @@ impl DbLog {
         Ok(())
     }
 
-    /// Writes the receipts and heads filed so far.
+    /// Writes the receipts and heads filed so far: on SQLite (in process) in multi-row
+    /// `INSERT`s; on PostgreSQL in one statement a table, its rows sent as a few lists and
+    /// blobs (one round trip, six parameters to bind and plan instead of four a row).
     fn flush(&self) -> doorkey::Result<()> {
         for (table, pending) in [
             (
@@ -161,33 +185,63 @@ impl DbLog {
                 std::mem::take(&mut self.heads.borrow_mut().pending),
             ),
         ] {
-            for chunk in pending.chunks(ROWS_PER_INSERT) {
-                let values: Vec<String> = (0..chunk.len())
-                    .map(|i| {
-                        format!(
-                            "(${}, ${}, ${}, ${})",
-                            4 * i + 1,
-                            4 * i + 2,
-                            4 * i + 3,
-                            4 * i + 4
-                        )
-                    })
-                    .collect();
-                let sql = format!(
-                    "INSERT INTO {table} (lock_id, seq, hash, bytes) VALUES {}",
-                    values.join(", ")
-                );
-                self.run(async |c, lock| {
-                    let mut q = sqlx::query(&sql);
-                    for (seq, hash, bytes) in chunk {
-                        q = q
-                            .bind(lock.clone())
-                            .bind(*seq)
-                            .bind(hash.to_vec())
-                            .bind(bytes.clone());
+            if pending.is_empty() {
+                continue;
+            }
+            match self.dialect {
+                Dialect::Sqlite => {
+                    for chunk in pending.chunks(ROWS_PER_INSERT) {
+                        // Anonymous parameters: SQLite looks a numbered one up by name in a
+                        // list, which makes binding a long statement quadratic.
+                        let sql = format!(
+                            "INSERT INTO {table} (lock_id, seq, hash, bytes) VALUES {}",
+                            vec!["(?, ?, ?, ?)"; chunk.len()].join(", ")
+                        );
+                        self.run(async |c, lock| {
+                            let mut q = sqlx::query(&sql);
+                            for (seq, hash, bytes) in chunk {
+                                q = q
+                                    .bind(lock.clone())
+                                    .bind(*seq)
+                                    .bind(hash.to_vec())
+                                    .bind(bytes.clone());
+                            }
+                            q.execute(c).await.map(drop)
+                        })?;
                     }
-                    q.execute(c).await.map(drop)
-                })?;
+                }
+                Dialect::Postgres => {
+                    // The rows as lists: sequence numbers and each row's offset and length
+                    // in text, the hashes and the rows' bytes each as one blob.
+                    let (mut seqs, mut starts, mut lens) = (vec![], vec![], vec![]);
+                    let (mut hashes, mut blob) = (Vec::new(), Vec::new());
+                    for (seq, hash, bytes) in &pending {
+                        seqs.push(seq.to_string());
+                        starts.push((blob.len() + 1).to_string());
+                        lens.push(bytes.len().to_string());
+                        hashes.extend_from_slice(hash);
+                        blob.extend_from_slice(bytes);
+                    }
+                    let sql = format!(
+                        "INSERT INTO {table} (lock_id, seq, hash, bytes) \
+                         SELECT $1, s, substring($3 FROM 32 * i::INT - 31 FOR 32), \
+                         substring($4 FROM o FOR n) FROM UNNEST(\
+                         string_to_array($2, ',')::BIGINT[], string_to_array($5, ',')::INT[], \
+                         string_to_array($6, ',')::INT[]) WITH ORDINALITY AS t(s, o, n, i)"
+                    );
+                    self.run(async |c, lock| {
+                        sqlx::query(&sql)
+                            .bind(lock)
+                            .bind(seqs.join(","))
+                            .bind(hashes)
+                            .bind(blob)
+                            .bind(starts.join(","))
+                            .bind(lens.join(","))
+                            .execute(c)
+                            .await
+                            .map(drop)
+                    })?;
+                }
             }
         }
         Ok(())
@@ -197,14 +251,45 @@ impl DbLog {
         &self,
         f: impl AsyncFnOnce(&mut AnyConnection, Vec<u8>) -> Result<T, sqlx::Error>,
     ) -> doorkey::Result<T> {
-        let mut tx = self.tx.borrow_mut();
-        match self.rt.block_on(f(&mut tx, self.lock.clone())) {
-            Ok(v) => Ok(v),
-            Err(e) => {
-                *self.failure.borrow_mut() = Some(e);
-                Err(doorkey::Error::Storage)
-            }
+        let mut slot = self.tx.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(self.rt.block_on(self.begin()).map_err(|e| self.fail(e))?);
         }
+        let Some(tx) = slot.as_mut() else {
+            return Err(doorkey::Error::Storage);
+        };
+        self.rt
+            .block_on(f(tx, self.lock.clone()))
+            .map_err(|e| self.fail(e.into()))
+    }
+
+    fn fail(&self, e: ApiError) -> doorkey::Error {
+        *self.failure.borrow_mut() = Some(e);
+        doorkey::Error::Storage
+    }
+
+    /// Begins the transaction: its first statement takes the lock's row (uploads for one
+    /// lock are filed one after another) and counts the upload; one over the rate is refused,
+    /// and counted.
+    async fn begin(&self) -> Result<Transaction<'static, Any>, ApiError> {
+        if self.dialect == Dialect::Sqlite {
+            *self.turn.borrow_mut() = Some(self.sqlite_writer.clone().lock_owned().await);
+        }
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "UPDATE locks SET rate_count = CASE WHEN rate_window = $2 THEN rate_count + 1 ELSE 1 END, \
+             rate_window = $2 WHERE lock_id = $1 RETURNING rate_count",
+        )
+        .bind(self.lock.clone())
+        .bind(self.rate.window)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(ApiError::no_such_lock)?;
+        if row.try_get::<i64, _>("rate_count")? > self.rate.per_minute {
+            tx.commit().await?;
+            return Err(ApiError::rate_limited());
+        }
+        Ok(tx)
     }
 }
 
@@ -379,18 +464,26 @@ pub enum Upload {
     Plain(Vec<u8>),
 }
 
-/// Verifies and files one upload for `lock` in `tx` (which already holds the lock's row),
-/// then commits. Runs on a blocking thread: the core's log is synchronous.
+/// Verifies one upload for `lock`, files it in one transaction that holds the lock's row
+/// (counted against `rate`), then commits. Runs on a blocking thread: the core's log is
+/// synchronous.
 pub async fn ingest(
-    tx: Transaction<'static, Any>,
+    db: &Db,
     lock: LockId,
     keys: LockKeys,
     upload: Upload,
+    rate: Rate,
 ) -> Result<Ingested, ApiError> {
     let rt = Handle::current();
+    let (pool, dialect, sqlite_writer) = (db.pool.clone(), db.dialect, db.sqlite_writer.clone());
     let job = tokio::task::spawn_blocking(move || -> Result<Ingested, ApiError> {
         let store = DbLog {
-            tx: RefCell::new(tx),
+            pool,
+            dialect,
+            rate,
+            sqlite_writer,
+            turn: RefCell::new(None),
+            tx: RefCell::new(None),
             lock: lock.0.to_vec(),
             rt: rt.clone(),
             failure: RefCell::new(None),
@@ -410,21 +503,31 @@ pub async fn ingest(
         };
         let flushed = store.flush();
         if let Some(e) = store.failure.into_inner() {
-            return Err(e.into());
+            return Err(e);
         }
         flushed?;
         let findings = result?;
         let ack = ack.transpose()?.flatten();
-        let mut tx = store.tx.into_inner();
+        // An upload that touched nothing (it was empty) has nothing to commit.
+        let Some(mut tx) = store.tx.into_inner() else {
+            return Ok(Ingested {
+                stored: store.stored.get(),
+                findings,
+                ack,
+            });
+        };
         rt.block_on(async {
+            // Only an upload with a configuration receipt can raise the applied version.
             let version = int(store.config_version.get())?;
-            sqlx::query(
-                "UPDATE locks SET config_version = $2 WHERE lock_id = $1 AND config_version < $2",
-            )
-            .bind(lock.0.to_vec())
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
+            if version > 0 {
+                sqlx::query(
+                    "UPDATE locks SET config_version = $2 WHERE lock_id = $1 AND config_version < $2",
+                )
+                .bind(lock.0.to_vec())
+                .bind(version)
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
             Ok::<_, ApiError>(())
         })?;

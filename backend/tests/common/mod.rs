@@ -2,6 +2,8 @@
 //! directory, or a PostgreSQL database), the parties' keys, and the cases every database runs.
 #![allow(dead_code)] // each test binary uses its own part of the kit
 
+pub mod cluster;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
