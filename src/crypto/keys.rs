@@ -350,3 +350,39 @@ impl fmt::Debug for SecretKey {
         write!(f, "SecretKey({:?}, secret redacted)", self.public)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ed25519_signer_holds_as_its_own_key() {
+        let key = SecretKey::from_seed(&[4; 32]);
+        let other = SecretKey::from_seed(&[5; 32]).public_key();
+        let subject = key.holder_key();
+        assert_eq!(subject, SubjectKey::Ed25519(key.public_key()));
+        assert_eq!(key.sign_holder(b"m"), key.sign(b"m"));
+        // A subject equals an Ed25519 key only when it is that key.
+        assert!(subject == key.public_key());
+        assert!(subject != other);
+        assert!(SubjectKey::P256(P256PublicKey([2; 33])) != PublicKey([2; 32]));
+        assert!(subject.ct_eq(&key.public_key().into()));
+        assert!(!subject.ct_eq(&other.into()));
+        assert!(!subject.ct_eq(&SubjectKey::P256(P256PublicKey([2; 33]))));
+    }
+
+    #[test]
+    fn a_key_id_is_the_ed25519_key_or_a_p256_digest() {
+        let ed = PublicKey([7; 32]);
+        assert_eq!(SubjectKey::Ed25519(ed).key_id(), ed);
+        let point = P256PublicKey([3; 33]);
+        let id = SubjectKey::P256(point).key_id();
+        assert_eq!(
+            id.0,
+            crate::crypto::hash::<32>(&[b"doorkey/v1/p256-key-id\0", &point.0])
+        );
+        assert_ne!(id, SubjectKey::P256(P256PublicKey([2; 33])).key_id());
+        assert_eq!(SubjectKey::P256(point).as_bytes(), &point.0[..]);
+        assert_eq!(SubjectKey::Ed25519(ed).as_bytes(), &ed.0[..]);
+    }
+}

@@ -138,9 +138,10 @@ fn der_integer(bytes: &[u8]) -> Option<([u8; 32], &[u8])> {
         // Negative, or empty.
         [first, ..] if first & 0x80 != 0 => return None,
         [] => return None,
-        // A leading zero only where the next byte's top bit would make the integer negative.
+        // A leading zero only where the next byte's top bit would make the integer negative
+        // (a lone zero is the value 0, which the range check refuses).
         [0, next, ..] if next & 0x80 == 0 => return None,
-        [0, digits @ ..] if !digits.is_empty() => digits,
+        [0, digits @ ..] => digits,
         digits => digits,
     };
     let mut out = [0u8; 32];

@@ -1,5 +1,7 @@
 //! The phone role: the holder's app. It keeps credentials bound to its device key, which
-//! stays behind the [`Signer`] trait so it can live in a keystore or secure element.
+//! stays behind the [`HolderSigner`] trait so it can live in a keystore or secure element
+//! (an Ed25519 [`Signer`](crate::crypto::Signer), or a P-256 key in the Secure Enclave or
+//! StrongBox).
 //!
 //! A visit: [`inspect_challenge`] the lock's challenge (and fetch a time anchor for its nonce
 //! if the lock's clock is untrusted), [`PhoneSession::open`] with the first command, then
