@@ -198,35 +198,18 @@ fn main() {
         p256_chain.as_bytes().len()
     );
     let mut fresh = common::install(&w);
-    let c = fresh
-        .challenge(Tick::BOOT, &mut w.rng, &mut challenge)
-        .expect("challenge");
     let cred = Credential::new(p256_chain.as_bytes(), &phone).expect("credential");
-    let (_, o) = PhoneSession::open(
-        &challenge[..c],
-        &cred,
-        Command::Unlock,
-        &mut w.rng,
-        &mut open,
-    )
-    .expect("open");
-    println!("size unlock_request_chain_2_p256 {o}");
+    let (_, sent, ..) = common::visit(&mut fresh, Tick::BOOT, &cred, Command::Unlock, &mut w.rng);
+    println!("size unlock_request_chain_2_p256 {}", sent.len());
     let repeat = mint_p256(b"order-2026-0601-0045", 80, &mut w.rng);
     let cred = Credential::new(repeat.as_bytes(), &phone).expect("credential");
-    let c = lock
-        .challenge(Tick::from_secs(160), &mut w.rng, &mut challenge)
-        .expect("challenge");
-    let (_, o) = PhoneSession::open(
-        &challenge[..c],
+    let (_, sent, outcome, _) = common::visit(
+        &mut lock,
+        Tick::from_secs(160),
         &cred,
         Command::Unlock,
         &mut w.rng,
-        &mut open,
-    )
-    .expect("open");
-    let outcome = lock
-        .handle(Tick::from_secs(160), &mut open[..o], &mut [0u8; 64])
-        .expect("handle");
+    );
     assert_eq!(outcome.action, doorkey::lock::Action::Unlock);
-    println!("size unlock_request_repeat_p256 {o}");
+    println!("size unlock_request_repeat_p256 {}", sent.len());
 }

@@ -42,14 +42,19 @@ def _add(a, b):
     return (e * f % P, g * h % P, f * g % P, e * h % P)
 
 
-def _mul(s, point):
-    acc = (0, 1, 1, 0)
-    while s:
-        if s & 1:
-            acc = _add(acc, point)
-        point = _add(point, point)
-        s >>= 1
+def _times(k, point, add, identity):
+    """k * point by double-and-add under the group law `add`."""
+    acc = identity
+    while k:
+        if k & 1:
+            acc = add(acc, point)
+        point = add(point, point)
+        k >>= 1
     return acc
+
+
+def _mul(s, point):
+    return _times(s, point, _add, (0, 1, 1, 0))
 
 
 def _encode(point):
@@ -124,13 +129,7 @@ def _p256_add(a, b):
 
 
 def _p256_mul(k, point):
-    acc = None
-    while k:
-        if k & 1:
-            acc = _p256_add(acc, point)
-        point = _p256_add(point, point)
-        k >>= 1
-    return acc
+    return _times(k, point, _p256_add, None)
 
 
 def _der_integer(value):

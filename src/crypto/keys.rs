@@ -73,12 +73,22 @@ impl PublicKey {
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PublicKey(")?;
-        for b in self.0.get(..8).unwrap_or(&[]) {
-            write!(f, "{b:02x}")?;
-        }
-        write!(f, "..)")
+        debug_key(f, "PublicKey", self.0.get(..8))
     }
+}
+
+/// Writes `name(` and `shown`, the first bytes of a key, in hex, then `..)`: enough to tell
+/// keys apart in logs without a screenful of hex.
+pub(super) fn debug_key(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    shown: Option<&[u8]>,
+) -> fmt::Result {
+    write!(f, "{name}(")?;
+    for b in shown.unwrap_or(&[]) {
+        write!(f, "{b:02x}")?;
+    }
+    write!(f, "..)")
 }
 
 /// The key a credential link grants to (its `subject`): an Ed25519 key, which may issue

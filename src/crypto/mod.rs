@@ -82,11 +82,9 @@ pub fn sign_holder<S: HolderSigner + ?Sized>(
     signer.sign_holder(msg)
 }
 
-/// Signs `label || parts...` with `signer`.
+/// Signs `label || parts...` with `signer` (an Ed25519 signer is a holder signer too).
 pub fn sign<S: Signer + ?Sized>(signer: &S, label: &[u8], parts: &[&[u8]]) -> Result<Signature> {
-    let mut buf = [0u8; MAX_SIGNED];
-    let msg = signed_message(&mut buf, label, parts)?;
-    signer.sign(msg)
+    sign_holder(signer, label, parts)
 }
 
 /// A decoded signed message `[version][kind][body][signature]`: the body, the exact bytes the

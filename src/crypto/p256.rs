@@ -89,11 +89,7 @@ impl<'de> Deserialize<'de> for P256PublicKey {
 
 impl fmt::Debug for P256PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "P256PublicKey(")?;
-        for b in self.0.get(..9).unwrap_or(&[]) {
-            write!(f, "{b:02x}")?;
-        }
-        write!(f, "..)")
+        super::keys::debug_key(f, "P256PublicKey", self.0.get(..9))
     }
 }
 
