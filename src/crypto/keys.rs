@@ -382,6 +382,21 @@ mod tests {
     }
 
     #[test]
+    fn public_keys_debug_as_a_short_hex_prefix() {
+        use alloc::format;
+        assert_eq!(
+            format!("{:?}", PublicKey([0xab; 32])),
+            "PublicKey(abababababababab..)"
+        );
+        let mut point = [0x5c; 33];
+        point[0] = 0x03;
+        assert_eq!(
+            format!("{:?}", P256PublicKey(point)),
+            "P256PublicKey(035c5c5c5c5c5c5c5c..)"
+        );
+    }
+
+    #[test]
     fn a_key_id_is_the_ed25519_key_or_a_p256_digest() {
         let ed = PublicKey([7; 32]);
         assert_eq!(SubjectKey::Ed25519(ed).key_id(), ed);
